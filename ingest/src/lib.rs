@@ -1,0 +1,33 @@
+//! Ingest: reads logs, auth traces, configs and change records into
+//! [`Record`]s, the normalized evidence every other crate shares.
+//!
+//! Parsing never fails a whole file for one bad line: [`read_path`] returns
+//! every good record plus a [`BadInput`] (file, line, reason) for each part
+//! it could not read. Record ids are content hashes of tenant, origin and raw
+//! text, so ingesting the same input twice yields the same ids.
+//!
+//! ```
+//! let dir = tempfile::tempdir().unwrap();
+//! std::fs::write(dir.path().join("app.log"), "2026-11-20T14:05:00Z ERROR jwt: kid=k2 not found\n").unwrap();
+//! let options = ingest::ReadOptions { tenant: "acme".into(), format: None };
+//! let parsed = ingest::read_path(dir.path(), &options).unwrap();
+//! assert_eq!(parsed.records[0].severity, ingest::Severity::Error);
+//! assert!(parsed.bad.is_empty());
+//! ```
+
+mod bad_input;
+mod error;
+mod format;
+mod reader;
+mod record;
+mod sources;
+mod template_masker;
+mod timestamp;
+
+pub use bad_input::BadInput;
+pub use error::{IngestError, Result};
+pub use format::Format;
+pub use reader::{MAX_LINE_BYTES, Parsed, ReadOptions, read_path};
+pub use record::{Origin, Record, RecordId, Severity, SourceKind, TemplateRef};
+pub use template_masker::TemplateMasker;
+pub use timestamp::parse_timestamp;

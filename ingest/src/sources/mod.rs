@@ -1,0 +1,69 @@
+//! One module per input format. Line formats turn one line into at most one
+//! record; document formats turn a whole file into records.
+
+mod access_log;
+mod auth0;
+mod config_document;
+mod json_lines;
+mod okta;
+mod plain_text;
+mod terraform;
+
+pub(crate) use access_log::{looks_like_access_log, parse_access_log_line};
+pub(crate) use config_document::parse_config_document;
+pub(crate) use json_lines::parse_json_line;
+pub(crate) use plain_text::parse_plain_text_line;
+pub(crate) use terraform::parse_terraform;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::{Origin, Record, RecordId, Severity, SourceKind};
+
+/// What a parser knows about the file it reads.
+#[derive(Clone, Debug)]
+pub(crate) struct SourceContext<'a> {
+    pub tenant: &'a str,
+    /// Path relative to the ingest root.
+    pub source: &'a str,
+    /// Service implied by the path, used when the record names none.
+    pub default_service: &'a str,
+}
+
+/// The parts a parser fills in; [`RecordDraft::finish`] derives the id.
+#[derive(Debug, Default)]
+pub(crate) struct RecordDraft {
+    pub kind: Option<SourceKind>,
+    pub service: Option<String>,
+    pub host: Option<String>,
+    pub ts: Option<DateTime<Utc>>,
+    pub severity: Severity,
+    pub body: String,
+    pub fields: BTreeMap<String, serde_json::Value>,
+}
+
+impl RecordDraft {
+    pub fn finish(self, ctx: &SourceContext<'_>, line: u64, raw: &str) -> Record {
+        let origin = Origin {
+            source: ctx.source.to_string(),
+            line,
+        };
+        Record {
+            id: RecordId::derive(ctx.tenant, &origin, raw),
+            tenant: ctx.tenant.to_string(),
+            kind: self.kind.unwrap_or(SourceKind::Log),
+            service: self
+                .service
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| ctx.default_service.to_string()),
+            host: self.host,
+            ts: self.ts,
+            severity: self.severity,
+            body: self.body,
+            template: None,
+            fields: self.fields,
+            origin,
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Okta System Log events (`/api/v1/logs`).
+
+use serde_json::{Map, Value};
+
+use super::RecordDraft;
+use super::json_lines::{first_str, lookup};
+use crate::timestamp::parse_timestamp;
+use crate::{Severity, SourceKind};
+
+pub(super) fn is_okta_event(object: &Map<String, Value>) -> bool {
+    object.contains_key("eventType") && object.contains_key("published")
+}
+
+pub(super) fn draft(object: &Map<String, Value>) -> RecordDraft {
+    let text = |key: &str| first_str(object, &[key]).map(str::to_string);
+    let event_type = text("eventType").unwrap_or_default();
+    let result = text("outcome.result").unwrap_or_default();
+    let reason = text("outcome.reason");
+    let message = text("displayMessage").unwrap_or_default();
+    let mut body = format!("{event_type} {result}: {message}");
+    if let Some(reason) = &reason {
+        body.push_str(&format!(" ({reason})"));
+    }
+    let failed = matches!(result.as_str(), "FAILURE" | "DENY");
+    let severity = text("severity")
+        .as_deref()
+        .and_then(Severity::from_level)
+        .map(|s| if failed { s.max(Severity::Warn) } else { s })
+        .unwrap_or(if failed { Severity::Warn } else { Severity::Info });
+    let mut draft = RecordDraft {
+        kind: Some(SourceKind::Auth),
+        service: Some("okta".into()),
+        ts: text("published").as_deref().and_then(parse_timestamp),
+        severity,
+        body,
+        ..RecordDraft::default()
+    };
+    let mappings = [
+        ("eventType", "event_type"),
+        ("outcome.result", "outcome"),
+        ("outcome.reason", "outcome_reason"),
+        ("actor.alternateId", "user"),
+        ("actor.id", "user_id"),
+        ("client.ipAddress", "ip"),
+        ("client.userAgent.rawUserAgent", "user_agent"),
+        ("transaction.id", "trace_id"),
+        ("authenticationContext.externalSessionId", "session_id"),
+        ("debugContext.debugData.requestUri", "route"),
+        ("debugContext.debugData.clientId", "client_id"),
+        ("debugContext.debugData.error", "oauth_error"),
+        ("uuid", "event_id"),
+    ];
+    for (path, field) in mappings {
+        if let Some(value) = lookup(object, path).filter(|v| !v.is_null()) {
+            draft.fields.insert(field.into(), value.clone());
+        }
+    }
+    draft
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sources::{SourceContext, parse_json_line};
+    use crate::{Severity, SourceKind};
+
+    #[test]
+    fn okta_failure_becomes_auth_warning() {
+        let raw = r#"{"uuid":"e1","published":"2026-11-20T14:06:00.000Z","eventType":"user.authentication.sso","severity":"INFO","displayMessage":"User single sign on to app","outcome":{"result":"FAILURE","reason":"INVALID_TOKEN"},"actor":{"id":"00u1","alternateId":"bob@example.com"},"client":{"ipAddress":"203.0.113.9"},"transaction":{"id":"WbCj7"},"debugContext":{"debugData":{"requestUri":"/oauth2/v1/userinfo"}}}"#;
+        let ctx = SourceContext {
+            tenant: "t",
+            source: "okta.jsonl",
+            default_service: "auth",
+        };
+        let record = parse_json_line(&ctx, 1, raw).expect("parses");
+        assert_eq!(record.kind, SourceKind::Auth);
+        assert_eq!(record.service, "okta");
+        assert_eq!(record.severity, Severity::Warn);
+        assert_eq!(
+            record.body,
+            "user.authentication.sso FAILURE: User single sign on to app (INVALID_TOKEN)"
+        );
+        assert_eq!(record.field_str("trace_id").as_deref(), Some("WbCj7"));
+        assert_eq!(record.field_str("ip").as_deref(), Some("203.0.113.9"));
+    }
+}

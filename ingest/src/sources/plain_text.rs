@@ -1,0 +1,88 @@
+//! Plain-text logs whose lines start with a timestamp, optionally followed
+//! by a level and a `component:` prefix.
+
+use super::{RecordDraft, SourceContext};
+use crate::timestamp::leading_timestamp;
+use crate::{Record, Severity, SourceKind};
+
+pub(crate) fn parse_plain_text_line(
+    ctx: &SourceContext<'_>,
+    line: u64,
+    raw: &str,
+) -> Result<Record, String> {
+    let mut draft = RecordDraft {
+        kind: Some(SourceKind::Log),
+        ..RecordDraft::default()
+    };
+    let mut rest = raw.trim_end();
+    if let Some((ts, after)) = leading_timestamp(rest) {
+        draft.ts = Some(ts);
+        rest = after;
+    }
+    if let Some((first, after)) = rest.split_once(char::is_whitespace) {
+        let level = first.trim_matches(|c| c == '[' || c == ']' || c == ':');
+        if let Some(severity) = Severity::from_level(level) {
+            draft.severity = severity;
+            rest = after.trim_start();
+        }
+    }
+    if let Some((component, message)) = rest.split_once(": ") {
+        let is_component = !component.is_empty()
+            && component.len() <= 48
+            && component
+                .chars()
+                .all(|c| c.is_alphanumeric() || "-_.[]/".contains(c));
+        if is_component {
+            draft.fields.insert("component".into(), component.into());
+            rest = message;
+        }
+    }
+    draft.fields.extend(key_value_fields(rest));
+    draft.body = rest.to_string();
+    Ok(draft.finish(ctx, line, raw))
+}
+
+/// `key=value` pairs in free text become fields, so `kid=abc` is filterable.
+fn key_value_fields(text: &str) -> Vec<(String, serde_json::Value)> {
+    text.split_whitespace()
+        .filter_map(|token| token.split_once('='))
+        .filter(|(key, value)| {
+            !key.is_empty()
+                && !value.is_empty()
+                && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+        .map(|(key, value)| (key.to_string(), value.trim_matches('"').into()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(raw: &str) -> Record {
+        let ctx = SourceContext {
+            tenant: "t",
+            source: "auth-server/server.log",
+            default_service: "auth-server",
+        };
+        parse_plain_text_line(&ctx, 1, raw).expect("parses")
+    }
+
+    #[test]
+    fn timestamp_level_component_and_fields() {
+        let record = parse("2026-11-20T14:02:07Z INFO keys: signing key rotated new_kid=k2 old_kid=k1");
+        assert_eq!(record.severity, Severity::Info);
+        assert_eq!(record.body, "signing key rotated new_kid=k2 old_kid=k1");
+        assert_eq!(record.field_str("component").as_deref(), Some("keys"));
+        assert_eq!(record.field_str("new_kid").as_deref(), Some("k2"));
+        assert_eq!(record.service, "auth-server");
+        assert!(record.ts.is_some());
+    }
+
+    #[test]
+    fn bracketed_level_and_no_component() {
+        let record = parse("2026-11-20 14:05:00,001 [ERROR] upstream timed out after 30s");
+        assert_eq!(record.severity, Severity::Error);
+        assert_eq!(record.body, "upstream timed out after 30s");
+    }
+}

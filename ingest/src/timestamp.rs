@@ -1,0 +1,103 @@
+//! Timestamps from the formats we read, normalized to UTC.
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+
+const NAIVE_FORMATS: &[&str] = &[
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y/%m/%d %H:%M:%S%.f",
+];
+
+/// Parses one timestamp: RFC 3339, ISO 8601 without zone (taken as UTC),
+/// the access-log form `20/Nov/2026:14:05:01 +0000`, or Unix epoch seconds
+/// or milliseconds.
+pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim().trim_matches(|c| c == '[' || c == ']');
+    if let Ok(ts) = DateTime::parse_from_rfc3339(text) {
+        return Some(ts.with_timezone(&Utc));
+    }
+    if let Ok(ts) = DateTime::parse_from_str(text, "%d/%b/%Y:%H:%M:%S %z") {
+        return Some(ts.with_timezone(&Utc));
+    }
+    if let Ok(ts) = DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f %z") {
+        return Some(ts.with_timezone(&Utc));
+    }
+    // log4j and Python logging write a comma before the milliseconds.
+    let dotted = text.replace(',', ".");
+    for format in NAIVE_FORMATS {
+        if let Ok(naive) = NaiveDateTime::parse_from_str(&dotted, format) {
+            return Some(Utc.from_utc_datetime(&naive));
+        }
+    }
+    parse_epoch(text)
+}
+
+fn parse_epoch(text: &str) -> Option<DateTime<Utc>> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return None;
+    }
+    let value: f64 = text.parse().ok()?;
+    // Seconds since 1970 stay below 1e11 until the year 5138; anything larger is milliseconds.
+    let millis = if value < 1e11 { value * 1000.0 } else { value };
+    DateTime::from_timestamp_millis(millis as i64)
+}
+
+/// Finds a timestamp at the start of a line (one or two whitespace-separated
+/// tokens) and returns it with the rest of the line.
+pub fn leading_timestamp(line: &str) -> Option<(DateTime<Utc>, &str)> {
+    let mut ends = line
+        .char_indices()
+        .filter(|(_, c)| c.is_whitespace())
+        .map(|(i, _)| i)
+        .chain(std::iter::once(line.len()));
+    let first = ends.next()?;
+    let second = ends.find(|&i| i > first + 1);
+    // Prefer the longer prefix so "2026-11-20 14:05:01" wins over "2026-11-20".
+    for end in [second, Some(first)].into_iter().flatten() {
+        let head = &line[..end];
+        if !head.starts_with(|c: char| c.is_ascii_digit() || c == '[') {
+            continue;
+        }
+        if head.len() < 10 {
+            continue;
+        }
+        if let Some(ts) = parse_timestamp(head) {
+            return Some((ts, line[end..].trim_start()));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(input: &str, expected: &str) {
+        let ts = parse_timestamp(input).unwrap_or_else(|| panic!("no timestamp in {input:?}"));
+        assert_eq!(ts.to_rfc3339(), expected, "{input}");
+    }
+
+    #[test]
+    fn formats_normalize_to_utc() {
+        check("2026-11-20T14:05:01Z", "2026-11-20T14:05:01+00:00");
+        check("2026-11-20T15:05:01+01:00", "2026-11-20T14:05:01+00:00");
+        check("2026-11-20 14:05:01,250", "2026-11-20T14:05:01.250+00:00");
+        check("20/Nov/2026:14:05:01 +0000", "2026-11-20T14:05:01+00:00");
+        check("[20/Nov/2026:14:05:01 +0000]", "2026-11-20T14:05:01+00:00");
+        check("1795183501", "2026-11-20T14:05:01+00:00");
+        check("1795183501000", "2026-11-20T14:05:01+00:00");
+        assert_eq!(parse_timestamp("GET"), None);
+        assert_eq!(parse_timestamp(""), None);
+    }
+
+    #[test]
+    fn leading_timestamp_splits_the_rest() {
+        let (ts, rest) = leading_timestamp("2026-11-20 14:05:01.5 ERROR jwt: kid not found")
+            .expect("timestamp");
+        assert_eq!(ts.to_rfc3339(), "2026-11-20T14:05:01.500+00:00");
+        assert_eq!(rest, "ERROR jwt: kid not found");
+        let (_, rest) = leading_timestamp("2026-11-20T14:05:01Z INFO ok").expect("timestamp");
+        assert_eq!(rest, "INFO ok");
+        assert!(leading_timestamp("INFO no time here").is_none());
+    }
+}
