@@ -1,1 +1,56 @@
-//! stub
+//! Retrieval: the stores and the questions asked of them.
+//!
+//! [`TextStore`] is the full-text index (tantivy on disk); on top of it sit
+//! ranked search ([`TextStore::search`]), time-ordered scans, [`Timeline`]s
+//! of template counts and [`detect_anomalies`]. This is the only crate that
+//! touches the stores, and every query names its tenant.
+//!
+//! ```
+//! use retrieval::{Filters, SearchQuery, TextStore};
+//! let dir = tempfile::tempdir().unwrap();
+//! std::fs::write(dir.path().join("gw.log"), "2026-11-20T14:05:00Z WARN jwt: invalid_token kid=k2\n").unwrap();
+//! let parsed = ingest::read_path(dir.path(), &ingest::ReadOptions { tenant: "acme".into(), format: None }).unwrap();
+//! let store = TextStore::in_memory().unwrap();
+//! store.upsert(&parsed.records).unwrap();
+//! store.commit().unwrap();
+//! let query = SearchQuery { tenant: "acme".into(), text: "invalid_token".into(), filters: Filters::default(), limit: 5 };
+//! assert_eq!(store.search(&query).unwrap().len(), 1);
+//! ```
+
+mod anomalies;
+mod error;
+mod query;
+mod text_store;
+mod timeline;
+
+pub use anomalies::{Anomaly, Direction, MIN_Z, detect_anomalies};
+pub use error::{Result, RetrievalError};
+pub use query::{Filters, Hit, SearchQuery, TimeRange};
+pub use text_store::TextStore;
+pub use timeline::{TemplateSeries, Timeline};
+
+#[cfg(test)]
+mod test_records {
+    use chrono::{DateTime, Utc};
+    use ingest::{Origin, Record, RecordId, Severity, SourceKind, TemplateMasker};
+
+    pub(crate) fn record_at(ts: DateTime<Utc>, service: &str, body: &str) -> Record {
+        let origin = Origin {
+            source: format!("{service}.log"),
+            line: ts.timestamp_millis() as u64,
+        };
+        Record {
+            id: RecordId::derive("t", &origin, body),
+            tenant: "t".into(),
+            kind: SourceKind::Log,
+            service: service.into(),
+            host: None,
+            ts: Some(ts),
+            severity: Severity::Info,
+            body: body.into(),
+            template: Some(TemplateMasker.template(body)),
+            fields: Default::default(),
+            origin,
+        }
+    }
+}

@@ -1,0 +1,39 @@
+use std::sync::Arc;
+
+/// Errors of the stores and the queries over them.
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RetrievalError {
+    /// The text index failed (open, write, commit or search).
+    #[error("text index: {0}")]
+    TextIndex(Arc<tantivy::TantivyError>),
+    /// The data directory could not be prepared.
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        /// Directory that failed.
+        path: std::path::PathBuf,
+        /// Underlying error.
+        source: Arc<std::io::Error>,
+    },
+    /// A stored record could not be decoded: the index is from another version.
+    #[error("stored record is unreadable ({0}); re-ingest into a fresh data directory")]
+    StoredRecord(String),
+    /// A query was malformed.
+    #[error("invalid query: {0}")]
+    InvalidQuery(String),
+}
+
+impl From<tantivy::TantivyError> for RetrievalError {
+    fn from(e: tantivy::TantivyError) -> Self {
+        RetrievalError::TextIndex(Arc::new(e))
+    }
+}
+
+impl From<tantivy::directory::error::OpenDirectoryError> for RetrievalError {
+    fn from(e: tantivy::directory::error::OpenDirectoryError) -> Self {
+        RetrievalError::TextIndex(Arc::new(e.into()))
+    }
+}
+
+/// Result of retrieval operations.
+pub type Result<T> = std::result::Result<T, RetrievalError>;

@@ -1,0 +1,377 @@
+use std::collections::BTreeSet;
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::Mutex;
+
+use ingest::{Record, RecordId};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::directory::MmapDirectory;
+use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions, Value,
+};
+use tantivy::tokenizer::{
+    Language, LowerCaser, RegexTokenizer, RemoveLongFilter, Stemmer, StopWordFilter,
+    TextAnalyzer,
+};
+use tantivy::{Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
+use tracing::debug;
+
+use crate::error::{RetrievalError, Result};
+use crate::query::{Filters, Hit, SearchQuery};
+
+const LOG_TOKENIZER: &str = "log";
+const WRITER_HEAP_BYTES: usize = 64 << 20;
+
+/// The full-text store: a tantivy index on disk.
+///
+/// Log text is tokenized on punctuation but keeps `_` inside words, so
+/// identifiers such as `invalid_token` stay one searchable term. Every query
+/// is scoped to one tenant at this layer.
+pub struct TextStore {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<Option<IndexWriter>>,
+    fields: StoreFields,
+}
+
+#[derive(Clone, Copy)]
+struct StoreFields {
+    id: Field,
+    tenant: Field,
+    kind: Field,
+    service: Field,
+    severity: Field,
+    template_id: Field,
+    trace_id: Field,
+    http_status: Field,
+    oauth_error: Field,
+    ts: Field,
+    body: Field,
+    template: Field,
+    field_values: Field,
+    record: Field,
+}
+
+fn schema() -> (Schema, StoreFields) {
+    let mut builder = Schema::builder();
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(LOG_TOKENIZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let fields = StoreFields {
+        id: builder.add_text_field("id", STRING | STORED),
+        tenant: builder.add_text_field("tenant", STRING),
+        kind: builder.add_text_field("kind", STRING | FAST),
+        service: builder.add_text_field("service", STRING | FAST),
+        severity: builder.add_text_field("severity", STRING | FAST),
+        template_id: builder.add_text_field("template_id", STRING),
+        trace_id: builder.add_text_field("trace_id", STRING),
+        http_status: builder.add_text_field("http_status", STRING),
+        oauth_error: builder.add_text_field("oauth_error", STRING),
+        ts: builder.add_i64_field("ts", INDEXED | FAST),
+        body: builder.add_text_field("body", text.clone()),
+        template: builder.add_text_field("template", text.clone()),
+        field_values: builder.add_text_field("field_values", text),
+        record: builder.add_text_field("record", STORED),
+    };
+    (builder.build(), fields)
+}
+
+fn log_analyzer() -> Result<TextAnalyzer> {
+    let tokenizer = RegexTokenizer::new(r"[\p{L}\p{N}_]+")?;
+    let stop_words = StopWordFilter::new(Language::English)
+        .ok_or_else(|| RetrievalError::InvalidQuery("no English stop words".into()))?;
+    Ok(TextAnalyzer::builder(tokenizer)
+        .filter(RemoveLongFilter::limit(80))
+        .filter(LowerCaser)
+        .filter(stop_words)
+        .filter(Stemmer::new(Language::English))
+        .build())
+}
+
+impl TextStore {
+    /// Opens the index in `dir`, creating it when absent.
+    pub fn open(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| RetrievalError::DataDir {
+            path: dir.to_path_buf(),
+            source: e.into(),
+        })?;
+        let (schema, fields) = schema();
+        let index = Index::open_or_create(MmapDirectory::open(dir)?, schema)?;
+        Self::with_index(index, fields)
+    }
+
+    /// An index in memory, for tests and one-shot runs.
+    pub fn in_memory() -> Result<Self> {
+        let (schema, fields) = schema();
+        Self::with_index(Index::create_in_ram(schema), fields)
+    }
+
+    fn with_index(index: Index, fields: StoreFields) -> Result<Self> {
+        index.tokenizers().register(LOG_TOKENIZER, log_analyzer()?);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(TextStore {
+            index,
+            reader,
+            writer: Mutex::new(None),
+            fields,
+        })
+    }
+
+    /// Adds records, replacing any with the same id, so re-ingest is
+    /// idempotent. Nothing is visible to searches until [`TextStore::commit`].
+    pub fn upsert(&self, records: &[Record]) -> Result<()> {
+        let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            *guard = Some(self.index.writer(WRITER_HEAP_BYTES)?);
+        }
+        let Some(writer) = guard.as_mut() else {
+            return Ok(());
+        };
+        let f = self.fields;
+        for record in records {
+            writer.delete_term(Term::from_field_text(f.id, record.id.as_str()));
+            writer.add_document(self.document(record)?)?;
+        }
+        Ok(())
+    }
+
+    fn document(&self, record: &Record) -> Result<TantivyDocument> {
+        let f = self.fields;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.id, record.id.as_str());
+        doc.add_text(f.tenant, &record.tenant);
+        doc.add_text(f.kind, record.kind.as_str());
+        doc.add_text(f.service, &record.service);
+        doc.add_text(f.severity, record.severity.as_str());
+        if let Some(ts) = record.ts {
+            doc.add_i64(f.ts, ts.timestamp_millis());
+        }
+        doc.add_text(f.body, &record.body);
+        if let Some(template) = &record.template {
+            doc.add_text(f.template_id, &template.id);
+            doc.add_text(f.template, &template.text);
+        }
+        for (name, field) in [
+            ("trace_id", f.trace_id),
+            ("http_status", f.http_status),
+            ("oauth_error", f.oauth_error),
+        ] {
+            if let Some(value) = record.field_str(name) {
+                doc.add_text(field, &value);
+            }
+        }
+        let values: Vec<String> = record.fields.keys().filter_map(|k| record.field_str(k)).collect();
+        doc.add_text(f.field_values, values.join(" "));
+        let json = serde_json::to_string(record)
+            .map_err(|e| RetrievalError::StoredRecord(e.to_string()))?;
+        doc.add_text(f.record, json);
+        Ok(doc)
+    }
+
+    /// Makes every upserted record durable and visible to searches.
+    pub fn commit(&self) -> Result<()> {
+        let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(writer) = guard.as_mut() {
+            writer.commit()?;
+        }
+        drop(guard);
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    fn scope(&self, tenant: &str, filters: &Filters) -> Result<Vec<(Occur, Box<dyn Query>)>> {
+        if tenant.is_empty() {
+            return Err(RetrievalError::InvalidQuery("a query needs a tenant".into()));
+        }
+        let f = self.fields;
+        let term = |field: Field, value: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, value),
+                IndexRecordOption::Basic,
+            ))
+        };
+        let any_of = |field: Field, values: Vec<&str>| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(
+                values.into_iter().map(|v| (Occur::Should, term(field, v))).collect(),
+            ))
+        };
+        let mut clauses = vec![(Occur::Must, term(f.tenant, tenant))];
+        if !filters.services.is_empty() {
+            let services = filters.services.iter().map(String::as_str).collect();
+            clauses.push((Occur::Must, any_of(f.service, services)));
+        }
+        if !filters.kinds.is_empty() {
+            let kinds = filters.kinds.iter().map(|k| k.as_str()).collect();
+            clauses.push((Occur::Must, any_of(f.kind, kinds)));
+        }
+        if !filters.severities.is_empty() {
+            let severities = filters.severities.iter().map(|s| s.as_str()).collect();
+            clauses.push((Occur::Must, any_of(f.severity, severities)));
+        }
+        let range = filters.time;
+        if range.from.is_some() || range.to.is_some() {
+            let bound = |ts: Option<chrono::DateTime<chrono::Utc>>, inclusive: bool| match ts {
+                Some(ts) if inclusive => Bound::Included(Term::from_field_i64(f.ts, ts.timestamp_millis())),
+                Some(ts) => Bound::Excluded(Term::from_field_i64(f.ts, ts.timestamp_millis())),
+                None => Bound::Unbounded,
+            };
+            let lower = match range.from {
+                Some(from) => bound(Some(from), true),
+                None => Bound::Included(Term::from_field_i64(f.ts, i64::MIN)),
+            };
+            clauses.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(lower, bound(range.to, false))),
+            ));
+        }
+        Ok(clauses)
+    }
+
+    /// Terms of `text` as the index sees them.
+    pub fn analyze(&self, text: &str) -> Result<Vec<String>> {
+        let mut analyzer = self.index.tokenizer_for_field(self.fields.body)?;
+        let mut stream = analyzer.token_stream(text);
+        let mut terms = Vec::new();
+        while stream.advance() {
+            let term = stream.token().text.clone();
+            if !terms.contains(&term) {
+                terms.push(term);
+            }
+        }
+        Ok(terms)
+    }
+
+    /// Ranked full-text search (BM25) within the query's tenant and filters.
+    pub fn search(&self, query: &SearchQuery) -> Result<Vec<Hit>> {
+        let f = self.fields;
+        let terms = self.analyze(&query.text)?;
+        if terms.is_empty() || query.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut text_clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for term in &terms {
+            for field in [f.body, f.template, f.field_values] {
+                text_clauses.push((
+                    Occur::Should,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(field, term),
+                        IndexRecordOption::WithFreqs,
+                    )),
+                ));
+            }
+        }
+        let mut clauses = self.scope(&query.tenant, &query.filters)?;
+        clauses.push((Occur::Must, Box::new(BooleanQuery::new(text_clauses))));
+        let searcher = self.reader.searcher();
+        let top = searcher.search(
+            &BooleanQuery::new(clauses),
+            &TopDocs::with_limit(query.limit).order_by_score(),
+        )?;
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let record = self.stored_record(&searcher.doc(address)?)?;
+            let seen: BTreeSet<String> = self
+                .analyze(&format!("{} {}", record.body, field_text(&record)))?
+                .into_iter()
+                .collect();
+            let why = terms.iter().filter(|t| seen.contains(*t)).cloned().collect();
+            hits.push(Hit { record, score, why });
+        }
+        Ok(hits)
+    }
+
+    /// Records matching the filters, oldest first, at most `limit`.
+    pub fn scan(&self, tenant: &str, filters: &Filters, limit: usize) -> Result<Vec<Record>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let searcher = self.reader.searcher();
+        let query = BooleanQuery::new(self.scope(tenant, filters)?);
+        let top = searcher.search(
+            &query,
+            &TopDocs::with_limit(limit).order_by_fast_field::<i64>("ts", Order::Asc),
+        )?;
+        let mut records = Vec::with_capacity(top.len());
+        for (_, address) in top {
+            records.push(self.stored_record(&searcher.doc(address)?)?);
+        }
+        debug!(tenant, found = records.len(), "scan");
+        Ok(records)
+    }
+
+    /// The records with these ids, in the order given; unknown ids are skipped.
+    pub fn get(&self, tenant: &str, ids: &[RecordId]) -> Result<Vec<Record>> {
+        let f = self.fields;
+        let searcher = self.reader.searcher();
+        let mut records = Vec::new();
+        for id in ids {
+            let query = BooleanQuery::new(vec![
+                (
+                    Occur::Must,
+                    Box::new(TermQuery::new(Term::from_field_text(f.tenant, tenant), IndexRecordOption::Basic)) as Box<dyn Query>,
+                ),
+                (
+                    Occur::Must,
+                    Box::new(TermQuery::new(Term::from_field_text(f.id, id.as_str()), IndexRecordOption::Basic)),
+                ),
+            ]);
+            if let Some((_, address)) = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?.first() {
+                records.push(self.stored_record(&searcher.doc(*address)?)?);
+            }
+        }
+        Ok(records)
+    }
+
+    /// Number of records matching the filters.
+    pub fn count(&self, tenant: &str, filters: &Filters) -> Result<usize> {
+        let query = BooleanQuery::new(self.scope(tenant, filters)?);
+        Ok(self.reader.searcher().search(&query, &Count)?)
+    }
+
+    /// Timestamps of the oldest and newest timestamped records of a tenant.
+    pub fn time_bounds(&self, tenant: &str) -> Result<Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>> {
+        let searcher = self.reader.searcher();
+        let query = BooleanQuery::new(self.scope(tenant, &Filters::default())?);
+        let mut ends = Vec::new();
+        for order in [Order::Asc, Order::Desc] {
+            let top = searcher.search(
+                &query,
+                &TopDocs::with_limit(1).order_by_fast_field::<i64>("ts", order),
+            )?;
+            ends.push(top.first().and_then(|(ts, _)| *ts).and_then(chrono::DateTime::from_timestamp_millis));
+        }
+        Ok(match (ends[0], ends[1]) {
+            (Some(first), Some(last)) => Some((first, last)),
+            _ => None,
+        })
+    }
+
+    fn stored_record(&self, doc: &TantivyDocument) -> Result<Record> {
+        let json = doc
+            .get_first(self.fields.record)
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| RetrievalError::StoredRecord("record field missing".into()))?;
+        serde_json::from_str(json).map_err(|e| RetrievalError::StoredRecord(e.to_string()))
+    }
+}
+
+fn field_text(record: &Record) -> String {
+    let mut text = String::new();
+    if let Some(template) = &record.template {
+        text.push_str(&template.text);
+    }
+    for key in record.fields.keys() {
+        if let Some(value) = record.field_str(key) {
+            text.push(' ');
+            text.push_str(&value);
+        }
+    }
+    text
+}
