@@ -1,1 +1,294 @@
-fn main() {}
+//! `oncall`: the command line that composes ingest, retrieval, agent, web
+//! and evals. The only place that reads the environment.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use ingest::{Format, ReadOptions, Severity, SourceKind};
+use retrieval::{Filters, SearchQuery, TextStore, TimeRange};
+
+mod report;
+
+/// Exit status when some input could not be read but every good record was kept.
+const EXIT_PARTIAL: u8 = 3;
+
+#[derive(Parser)]
+#[command(name = "oncall", version, about = "AI-assisted on-call assistant for identity and API platforms")]
+struct Cli {
+    /// Data directory holding the stores.
+    #[arg(long, env = "ONCALL_HOME", default_value = ".oncall", global = true)]
+    home: PathBuf,
+    /// Tenant whose data is read and written.
+    #[arg(long, env = "ONCALL_TENANT", default_value = "default", global = true)]
+    tenant: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Ingest files or directories (recursively) into the stores.
+    Ingest {
+        /// Files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Format to use instead of detection (jsonl, access-log, text, terraform, config).
+        #[arg(long, value_parser = parse_format)]
+        format: Option<Format>,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Answer a diagnostic question with cited evidence.
+    Ask {
+        /// The question, e.g. "Why are users getting 401s since 14:05?".
+        question: String,
+        /// Print the answer as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Full-text search with filters.
+    Search {
+        /// Words to search for.
+        query: String,
+        /// Keep only these services.
+        #[arg(long)]
+        service: Vec<String>,
+        /// Keep only these source kinds (log, auth, config, change, knowledge, incident).
+        #[arg(long, value_parser = parse_kind)]
+        kind: Vec<SourceKind>,
+        /// Keep only these severities (debug, info, warn, error, fatal).
+        #[arg(long, value_parser = parse_severity)]
+        severity: Vec<Severity>,
+        /// Only records at or after this time (RFC 3339).
+        #[arg(long, value_parser = parse_time)]
+        from: Option<chrono::DateTime<chrono::Utc>>,
+        /// Only records before this time (RFC 3339).
+        #[arg(long, value_parser = parse_time)]
+        to: Option<chrono::DateTime<chrono::Utc>>,
+        /// Number of hits.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// Print hits as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Serve the web UI and JSON API.
+    Serve {
+        /// Port to listen on.
+        #[arg(long, env = "ONCALL_PORT", default_value_t = 8080)]
+        port: u16,
+        /// Address to bind.
+        #[arg(long, env = "ONCALL_BIND", default_value = "127.0.0.1")]
+        bind: String,
+    },
+    /// Run the eval: the bundled incident and generated cases of every family.
+    Eval {
+        /// Seeds per family for generated cases.
+        #[arg(long, default_value_t = 2)]
+        seeds: u64,
+        /// Print the scores as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Generate a seeded incident scenario with its ground truth.
+    Gen {
+        /// Family (key-rotation, tls-expiry, dns-misroute, rate-limit, credential-stuffing, db-pool-exhaustion, clock-skew, redirect-uri-mismatch) or "all".
+        #[arg(long, default_value = "all")]
+        family: String,
+        /// Seed; the same seed writes the same files.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Lines of unrelated background activity per scenario.
+        #[arg(long, default_value_t = 6000)]
+        lines: usize,
+        /// Output directory (one sub-directory per scenario with "all").
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Ingest the bundled incident into a temporary store and answer its question.
+    Demo {
+        /// Print the answer as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_format(name: &str) -> Result<Format, String> {
+    Format::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+        format!("unknown format {name:?}; one of {}", names.join(", "))
+    })
+}
+
+fn parse_kind(name: &str) -> Result<SourceKind, String> {
+    SourceKind::parse(name).ok_or_else(|| format!("unknown kind {name:?}"))
+}
+
+fn parse_severity(name: &str) -> Result<Severity, String> {
+    Severity::parse(name).ok_or_else(|| format!("unknown severity {name:?}"))
+}
+
+fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    ingest::parse_timestamp(text).ok_or_else(|| format!("not a timestamp: {text:?}"))
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ONCALL_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A closed pipe (`oncall ... | head`) ends output early; it is not a failure.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn text_dir(home: &Path) -> PathBuf {
+    home.join("text")
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Ingest { paths, format, json } => {
+            let store = TextStore::open(&text_dir(&cli.home))
+                .with_context(|| format!("opening the text store in {}", cli.home.display()))?;
+            let summary = ingest_paths(&store, &cli.home, &cli.tenant, &paths, format)?;
+            report::ingest_summary(&summary, json)?;
+            Ok(if summary.bad.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_PARTIAL) })
+        }
+        Command::Ask { question, json } => {
+            let store = open_existing(&cli.home)?;
+            let answer = agent::EvidenceEngine::new(&store).ask(&cli.tenant, &question)?;
+            report::answer(&answer, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Search { query, service, kind, severity, from, to, limit, json } => {
+            let store = open_existing(&cli.home)?;
+            let hits = store.search(&SearchQuery {
+                tenant: cli.tenant,
+                text: query,
+                filters: Filters { services: service, kinds: kind, severities: severity, time: TimeRange { from, to } },
+                limit,
+            })?;
+            report::hits(&hits, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { port, bind } => {
+            let store = TextStore::open(&text_dir(&cli.home))?;
+            let address: std::net::SocketAddr = format!("{bind}:{port}").parse().with_context(|| format!("bad bind address {bind}:{port}"))?;
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(web::serve(web::AppState::new(store, cli.tenant), address))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { seeds, json } => {
+            let scores = run_eval(seeds)?;
+            report::eval(&scores, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Gen { family, seed, lines, out } => {
+            let families = if family == "all" {
+                evals::Family::ALL.to_vec()
+            } else {
+                vec![evals::Family::from_name(&family).with_context(|| format!("unknown family {family:?}"))?]
+            };
+            for family in families {
+                let dir = out.join(format!("{}-{seed}", family.name()));
+                let truth = evals::generate(&dir, &evals::GenOptions { family, seed, background_lines: lines, tenant: cli.tenant.clone() })?;
+                report::generated(&dir, &truth)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { json } => {
+            let home = tempfile::tempdir()?;
+            let store = TextStore::open(&text_dir(home.path()))?;
+            let case = evals::Case::load(&evals::bundled_incident_dir())?;
+            let summary = ingest_paths(&store, home.path(), &case.truth.tenant, &[case.data.clone()], None)?;
+            if !json {
+                report::demo_header(summary.records, &case)?;
+            }
+            let answer = agent::EvidenceEngine::new(&store).ask(&case.truth.tenant, &case.truth.question)?;
+            report::answer(&answer, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// What an ingest run read.
+pub struct IngestSummary {
+    /// Files read.
+    pub files: usize,
+    /// Records stored.
+    pub records: usize,
+    /// Inputs that could not be read; also appended to the quarantine file.
+    pub bad: Vec<ingest::BadInput>,
+    /// Where bad inputs were written.
+    pub quarantine: PathBuf,
+}
+
+fn ingest_paths(store: &TextStore, home: &Path, tenant: &str, paths: &[PathBuf], format: Option<Format>) -> Result<IngestSummary> {
+    let options = ReadOptions { tenant: tenant.to_string(), format };
+    let quarantine = home.join("quarantine").join("bad-input.jsonl");
+    let mut summary = IngestSummary { files: 0, records: 0, bad: Vec::new(), quarantine: quarantine.clone() };
+    for path in paths {
+        let parsed = ingest::read_path(path, &options).with_context(|| format!("reading {}", path.display()))?;
+        store.upsert(&parsed.records)?;
+        store.commit()?;
+        summary.files += parsed.files.len();
+        summary.records += parsed.records.len();
+        summary.bad.extend(parsed.bad);
+    }
+    if !summary.bad.is_empty() {
+        use std::io::Write;
+        std::fs::create_dir_all(quarantine.parent().unwrap_or(home))?;
+        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&quarantine)?;
+        for bad in &summary.bad {
+            writeln!(file, "{}", serde_json::to_string(bad)?)?;
+        }
+    }
+    Ok(summary)
+}
+
+fn open_existing(home: &Path) -> Result<TextStore> {
+    let dir = text_dir(home);
+    if !dir.join("meta.json").exists() {
+        bail!("no data in {}: run `oncall ingest PATH` first (or `oncall demo`)", home.display());
+    }
+    Ok(TextStore::open(&dir)?)
+}
+
+fn run_eval(seeds: u64) -> Result<Vec<evals::CaseScore>> {
+    let mut scores = Vec::new();
+    let bundled = evals::Case::load(&evals::bundled_incident_dir())?;
+    scores.push(evals::run_case(&bundled)?.1);
+    let scratch = tempfile::tempdir()?;
+    for family in evals::Family::ALL {
+        for seed in 1..=seeds {
+            let dir = scratch.path().join(format!("{}-{seed}", family.name()));
+            let options = evals::GenOptions { family, seed, background_lines: 6000, tenant: "default".into() };
+            evals::generate(&dir, &options)?;
+            scores.push(evals::run_case(&evals::Case::load(&dir)?)?.1);
+        }
+    }
+    Ok(scores)
+}

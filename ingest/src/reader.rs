@@ -178,7 +178,7 @@ fn read_file(path: &Path, source: &str, options: &ReadOptions, parsed: &mut Pars
     }
     let masker = TemplateMasker;
     for record in &mut parsed.records[before..] {
-        if matches!(record.kind, SourceKind::Log | SourceKind::Auth) {
+        if record.template.is_none() && matches!(record.kind, SourceKind::Log | SourceKind::Auth) {
             record.template = Some(masker.template(&record.body));
         }
     }

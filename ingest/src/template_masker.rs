@@ -18,6 +18,29 @@ impl TemplateMasker {
             .map(mask_token)
             .collect::<Vec<_>>()
             .join(" ");
+        TemplateRef::from_text(text)
+    }
+
+    /// A URL path with its variable segments (ids, numbers) masked.
+    pub fn route(&self, path: &str) -> String {
+        path.split('/')
+            .map(|segment| {
+                // Short segments with a digit are versions (`v1`), not ids.
+                let all_digits = !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit());
+                if all_digits || (segment.len() > 3 && is_variable(segment)) {
+                    "<*>"
+                } else {
+                    segment
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
+
+impl TemplateRef {
+    /// The template with this text; its id is a hash of the text.
+    pub fn from_text(text: String) -> Self {
         let digest = Sha256::digest(text.as_bytes());
         let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
         TemplateRef {
@@ -78,6 +101,12 @@ mod tests {
             "request <*> done",
         );
         check("connection pool exhausted", "connection pool exhausted");
+    }
+
+    #[test]
+    fn routes_keep_their_fixed_segments() {
+        assert_eq!(TemplateMasker.route("/api/v1/orders/8812/items"), "/api/v1/orders/<*>/items");
+        assert_eq!(TemplateMasker.route("/userinfo"), "/userinfo");
     }
 
     #[test]

@@ -87,7 +87,8 @@ fn change_point(timeline: &Timeline, series: &TemplateSeries) -> Option<Anomaly>
             best = Some((split, z));
         }
     }
-    let (split, z) = best?;
+    let (best_split, z) = best?;
+    let split = if z > 0.0 { ramp_start(counts, best_split) } else { best_split };
     let rate_before = prefix[split] / split as f64;
     let rate_after = (total - prefix[split]) / (n - split) as f64;
     let direction = if z < 0.0 {
@@ -119,6 +120,33 @@ fn change_point(timeline: &Timeline, series: &TemplateSeries) -> Option<Anomaly>
         z,
         examples,
     })
+}
+
+/// Consecutive quiet buckets that end a walk back through a ramp.
+const QUIET_RUN: usize = 3;
+
+/// The best split of a rising series lands mid-ramp when a failure grows
+/// gradually; walk back to where the counts first rose clearly above the
+/// baseline (the median before the split, plus two Poisson deviations).
+fn ramp_start(counts: &[u32], split: usize) -> usize {
+    let mut before: Vec<u32> = counts[..split].to_vec();
+    before.sort_unstable();
+    let baseline = f64::from(before.get(before.len() / 2).copied().unwrap_or(0));
+    let threshold = baseline + 2.0 * baseline.sqrt();
+    let mut start = split;
+    let mut quiet = 0;
+    for index in (0..split).rev() {
+        if f64::from(counts[index]) > threshold {
+            start = index;
+            quiet = 0;
+        } else {
+            quiet += 1;
+            if quiet >= QUIET_RUN {
+                break;
+            }
+        }
+    }
+    start.max(1)
 }
 
 #[cfg(test)]
@@ -156,6 +184,24 @@ mod tests {
         assert_eq!(top.onset, minute(base, 35, 0));
         assert_eq!(top.template, "kid <*> not found");
         assert!(top.rate_after > 2.9 && top.rate_before == 0.0);
+    }
+
+    #[test]
+    fn onset_of_a_ramp_is_where_it_starts_not_where_it_is_steepest() {
+        let base = DateTime::parse_from_rfc3339("2026-11-20T13:30:00Z").expect("ts").to_utc();
+        let mut records = Vec::new();
+        for m in 0..70 {
+            records.push(record_at(minute(base, m, 2), "gw", "GET /ok 200"));
+            let failures = if m < 35 { 0 } else { 1 + (m - 35) / 4 };
+            for s in 0..failures {
+                records.push(record_at(minute(base, m, 5 + s), "gw", "kid k9 not found"));
+            }
+        }
+        let timeline = Timeline::build(&records, base, base + Duration::minutes(70), Duration::minutes(1));
+        let anomalies = detect_anomalies(&timeline);
+        let ramp = anomalies.iter().find(|a| a.template == "kid <*> not found").expect("ramp found");
+        assert_eq!(ramp.onset, minute(base, 35, 0));
+        assert_eq!(ramp.rate_before, 0.0);
     }
 
     #[test]

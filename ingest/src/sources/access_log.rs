@@ -4,7 +4,7 @@
 use super::json_lines::copy_http_and_oauth_fields;
 use super::{RecordDraft, SourceContext};
 use crate::timestamp::parse_timestamp;
-use crate::{Record, Severity, SourceKind};
+use crate::{Record, Severity, SourceKind, TemplateMasker, TemplateRef};
 
 /// True when `line` looks like a combined-format access log line.
 pub(crate) fn looks_like_access_log(line: &str) -> bool {
@@ -103,9 +103,13 @@ pub(crate) fn parse_access_log_line(
         }
     }
     copy_http_and_oauth_fields(&mut draft);
-    if let Some(error) = draft.fields.get("oauth_error").and_then(|v| v.as_str()) {
-        draft.body = format!("{} {error}", draft.body);
-    }
+    let error = draft.fields.get("oauth_error").and_then(|v| v.as_str()).map(str::to_string);
+    let suffix = error.map(|e| format!(" {e}")).unwrap_or_default();
+    draft.body.push_str(&suffix);
+    draft.template = Some(TemplateRef::from_text(format!(
+        "{method} {} {status}{suffix}",
+        TemplateMasker.route(route)
+    )));
     Ok(draft.finish(ctx, line, raw))
 }
 
@@ -129,6 +133,8 @@ mod tests {
         assert_eq!(record.field_str("trace_id").as_deref(), Some("req-77"));
         assert_eq!(record.field_str("latency_s").as_deref(), Some("0.004"));
         assert_eq!(record.service, "gateway");
+        let template = record.template.expect("template");
+        assert_eq!(template.text, "GET /userinfo 401 invalid_token", "status codes stay in access-log templates");
     }
 
     #[test]

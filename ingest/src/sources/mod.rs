@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::{Origin, Record, RecordId, Severity, SourceKind};
+use crate::{Origin, Record, RecordId, Severity, SourceKind, TemplateRef};
 
 /// What a parser knows about the file it reads.
 #[derive(Clone, Debug)]
@@ -40,6 +40,9 @@ pub(crate) struct RecordDraft {
     pub ts: Option<DateTime<Utc>>,
     pub severity: Severity,
     pub body: String,
+    /// Set by formats that know their template better than text masking
+    /// (an access log's template keeps its status code).
+    pub template: Option<TemplateRef>,
     pub fields: BTreeMap<String, serde_json::Value>,
 }
 
@@ -61,7 +64,7 @@ impl RecordDraft {
             ts: self.ts,
             severity: self.severity,
             body: self.body,
-            template: None,
+            template: self.template,
             fields: self.fields,
             origin,
         }

@@ -1,0 +1,104 @@
+use chrono::{DateTime, Utc};
+use ingest::{Origin, RecordId, SourceKind};
+use serde::{Deserialize, Serialize};
+
+/// How an answer was produced.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "lowercase")]
+pub enum AnswerMode {
+    /// Deterministic analysis of the records; no LLM involved.
+    Evidence,
+}
+
+/// Why a record is in the evidence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceRole {
+    /// A change that preceded the onset.
+    Change,
+    /// The first records of the main anomaly.
+    Symptom,
+    /// Records of other anomalies starting near the same time.
+    Correlated,
+    /// Full-text matches of the question.
+    Match,
+}
+
+/// A record cited by an answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Citation {
+    /// The cited record.
+    pub id: RecordId,
+    /// Why it is cited.
+    pub role: EvidenceRole,
+    /// Where it was read.
+    pub origin: Origin,
+    /// Its kind.
+    pub kind: SourceKind,
+    /// Its service.
+    pub service: String,
+    /// Its timestamp.
+    pub ts: Option<DateTime<Utc>>,
+    /// Its text, shortened.
+    pub excerpt: String,
+}
+
+/// The hypothesis an answer stands on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RootCause {
+    /// One sentence.
+    pub statement: String,
+    /// 0 to 1.
+    pub confidence: f32,
+}
+
+/// A reviewable fix. Drafts only: nothing is ever executed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Remediation {
+    /// Ordered steps.
+    pub steps: Vec<String>,
+    /// How to undo the steps.
+    pub rollback: Vec<String>,
+    /// A search that shows whether the fix worked.
+    pub verify: String,
+}
+
+/// The answer to a diagnostic question.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    /// The question asked.
+    pub question: String,
+    /// How it was produced.
+    #[serde(flatten)]
+    pub mode: AnswerMode,
+    /// Text with inline citations such as `[r-3f9a2c1d4e5b6a7c]`.
+    pub text: String,
+    /// Onset of the problem, when one was found.
+    pub onset: Option<DateTime<Utc>>,
+    /// Main hypothesis.
+    pub root_cause: Option<RootCause>,
+    /// Other explanations considered.
+    pub alternatives: Vec<String>,
+    /// Draft fix.
+    pub remediation: Remediation,
+    /// Every record the text cites, in the order first cited.
+    pub citations: Vec<Citation>,
+}
+
+impl Answer {
+    /// Ids cited inline in the text, in order of first appearance.
+    pub fn cited_ids(&self) -> Vec<RecordId> {
+        let mut ids: Vec<RecordId> = Vec::new();
+        let mut rest = self.text.as_str();
+        while let Some(start) = rest.find("[r-") {
+            let after = &rest[start + 1..];
+            let Some(end) = after.find(']') else { break };
+            let id = RecordId(after[..end].to_string());
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+            rest = &after[end..];
+        }
+        ids
+    }
+}

@@ -1,0 +1,407 @@
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, Utc};
+use ingest::{Record, RecordId, Severity, SourceKind};
+use retrieval::{Anomaly, Direction, Filters, SearchQuery, TextStore, TimeRange, Timeline, detect_anomalies};
+use tracing::{debug, instrument};
+
+use crate::answer::{Answer, AnswerMode, Citation, EvidenceRole, Remediation, RootCause};
+use crate::error::Result;
+use crate::question_time::question_time;
+
+/// How far back of the onset a change still counts as a candidate cause.
+const CHANGE_LOOKBACK: Duration = Duration::hours(2);
+/// Window analysed around a time named in the question.
+const WINDOW_BEFORE: Duration = Duration::minutes(90);
+const WINDOW_AFTER: Duration = Duration::minutes(60);
+/// Window analysed when the question names no time: the latest data.
+const DEFAULT_WINDOW: Duration = Duration::hours(3);
+/// Records read into one timeline.
+const SCAN_LIMIT: usize = 500_000;
+
+/// Evidence mode: a deterministic diagnosis from the records alone.
+///
+/// Onset of the strongest problem-shaped anomaly -> the nearest change
+/// before it -> evidence ranked by role -> an answer whose every claim cites
+/// the records it rests on.
+pub struct EvidenceEngine<'a> {
+    store: &'a TextStore,
+}
+
+impl<'a> EvidenceEngine<'a> {
+    /// An engine over a text store.
+    pub fn new(store: &'a TextStore) -> Self {
+        EvidenceEngine { store }
+    }
+
+    /// Answers `question` from `tenant`'s records.
+    #[instrument(skip_all, fields(tenant))]
+    pub fn ask(&self, tenant: &str, question: &str) -> Result<Answer> {
+        let Some((first, last)) = self.store.time_bounds(tenant)? else {
+            return Ok(no_evidence(question, "No timestamped records are indexed for this tenant."));
+        };
+        let anchor = question_time(question, first, last);
+        let end = last + Duration::minutes(1);
+        let (start, end) = match anchor {
+            Some(at) => (at - WINDOW_BEFORE, (at + WINDOW_AFTER).min(end)),
+            None => ((last - DEFAULT_WINDOW).max(first), end),
+        };
+        let window = TimeRange::between(start, end);
+        let activity = Filters {
+            kinds: vec![SourceKind::Log, SourceKind::Auth],
+            time: window,
+            ..Filters::default()
+        };
+        let records = self.store.scan(tenant, &activity, SCAN_LIMIT)?;
+        // Series that begin with the data are not new: start at the first record.
+        let start = records.first().and_then(|r| r.ts).map_or(start, |first| first.max(start));
+        let timeline = Timeline::build(&records, start, end, Duration::minutes(1));
+        let question_terms: BTreeSet<String> = self.store.analyze(&singular_numbers(question))?.into_iter().collect();
+        let mut anomalies = detect_anomalies(&timeline);
+        anomalies.sort_by(|a, b| {
+            let score = |x: &Anomaly| self.symptom_score(x, &question_terms, anchor);
+            score(b).total_cmp(&score(a))
+        });
+        debug!(records = records.len(), anomalies = anomalies.len(), ?anchor, "timeline analysed");
+        let search = |time: TimeRange, limit: usize| {
+            self.store.search(&SearchQuery {
+                tenant: tenant.to_string(),
+                text: singular_numbers(question),
+                filters: Filters { time, ..Filters::default() },
+                limit,
+            })
+        };
+        let Some(primary) = anomalies.first().cloned() else {
+            let matches = search(window, 5)?;
+            return Ok(self.matches_only(tenant, question, matches.into_iter().map(|h| h.record).collect()));
+        };
+        let correlated: Vec<&Anomaly> = anomalies[1..]
+            .iter()
+            .filter(|a| (a.onset - primary.onset).num_minutes().abs() <= 5 && is_problem(a))
+            .take(3)
+            .collect();
+        // The incident starts with its earliest symptom, whichever pattern shows it.
+        let mut onset = self.refined_onset(tenant, &primary)?;
+        for anomaly in &correlated {
+            onset = onset.min(self.refined_onset(tenant, anomaly)?);
+        }
+        let changes = self.store.scan(
+            tenant,
+            &Filters {
+                kinds: vec![SourceKind::Change],
+                time: TimeRange::between(onset - CHANGE_LOOKBACK, onset + Duration::seconds(1)),
+                ..Filters::default()
+            },
+            1000,
+        )?;
+        let cause = changes.last().cloned();
+        let ids: Vec<RecordId> = primary
+            .examples
+            .iter()
+            .take(2)
+            .chain(correlated.iter().filter_map(|a| a.examples.first()))
+            .cloned()
+            .collect();
+        let examples = self.store.get(tenant, &ids)?;
+        let by_id = |id: &RecordId| examples.iter().find(|r| &r.id == id);
+        let mut builder = AnswerBuilder::new(question);
+        builder.onset = Some(onset);
+        builder.line("Evidence mode (no LLM configured): a deterministic analysis of the indexed records.".into());
+        let symptom_ids: Vec<&Record> = primary.examples.iter().take(2).filter_map(by_id).collect();
+        let cites = builder.cite_all(&symptom_ids, EvidenceRole::Symptom);
+        builder.line(format!(
+            "Since {} {}, {} shows {} \"{}\" ({}) {}.",
+            onset.format("%Y-%m-%d %H:%M:%S"),
+            "UTC",
+            primary.service,
+            describe_direction(primary.direction),
+            primary.template,
+            describe_rates(&primary),
+            cites
+        ));
+        for anomaly in &correlated {
+            if let Some(record) = anomaly.examples.first().and_then(by_id) {
+                let cite = builder.cite(record, EvidenceRole::Correlated);
+                builder.line(format!(
+                    "At the same time {} shows {} \"{}\" ({}) {}.",
+                    anomaly.service,
+                    describe_direction(anomaly.direction),
+                    anomaly.template,
+                    describe_rates(anomaly),
+                    cite
+                ));
+            }
+        }
+        let symptom_terms = self.terms_of(&primary, &correlated)?;
+        let (root_cause, remediation) = match &cause {
+            Some(change) => {
+                let lead = change.ts.map(|ts| (onset - ts).num_minutes()).unwrap_or(0);
+                let change_terms: BTreeSet<String> = self.store.analyze(&change.body)?.into_iter().collect();
+                let shared: Vec<&String> = change_terms.intersection(&symptom_terms).collect();
+                let same_service = std::iter::once(&primary)
+                    .chain(correlated.iter().copied())
+                    .any(|a| a.service == change.service);
+                let cite = builder.cite(change, EvidenceRole::Change);
+                builder.line(format!(
+                    "The nearest preceding change, {} min before the onset: {} at {} UTC: \"{}\" {}.",
+                    lead,
+                    change.service,
+                    change.ts.map(|t| t.format("%H:%M:%S").to_string()).unwrap_or_default(),
+                    change.body,
+                    cite
+                ));
+                let mut confidence: f32 = 0.5;
+                let mut reasons = vec![format!("it precedes the onset by {lead} min")];
+                if !shared.is_empty() {
+                    confidence += 0.25;
+                    let terms: Vec<&str> = shared.iter().take(4).map(|s| s.as_str()).collect();
+                    reasons.push(format!("it shares the terms {} with the failing pattern", terms.join(", ")));
+                }
+                if same_service {
+                    confidence += 0.1;
+                    reasons.push("it touched a service that shows the anomaly".into());
+                }
+                if lead <= 15 {
+                    confidence += 0.1;
+                }
+                builder.line(format!(
+                    "Likely root cause: the change \"{}\" {}: {}.",
+                    change.body,
+                    cite,
+                    reasons.join("; ")
+                ));
+                let statement = format!(
+                    "Change on {} at {} UTC (\"{}\") is followed {} min later by {}.",
+                    change.service,
+                    change.ts.map(|t| t.format("%H:%M").to_string()).unwrap_or_default(),
+                    change.body,
+                    lead,
+                    symptoms_phrase(&primary, &correlated)
+                );
+                let change_ref = change
+                    .field_str("change_id")
+                    .unwrap_or_else(|| change.id.to_string());
+                (
+                    RootCause { statement, confidence: confidence.min(0.95) },
+                    Remediation {
+                        steps: vec![
+                            format!("Confirm the link: compare the failing requests after {} with what change {change_ref} modified.", onset.format("%H:%M")),
+                            format!("Roll back change {change_ref} on {}, or complete it on every dependent component that still holds the old state.", change.service),
+                            format!("Watch \"{}\" on {} return to its rate before the onset ({:.1}/min).", primary.template, primary.service, primary.rate_before),
+                        ],
+                        rollback: vec![format!("Re-apply change {change_ref} once its dependents are ready.")],
+                        verify: verify_query(&primary),
+                    },
+                )
+            }
+            None => {
+                builder.line("No change record precedes the onset in the two hours before it, so the cause is likely outside recorded changes (load, an attack, a dependency).".into());
+                let statement = capitalize(&format!(
+                    "{} since {} UTC, with no recorded change before it.",
+                    symptoms_phrase(&primary, &correlated),
+                    onset.format("%H:%M")
+                ));
+                (
+                    RootCause { statement, confidence: 0.35 },
+                    Remediation {
+                        steps: vec![
+                            format!("Inspect the first \"{}\" records from {} for the failing dependency or client.", primary.template, primary.service),
+                            "Check the correlated patterns above for a shared client, IP range or upstream.".into(),
+                        ],
+                        rollback: Vec::new(),
+                        verify: verify_query(&primary),
+                    },
+                )
+            }
+        };
+        // Question matches that add something: from the incident, and not
+        // another line of a pattern already cited.
+        let cited_templates: BTreeSet<&str> = std::iter::once(&primary)
+            .chain(correlated.iter().copied())
+            .map(|a| a.template_id.as_str())
+            .collect();
+        let matches = search(TimeRange::between(onset - Duration::minutes(10), end), 20)?;
+        let unseen: Vec<&Record> = matches
+            .iter()
+            .map(|h| &h.record)
+            .filter(|r| !builder.has(&r.id))
+            .filter(|r| r.template.as_ref().is_none_or(|t| !cited_templates.contains(t.id.as_str())))
+            .take(2)
+            .collect();
+        for record in unseen {
+            let cite = builder.cite(record, EvidenceRole::Match);
+            builder.line(format!("Matching the question: {} \"{}\" {}.", record.service, excerpt(&record.body), cite));
+        }
+        let alternatives = correlated
+            .iter()
+            .map(|a| format!("{} in {} (\"{}\") as the cause rather than a symptom", describe_direction(a.direction), a.service, a.template))
+            .collect();
+        Ok(builder.finish(Some(root_cause), alternatives, remediation))
+    }
+
+    /// How strongly an anomaly looks like the problem asked about.
+    fn symptom_score(&self, anomaly: &Anomaly, question_terms: &BTreeSet<String>, anchor: Option<DateTime<Utc>>) -> f64 {
+        let problem_weight = match (anomaly.direction, anomaly.severity) {
+            (Direction::New | Direction::Spike, Severity::Warn | Severity::Error | Severity::Fatal) => 1.0,
+            (Direction::Drop, Severity::Info | Severity::Debug) => 0.6,
+            (Direction::New | Direction::Spike, _) => 0.2,
+            (Direction::Drop, _) => 0.05,
+        };
+        let template_terms: BTreeSet<String> = self.store.analyze(&anomaly.template).unwrap_or_default().into_iter().collect();
+        let overlap = question_terms.intersection(&template_terms).count() as f64;
+        let nearness = anchor.map_or(1.0, |at| 1.0 / (1.0 + (anomaly.onset - at).num_minutes().abs() as f64 / 10.0));
+        anomaly.z.abs().ln_1p() * problem_weight * (1.0 + 0.5 * overlap) * nearness
+    }
+
+    /// The onset to the record: the first record of a new or spiking pattern.
+    fn refined_onset(&self, tenant: &str, anomaly: &Anomaly) -> Result<DateTime<Utc>> {
+        if anomaly.direction == Direction::Drop {
+            return Ok(anomaly.onset);
+        }
+        let first = self.store.get(tenant, &anomaly.examples[..anomaly.examples.len().min(1)])?;
+        Ok(first.first().and_then(|r| r.ts).unwrap_or(anomaly.onset))
+    }
+
+    fn terms_of(&self, primary: &Anomaly, correlated: &[&Anomaly]) -> Result<BTreeSet<String>> {
+        let mut terms = BTreeSet::new();
+        for anomaly in std::iter::once(primary).chain(correlated.iter().copied()) {
+            terms.extend(self.store.analyze(&anomaly.template)?);
+            terms.extend(self.store.analyze(&anomaly.service)?);
+        }
+        Ok(terms)
+    }
+
+    fn matches_only(&self, _tenant: &str, question: &str, records: Vec<Record>) -> Answer {
+        if records.is_empty() {
+            return no_evidence(question, "No anomaly and no record matching the question was found in the analysed window.");
+        }
+        let mut builder = AnswerBuilder::new(question);
+        builder.line("Evidence mode (no LLM configured): no rate change stands out in the analysed window, so this is a list of the records that best match the question, not a diagnosis.".into());
+        for record in &records {
+            let cite = builder.cite(record, EvidenceRole::Match);
+            builder.line(format!("{} \"{}\" {}.", record.service, excerpt(&record.body), cite));
+        }
+        builder.finish(None, Vec::new(), Remediation::default())
+    }
+}
+
+/// "401s" and "5xx" read as the codes they name, as an engineer means them.
+fn singular_numbers(question: &str) -> String {
+    question
+        .split_whitespace()
+        .map(|word| {
+            let core = word.trim_end_matches(|c: char| c.is_ascii_punctuation());
+            match core.strip_suffix('s') {
+                Some(number) if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) => number.to_string(),
+                _ => word.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn is_problem(anomaly: &Anomaly) -> bool {
+    match anomaly.direction {
+        Direction::New | Direction::Spike => anomaly.severity >= Severity::Warn,
+        Direction::Drop => anomaly.severity <= Severity::Info,
+    }
+}
+
+/// "a new pattern "X" in a and a spike of "Y" in b": the main symptom and
+/// the strongest one from another service.
+fn symptoms_phrase(primary: &Anomaly, correlated: &[&Anomaly]) -> String {
+    let describe = |a: &Anomaly| format!("{} \"{}\" in {}", describe_direction(a.direction), a.template, a.service);
+    match correlated.iter().find(|a| a.service != primary.service) {
+        Some(other) => format!("{} and {}", describe(primary), describe(other)),
+        None => describe(primary),
+    }
+}
+
+fn verify_query(anomaly: &Anomaly) -> String {
+    format!("oncall search --service {} \"{}\"", anomaly.service, anomaly.template.replace("<*>", "").split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+fn describe_direction(direction: Direction) -> &'static str {
+    match direction {
+        Direction::New => "a new pattern",
+        Direction::Spike => "a spike of",
+        Direction::Drop => "a drop of",
+    }
+}
+
+fn describe_rates(anomaly: &Anomaly) -> String {
+    format!("{:.1}/min before, {:.1}/min after", anomaly.rate_before, anomaly.rate_after)
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+fn excerpt(text: &str) -> String {
+    const MAX: usize = 200;
+    match text.char_indices().nth(MAX) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
+fn no_evidence(question: &str, why: &str) -> Answer {
+    let mut builder = AnswerBuilder::new(question);
+    builder.line(format!("Evidence mode (no LLM configured): no supporting evidence. {why} Nothing is guessed."));
+    builder.finish(None, Vec::new(), Remediation::default())
+}
+
+/// Accumulates answer lines and the records they cite.
+struct AnswerBuilder {
+    question: String,
+    lines: Vec<String>,
+    citations: Vec<Citation>,
+    onset: Option<DateTime<Utc>>,
+}
+
+impl AnswerBuilder {
+    fn new(question: &str) -> Self {
+        AnswerBuilder { question: question.to_string(), lines: Vec::new(), citations: Vec::new(), onset: None }
+    }
+
+    fn line(&mut self, text: String) {
+        self.lines.push(text);
+    }
+
+    fn has(&self, id: &RecordId) -> bool {
+        self.citations.iter().any(|c| &c.id == id)
+    }
+
+    fn cite(&mut self, record: &Record, role: EvidenceRole) -> String {
+        if !self.has(&record.id) {
+            self.citations.push(Citation {
+                id: record.id.clone(),
+                role,
+                origin: record.origin.clone(),
+                kind: record.kind,
+                service: record.service.clone(),
+                ts: record.ts,
+                excerpt: excerpt(&record.body),
+            });
+        }
+        format!("[{}]", record.id)
+    }
+
+    fn cite_all(&mut self, records: &[&Record], role: EvidenceRole) -> String {
+        records.iter().map(|r| self.cite(r, role)).collect::<Vec<_>>().join("")
+    }
+
+    fn finish(self, root_cause: Option<RootCause>, alternatives: Vec<String>, remediation: Remediation) -> Answer {
+        Answer {
+            question: self.question,
+            mode: AnswerMode::Evidence,
+            text: self.lines.join("\n"),
+            onset: self.onset,
+            root_cause,
+            alternatives,
+            remediation,
+            citations: self.citations,
+        }
+    }
+}

@@ -1,0 +1,47 @@
+use std::time::Instant;
+
+use agent::{Answer, EvidenceEngine};
+use ingest::ReadOptions;
+use retrieval::{Filters, TextStore};
+
+use crate::error::Result;
+use crate::ground_truth::Case;
+use crate::metrics::{CaseScore, citation_precision, evidence_recall_at, root_cause_matches};
+
+/// Ingests a case's data into a fresh in-memory store, asks its question in
+/// evidence mode and scores the answer against the ground truth.
+pub fn run_case(case: &Case) -> Result<(Answer, CaseScore)> {
+    let truth = &case.truth;
+    let store = TextStore::in_memory()?;
+    let parsed = ingest::read_path(
+        &case.data,
+        &ReadOptions {
+            tenant: truth.tenant.clone(),
+            format: None,
+        },
+    )?;
+    store.upsert(&parsed.records)?;
+    store.commit()?;
+    let started = Instant::now();
+    let answer = EvidenceEngine::new(&store).ask(&truth.tenant, &truth.question)?;
+    let answer_secs = started.elapsed().as_secs_f64();
+    let cited = answer.cited_ids();
+    let resolved = store.get(&truth.tenant, &cited)?;
+    let statement = answer
+        .root_cause
+        .as_ref()
+        .map(|r| r.statement.as_str())
+        .unwrap_or_default();
+    let score = CaseScore {
+        case: truth.id.clone(),
+        family: truth.family.clone(),
+        recall_at_5: evidence_recall_at(5, &cited, &truth.evidence),
+        recall_at_10: evidence_recall_at(10, &cited, &truth.evidence),
+        citation_precision: citation_precision(&cited, &truth.evidence),
+        root_cause_correct: root_cause_matches(statement, &truth.root_cause),
+        citations_resolve: resolved.len() == cited.len()
+            && store.count(&truth.tenant, &Filters::default())? > 0,
+        answer_secs,
+    };
+    Ok((answer, score))
+}
