@@ -56,7 +56,7 @@ impl<'a> EvidenceEngine<'a> {
         // Series that begin with the data are not new: start at the first record.
         let start = records.first().and_then(|r| r.ts).map_or(start, |first| first.max(start));
         let timeline = Timeline::build(&records, start, end, Duration::minutes(1));
-        let question_terms: BTreeSet<String> = self.store.analyze(&singular_numbers(question))?.into_iter().collect();
+        let question_terms: BTreeSet<String> = self.store.analyze(&search_text(question))?.into_iter().collect();
         let mut anomalies = detect_anomalies(&timeline);
         anomalies.sort_by(|a, b| {
             let score = |x: &Anomaly| self.symptom_score(x, &question_terms, anchor);
@@ -66,7 +66,7 @@ impl<'a> EvidenceEngine<'a> {
         let search = |time: TimeRange, limit: usize| {
             self.store.search(&SearchQuery {
                 tenant: tenant.to_string(),
-                text: singular_numbers(question),
+                text: search_text(question),
                 filters: Filters { time, ..Filters::default() },
                 limit,
             })
@@ -94,7 +94,6 @@ impl<'a> EvidenceEngine<'a> {
             },
             1000,
         )?;
-        let cause = changes.last().cloned();
         let ids: Vec<RecordId> = primary
             .examples
             .iter()
@@ -133,17 +132,44 @@ impl<'a> EvidenceEngine<'a> {
             }
         }
         let symptom_terms = self.terms_of(&primary, &correlated)?;
-        let (root_cause, remediation) = match &cause {
-            Some(change) => {
-                let lead = change.ts.map(|ts| (onset - ts).num_minutes()).unwrap_or(0);
-                let change_terms: BTreeSet<String> = self.store.analyze(&change.body)?.into_iter().collect();
-                let shared: Vec<&String> = change_terms.intersection(&symptom_terms).collect();
-                let same_service = std::iter::once(&primary)
-                    .chain(correlated.iter().copied())
-                    .any(|a| a.service == change.service);
+        let symptom_services: BTreeSet<&str> = std::iter::once(&primary)
+            .chain(correlated.iter().copied())
+            .map(|a| a.service.as_str())
+            .collect();
+        let mut links = Vec::new();
+        for change in &changes {
+            let terms: BTreeSet<String> = self.store.analyze(&change.body)?.into_iter().collect();
+            let mut shared = Vec::new();
+            for term in terms.intersection(&symptom_terms) {
+                if self.store.term_share(term)? < COMMON_TERM_SHARE {
+                    shared.push(term.clone());
+                }
+            }
+            links.push(ChangeLink {
+                lead: change.ts.map(|ts| (onset - ts).num_minutes()).unwrap_or(i64::MAX),
+                shared,
+                same_service: symptom_services.contains(change.service.as_str()),
+                change,
+            });
+        }
+        // The best-linked change wins; among equals, the nearest to the onset.
+        links.sort_by_key(|l| (std::cmp::Reverse(l.strength()), l.lead));
+        let cause = links.first().filter(|l| l.strength() > 0);
+        let alternatives: Vec<String> = links
+            .iter()
+            .filter(|l| cause.is_none_or(|c| c.change.id != l.change.id))
+            .take(3)
+            .map(|l| format!("Change on {} {} min before the onset (\"{}\"): ruled out, {}.", l.change.service, l.lead, l.change.body, l.weakness()))
+            .collect();
+        let (root_cause, remediation) = match cause {
+            Some(link) => {
+                let change = link.change;
+                let lead = link.lead;
+                let shared = &link.shared;
+                let same_service = link.same_service;
                 let cite = builder.cite(change, EvidenceRole::Change);
                 builder.line(format!(
-                    "The nearest preceding change, {} min before the onset: {} at {} UTC: \"{}\" {}.",
+                    "The change best linked to the onset, {} min before it: {} at {} UTC: \"{}\" {}.",
                     lead,
                     change.service,
                     change.ts.map(|t| t.format("%H:%M:%S").to_string()).unwrap_or_default(),
@@ -161,7 +187,7 @@ impl<'a> EvidenceEngine<'a> {
                     confidence += 0.1;
                     reasons.push("it touched a service that shows the anomaly".into());
                 }
-                if lead <= 15 {
+                if lead <= CLOSE_LEAD_MINUTES {
                     confidence += 0.1;
                 }
                 builder.line(format!(
@@ -195,7 +221,11 @@ impl<'a> EvidenceEngine<'a> {
                 )
             }
             None => {
-                builder.line("No change record precedes the onset in the two hours before it, so the cause is likely outside recorded changes (load, an attack, a dependency).".into());
+                builder.line(if links.is_empty() {
+                    "No change record precedes the onset in the two hours before it, so the cause is likely outside recorded changes (load, an attack, a dependency).".into()
+                } else {
+                    format!("{} change(s) precede the onset, but none is linked to it by timing, shared terms or service, so the cause is likely outside recorded changes (load, an attack, a dependency).", links.len())
+                });
                 let statement = capitalize(&format!(
                     "{} since {} UTC, with no recorded change before it.",
                     symptoms_phrase(&primary, &correlated),
@@ -232,10 +262,6 @@ impl<'a> EvidenceEngine<'a> {
             let cite = builder.cite(record, EvidenceRole::Match);
             builder.line(format!("Matching the question: {} \"{}\" {}.", record.service, excerpt(&record.body), cite));
         }
-        let alternatives = correlated
-            .iter()
-            .map(|a| format!("{} in {} (\"{}\") as the cause rather than a symptom", describe_direction(a.direction), a.service, a.template))
-            .collect();
         Ok(builder.finish(Some(root_cause), alternatives, remediation))
     }
 
@@ -285,16 +311,21 @@ impl<'a> EvidenceEngine<'a> {
     }
 }
 
-/// "401s" and "5xx" read as the codes they name, as an engineer means them.
-fn singular_numbers(question: &str) -> String {
+/// The question as search terms: "401s" reads as the code it names, and
+/// times and dates are dropped (they select the window, not the text).
+fn search_text(question: &str) -> String {
     question
         .split_whitespace()
-        .map(|word| {
-            let core = word.trim_end_matches(|c: char| c.is_ascii_punctuation());
-            match core.strip_suffix('s') {
+        .filter_map(|word| {
+            let core = word.trim_matches(|c: char| c.is_ascii_punctuation());
+            let is_time_or_date = core.contains([':', '-']) && core.bytes().all(|b| b.is_ascii_digit() || b == b':' || b == b'-');
+            if is_time_or_date {
+                return None;
+            }
+            Some(match core.strip_suffix('s') {
                 Some(number) if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) => number.to_string(),
                 _ => word.to_string(),
-            }
+            })
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -304,6 +335,50 @@ fn is_problem(anomaly: &Anomaly) -> bool {
     match anomaly.direction {
         Direction::New | Direction::Spike => anomaly.severity >= Severity::Warn,
         Direction::Drop => anomaly.severity <= Severity::Info,
+    }
+}
+
+/// How a change relates to the symptoms.
+struct ChangeLink<'r> {
+    change: &'r Record,
+    /// Minutes from the change to the onset.
+    lead: i64,
+    /// Terms the change shares with the symptoms' templates and services.
+    shared: Vec<String>,
+    /// The change touched a service that shows a symptom.
+    same_service: bool,
+}
+
+/// A change this close to the onset is a suspect on timing alone.
+const CLOSE_LEAD_MINUTES: i64 = 15;
+/// Within this, timing is strong evidence: most bad changes bite at once.
+const IMMEDIATE_LEAD_MINUTES: i64 = 5;
+/// A term in more than this share of records links nothing (IDF reasoning).
+const COMMON_TERM_SHARE: f64 = 0.05;
+
+impl ChangeLink<'_> {
+    fn strength(&self) -> u8 {
+        2 * u8::from(!self.shared.is_empty())
+            + u8::from(self.same_service)
+            + u8::from(self.lead <= CLOSE_LEAD_MINUTES)
+            + u8::from(self.lead <= IMMEDIATE_LEAD_MINUTES)
+    }
+
+    fn weakness(&self) -> String {
+        let mut reasons = Vec::new();
+        if self.lead > CLOSE_LEAD_MINUTES {
+            reasons.push(format!("{} min is long before the onset", self.lead));
+        }
+        if self.shared.is_empty() {
+            reasons.push("it shares no terms with the symptoms".to_string());
+        }
+        if !self.same_service {
+            reasons.push("it touches no service that shows them".to_string());
+        }
+        if reasons.is_empty() {
+            reasons.push("a closer or better-linked change was found".to_string());
+        }
+        reasons.join(", ")
     }
 }
 

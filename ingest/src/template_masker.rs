@@ -51,19 +51,24 @@ impl TemplateRef {
 }
 
 fn mask_token(token: &str) -> std::borrow::Cow<'_, str> {
+    // Brackets and quotes around a token stay; the inside is judged.
+    let inner = token.trim_start_matches(['(', '[', '{', '"', '\'']);
+    let prefix = &token[..token.len() - inner.len()];
+    let core = inner.trim_end_matches([')', ']', '}', '"', '\'', ',', ';', ':']);
+    let suffix = &inner[core.len()..];
     // Keep `key=` of key=value pairs; judge only the value.
-    if let Some((key, value)) = token.split_once('=')
+    if let Some((key, value)) = core.split_once('=')
         && !key.is_empty()
         && key.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '.')
     {
         return if is_variable(value) {
-            format!("{key}=<*>").into()
+            format!("{prefix}{key}=<*>{suffix}").into()
         } else {
             token.into()
         };
     }
-    if is_variable(token) {
-        "<*>".into()
+    if is_variable(core) {
+        format!("{prefix}<*>{suffix}").into()
     } else {
         token.into()
     }
@@ -101,6 +106,10 @@ mod tests {
             "request <*> done",
         );
         check("connection pool exhausted", "connection pool exhausted");
+        check(
+            "within 5000 ms (pool=20 active=20 waiting=41)",
+            "within <*> ms (pool=<*> active=<*> waiting=<*>)",
+        );
     }
 
     #[test]

@@ -126,17 +126,17 @@ fn change_point(timeline: &Timeline, series: &TemplateSeries) -> Option<Anomaly>
 const QUIET_RUN: usize = 3;
 
 /// The best split of a rising series lands mid-ramp when a failure grows
-/// gradually; walk back to where the counts first rose clearly above the
-/// baseline (the median before the split, plus two Poisson deviations).
+/// gradually; walk back to where the counts first rose above what the
+/// baseline explains. The baseline is the first half of the series before
+/// the split, far from any ramp.
 fn ramp_start(counts: &[u32], split: usize) -> usize {
-    let mut before: Vec<u32> = counts[..split].to_vec();
-    before.sort_unstable();
-    let baseline = f64::from(before.get(before.len() / 2).copied().unwrap_or(0));
-    let threshold = baseline + 2.0 * baseline.sqrt();
+    let early = &counts[..split.div_ceil(2)];
+    let baseline = early.iter().map(|c| f64::from(*c)).sum::<f64>() / early.len().max(1) as f64;
+    let significant = significant_count(baseline);
     let mut start = split;
     let mut quiet = 0;
     for index in (0..split).rev() {
-        if f64::from(counts[index]) > threshold {
+        if counts[index] >= significant {
             start = index;
             quiet = 0;
         } else {
@@ -147,6 +147,21 @@ fn ramp_start(counts: &[u32], split: usize) -> usize {
         }
     }
     start.max(1)
+}
+
+/// Smallest count a Poisson(`rate`) bucket reaches with probability 1% or less.
+fn significant_count(rate: f64) -> u32 {
+    let mut term = (-rate).exp();
+    let mut below = 0.0;
+    let mut count = 0;
+    loop {
+        below += term;
+        count += 1;
+        term *= rate / f64::from(count);
+        if 1.0 - below <= 0.01 || count > 10_000 {
+            return count;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -202,6 +217,13 @@ mod tests {
         let ramp = anomalies.iter().find(|a| a.template == "kid <*> not found").expect("ramp found");
         assert_eq!(ramp.onset, minute(base, 35, 0));
         assert_eq!(ramp.rate_before, 0.0);
+    }
+
+    #[test]
+    fn significant_counts_follow_the_poisson_tail() {
+        assert_eq!(significant_count(0.0), 1);
+        assert_eq!(significant_count(0.4), 3);
+        assert!(significant_count(10.0) > 15);
     }
 
     #[test]

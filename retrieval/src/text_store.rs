@@ -248,6 +248,18 @@ impl TextStore {
         Ok(terms)
     }
 
+    /// Share of indexed records whose text contains `term` (an analyzed
+    /// term), 0 to 1: how little a shared term says about a link.
+    pub fn term_share(&self, term: &str) -> Result<f64> {
+        let searcher = self.reader.searcher();
+        let total = searcher.num_docs();
+        if total == 0 {
+            return Ok(0.0);
+        }
+        let frequency = searcher.doc_freq(&Term::from_field_text(self.fields.body, term))?;
+        Ok(frequency as f64 / total as f64)
+    }
+
     /// Ranked full-text search (BM25) within the query's tenant and filters.
     pub fn search(&self, query: &SearchQuery) -> Result<Vec<Hit>> {
         let f = self.fields;
