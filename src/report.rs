@@ -62,7 +62,7 @@ pub fn answer(answer: &Answer, json: bool) -> Result<()> {
         writeln!(out, "\nEvidence:")?;
         for citation in &answer.citations {
             let ts = citation.ts.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| "-".into());
-            writeln!(out, "  [{}] {ts} {} {} ({}): {}", citation.id, citation.service, citation.origin, format!("{:?}", citation.role).to_lowercase(), citation.excerpt)?;
+            writeln!(out, "  [{}] {ts} {} {} ({}): {}", citation.id, citation.service, citation.origin, citation.role.as_str(), citation.excerpt)?;
         }
     }
     Ok(())

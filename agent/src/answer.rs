@@ -24,6 +24,18 @@ pub enum EvidenceRole {
     Match,
 }
 
+impl EvidenceRole {
+    /// The role's name, as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvidenceRole::Change => "change",
+            EvidenceRole::Symptom => "symptom",
+            EvidenceRole::Correlated => "correlated",
+            EvidenceRole::Match => "match",
+        }
+    }
+}
+
 /// A record cited by an answer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Citation {

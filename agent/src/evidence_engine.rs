@@ -105,7 +105,7 @@ impl<'a> EvidenceEngine<'a> {
         let by_id = |id: &RecordId| examples.iter().find(|r| &r.id == id);
         let mut builder = AnswerBuilder::new(question);
         builder.onset = Some(onset);
-        builder.line("Evidence mode (no LLM configured): a deterministic analysis of the indexed records.".into());
+        builder.line_in(Section::Header, "Evidence mode (no LLM configured): a deterministic analysis of the indexed records.".into());
         let symptom_ids: Vec<&Record> = primary.examples.iter().take(2).filter_map(by_id).collect();
         let cites = builder.cite_all(&symptom_ids, EvidenceRole::Symptom);
         builder.line(format!(
@@ -168,14 +168,6 @@ impl<'a> EvidenceEngine<'a> {
                 let shared = &link.shared;
                 let same_service = link.same_service;
                 let cite = builder.cite(change, EvidenceRole::Change);
-                builder.line(format!(
-                    "The change best linked to the onset, {} min before it: {} at {} UTC: \"{}\" {}.",
-                    lead,
-                    change.service,
-                    change.ts.map(|t| t.format("%H:%M:%S").to_string()).unwrap_or_default(),
-                    change.body,
-                    cite
-                ));
                 let mut confidence: f32 = 0.5;
                 let mut reasons = vec![format!("it precedes the onset by {lead} min")];
                 if !shared.is_empty() {
@@ -190,8 +182,10 @@ impl<'a> EvidenceEngine<'a> {
                 if lead <= CLOSE_LEAD_MINUTES {
                     confidence += 0.1;
                 }
-                builder.line(format!(
-                    "Likely root cause: the change \"{}\" {}: {}.",
+                builder.line_in(Section::Cause, format!(
+                    "Likely root cause: the change on {} at {} UTC, \"{}\" {}: {}.",
+                    change.service,
+                    change.ts.map(|t| t.format("%H:%M:%S").to_string()).unwrap_or_default(),
                     change.body,
                     cite,
                     reasons.join("; ")
@@ -221,7 +215,7 @@ impl<'a> EvidenceEngine<'a> {
                 )
             }
             None => {
-                builder.line(if links.is_empty() {
+                builder.line_in(Section::Cause, if links.is_empty() {
                     "No change record precedes the onset in the two hours before it, so the cause is likely outside recorded changes (load, an attack, a dependency).".into()
                 } else {
                     format!("{} change(s) precede the onset, but none is linked to it by timing, shared terms or service, so the cause is likely outside recorded changes (load, an attack, a dependency).", links.len())
@@ -427,10 +421,19 @@ fn no_evidence(question: &str, why: &str) -> Answer {
     builder.finish(None, Vec::new(), Remediation::default())
 }
 
+/// Where a line goes in the answer: the conclusion leads, the evidence
+/// for it follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Section {
+    Header,
+    Cause,
+    Details,
+}
+
 /// Accumulates answer lines and the records they cite.
 struct AnswerBuilder {
     question: String,
-    lines: Vec<String>,
+    lines: Vec<(Section, String)>,
     citations: Vec<Citation>,
     onset: Option<DateTime<Utc>>,
 }
@@ -441,7 +444,11 @@ impl AnswerBuilder {
     }
 
     fn line(&mut self, text: String) {
-        self.lines.push(text);
+        self.line_in(Section::Details, text);
+    }
+
+    fn line_in(&mut self, section: Section, text: String) {
+        self.lines.push((section, text));
     }
 
     fn has(&self, id: &RecordId) -> bool {
@@ -467,11 +474,16 @@ impl AnswerBuilder {
         records.iter().map(|r| self.cite(r, role)).collect::<Vec<_>>().join("")
     }
 
-    fn finish(self, root_cause: Option<RootCause>, alternatives: Vec<String>, remediation: Remediation) -> Answer {
+    fn finish(mut self, root_cause: Option<RootCause>, alternatives: Vec<String>, remediation: Remediation) -> Answer {
+        self.lines.sort_by_key(|(section, _)| *section);
+        let text = self.lines.into_iter().map(|(_, line)| line).collect::<Vec<_>>().join("\n");
+        // Citations in the order the text first cites them.
+        let position = |id: &RecordId| text.find(&format!("[{id}]")).unwrap_or(usize::MAX);
+        self.citations.sort_by_key(|c| position(&c.id));
         Answer {
             question: self.question,
             mode: AnswerMode::Evidence,
-            text: self.lines.join("\n"),
+            text,
             onset: self.onset,
             root_cause,
             alternatives,

@@ -1,3 +1,52 @@
-//! stub
-pub struct AppState; impl AppState { pub fn new(_s: retrieval::TextStore, _t: String) -> Self { AppState } }
-pub async fn serve(_s: AppState, _a: std::net::SocketAddr) -> std::io::Result<()> { Ok(()) }
+//! Web: the HTTP face of oncall. The only crate that knows HTTP.
+//!
+//! [`router`] builds the axum router (server-rendered askama pages and the
+//! JSON API) over a cheap-to-clone [`AppState`]; [`serve`] runs it with
+//! graceful shutdown. Handlers are named `resource_verb`. Every page is
+//! auto-escaped by askama: log lines carry hostile text.
+
+mod api_error;
+mod pages;
+mod routes;
+mod state;
+
+pub use api_error::ApiError;
+pub use routes::router;
+pub use state::AppState;
+
+/// Serves `state` on `address` until Ctrl-C or SIGTERM.
+pub async fn serve(state: AppState, address: std::net::SocketAddr) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(address).await?;
+    tracing::info!(%address, "serving");
+    eprintln!("oncall listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}

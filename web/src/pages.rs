@@ -1,0 +1,19 @@
+use agent::Answer;
+use askama::Template;
+use retrieval::Hit;
+
+/// The ask page: question box, and the answer with its evidence.
+#[derive(Template)]
+#[template(path = "ask.html")]
+pub(crate) struct AskPage {
+    pub question: String,
+    pub answer: Option<Answer>,
+}
+
+/// The search page.
+#[derive(Template)]
+#[template(path = "search.html")]
+pub(crate) struct SearchPage {
+    pub query: String,
+    pub hits: Vec<Hit>,
+}

@@ -1,0 +1,118 @@
+use agent::{Answer, EvidenceEngine};
+use askama::Template;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router, middleware};
+use ingest::{Severity, SourceKind};
+use retrieval::{Filters, Hit, SearchQuery};
+use serde::Deserialize;
+
+use crate::api_error::ApiError;
+use crate::pages::{AskPage, SearchPage};
+use crate::state::AppState;
+
+/// Largest request body accepted, in bytes.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+const MAX_QUESTION_CHARS: usize = 2000;
+const MAX_SEARCH_LIMIT: usize = 200;
+
+/// The whole HTTP surface: pages, JSON API and health.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(ask_page))
+        .route("/search", get(search_page))
+        .route("/api/ask", post(answers_create))
+        .route("/api/search", get(hits_index))
+        .route("/healthz", get(health_show))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+async fn security_headers(request: axum::extract::Request, next: middleware::Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_SECURITY_POLICY, "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+async fn health_show() -> &'static str {
+    "ok"
+}
+
+#[derive(Deserialize)]
+struct AskRequest {
+    question: String,
+}
+
+async fn ask(state: AppState, question: String) -> Result<Answer, ApiError> {
+    let question = question.trim().to_string();
+    if question.is_empty() || question.chars().count() > MAX_QUESTION_CHARS {
+        return Err(ApiError::BadRequest(format!("a question has 1 to {MAX_QUESTION_CHARS} characters")));
+    }
+    let answer = tokio::task::spawn_blocking(move || EvidenceEngine::new(&state.store).ask(&state.tenant, &question)).await??;
+    Ok(answer)
+}
+
+async fn answers_create(State(state): State<AppState>, Json(request): Json<AskRequest>) -> Result<Json<Answer>, ApiError> {
+    Ok(Json(ask(state, request.question).await?))
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    #[serde(default)]
+    q: String,
+}
+
+async fn ask_page(State(state): State<AppState>, Query(query): Query<PageQuery>) -> Result<Response, ApiError> {
+    let answer = if query.q.trim().is_empty() { None } else { Some(ask(state, query.q.clone()).await?) };
+    let page = AskPage { question: query.q, answer };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Deserialize)]
+struct SearchParams {
+    #[serde(default)]
+    q: String,
+    service: Option<String>,
+    kind: Option<String>,
+    severity: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn search(state: AppState, params: SearchParams) -> Result<Vec<Hit>, ApiError> {
+    let kinds = match params.kind.as_deref() {
+        Some(name) => vec![SourceKind::parse(name).ok_or_else(|| ApiError::BadRequest(format!("unknown kind {name:?}")))?],
+        None => Vec::new(),
+    };
+    let severities = match params.severity.as_deref() {
+        Some(name) => vec![Severity::parse(name).ok_or_else(|| ApiError::BadRequest(format!("unknown severity {name:?}")))?],
+        None => Vec::new(),
+    };
+    let query = SearchQuery {
+        tenant: state.tenant.to_string(),
+        text: params.q,
+        filters: Filters { services: params.service.into_iter().collect(), kinds, severities, ..Filters::default() },
+        limit: params.limit.unwrap_or(20).min(MAX_SEARCH_LIMIT),
+    };
+    Ok(tokio::task::spawn_blocking(move || state.store.search(&query)).await??)
+}
+
+async fn hits_index(State(state): State<AppState>, Query(params): Query<SearchParams>) -> Result<Json<Vec<Hit>>, ApiError> {
+    Ok(Json(search(state, params).await?))
+}
+
+async fn search_page(State(state): State<AppState>, Query(params): Query<SearchParams>) -> Result<Response, ApiError> {
+    let query = params.q.clone();
+    let hits = if query.trim().is_empty() { Vec::new() } else { search(state, params).await? };
+    Ok(Html(SearchPage { query, hits }.render()?).into_response())
+}
