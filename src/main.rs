@@ -16,7 +16,11 @@ mod report;
 const EXIT_PARTIAL: u8 = 3;
 
 #[derive(Parser)]
-#[command(name = "oncall", version, about = "AI-assisted on-call assistant for identity and API platforms")]
+#[command(
+    name = "oncall",
+    version,
+    about = "AI-assisted on-call assistant for identity and API platforms"
+)]
 struct Cli {
     /// Data directory holding the stores.
     #[arg(long, env = "ONCALL_HOME", default_value = ".oncall", global = true)]
@@ -170,12 +174,20 @@ fn text_dir(home: &Path) -> PathBuf {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Ingest { paths, format, json } => {
+        Command::Ingest {
+            paths,
+            format,
+            json,
+        } => {
             let store = TextStore::open(&text_dir(&cli.home))
                 .with_context(|| format!("opening the text store in {}", cli.home.display()))?;
             let summary = ingest_paths(&store, &cli.home, &cli.tenant, &paths, format)?;
             report::ingest_summary(&summary, json)?;
-            Ok(if summary.bad.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_PARTIAL) })
+            Ok(if summary.bad.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(EXIT_PARTIAL)
+            })
         }
         Command::Ask { question, json } => {
             let store = open_existing(&cli.home)?;
@@ -183,12 +195,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
             report::answer(&answer, json)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Search { query, service, kind, severity, from, to, limit, json } => {
+        Command::Search {
+            query,
+            service,
+            kind,
+            severity,
+            from,
+            to,
+            limit,
+            json,
+        } => {
             let store = open_existing(&cli.home)?;
             let hits = store.search(&SearchQuery {
                 tenant: cli.tenant,
                 text: query,
-                filters: Filters { services: service, kinds: kind, severities: severity, time: TimeRange { from, to } },
+                filters: Filters {
+                    services: service,
+                    kinds: kind,
+                    severities: severity,
+                    time: TimeRange { from, to },
+                },
                 limit,
             })?;
             report::hits(&hits, json)?;
@@ -196,7 +222,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Serve { port, bind } => {
             let store = TextStore::open(&text_dir(&cli.home))?;
-            let address: std::net::SocketAddr = format!("{bind}:{port}").parse().with_context(|| format!("bad bind address {bind}:{port}"))?;
+            let address: std::net::SocketAddr = format!("{bind}:{port}")
+                .parse()
+                .with_context(|| format!("bad bind address {bind}:{port}"))?;
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(web::serve(web::AppState::new(store, cli.tenant), address))?;
             Ok(ExitCode::SUCCESS)
@@ -206,15 +234,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
             report::eval(&scores, json)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Gen { family, seed, lines, out } => {
+        Command::Gen {
+            family,
+            seed,
+            lines,
+            out,
+        } => {
             let families = if family == "all" {
                 evals::Family::ALL.to_vec()
             } else {
-                vec![evals::Family::from_name(&family).with_context(|| format!("unknown family {family:?}"))?]
+                vec![
+                    evals::Family::from_name(&family)
+                        .with_context(|| format!("unknown family {family:?}"))?,
+                ]
             };
             for family in families {
                 let dir = out.join(format!("{}-{seed}", family.name()));
-                let truth = evals::generate(&dir, &evals::GenOptions { family, seed, background_lines: lines, tenant: cli.tenant.clone() })?;
+                let truth = evals::generate(
+                    &dir,
+                    &evals::GenOptions {
+                        family,
+                        seed,
+                        background_lines: lines,
+                        tenant: cli.tenant.clone(),
+                    },
+                )?;
                 report::generated(&dir, &truth)?;
             }
             Ok(ExitCode::SUCCESS)
@@ -223,11 +267,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let home = tempfile::tempdir()?;
             let store = TextStore::open(&text_dir(home.path()))?;
             let case = evals::Case::load(&evals::bundled_incident_dir())?;
-            let summary = ingest_paths(&store, home.path(), &case.truth.tenant, &[case.data.clone()], None)?;
+            let summary = ingest_paths(
+                &store,
+                home.path(),
+                &case.truth.tenant,
+                std::slice::from_ref(&case.data),
+                None,
+            )?;
             if !json {
                 report::demo_header(summary.records, &case)?;
             }
-            let answer = agent::EvidenceEngine::new(&store).ask(&case.truth.tenant, &case.truth.question)?;
+            let answer =
+                agent::EvidenceEngine::new(&store).ask(&case.truth.tenant, &case.truth.question)?;
             report::answer(&answer, json)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -246,12 +297,27 @@ pub struct IngestSummary {
     pub quarantine: PathBuf,
 }
 
-fn ingest_paths(store: &TextStore, home: &Path, tenant: &str, paths: &[PathBuf], format: Option<Format>) -> Result<IngestSummary> {
-    let options = ReadOptions { tenant: tenant.to_string(), format };
+fn ingest_paths(
+    store: &TextStore,
+    home: &Path,
+    tenant: &str,
+    paths: &[PathBuf],
+    format: Option<Format>,
+) -> Result<IngestSummary> {
+    let options = ReadOptions {
+        tenant: tenant.to_string(),
+        format,
+    };
     let quarantine = home.join("quarantine").join("bad-input.jsonl");
-    let mut summary = IngestSummary { files: 0, records: 0, bad: Vec::new(), quarantine: quarantine.clone() };
+    let mut summary = IngestSummary {
+        files: 0,
+        records: 0,
+        bad: Vec::new(),
+        quarantine: quarantine.clone(),
+    };
     for path in paths {
-        let parsed = ingest::read_path(path, &options).with_context(|| format!("reading {}", path.display()))?;
+        let parsed = ingest::read_path(path, &options)
+            .with_context(|| format!("reading {}", path.display()))?;
         store.upsert(&parsed.records)?;
         store.commit()?;
         summary.files += parsed.files.len();
@@ -261,7 +327,10 @@ fn ingest_paths(store: &TextStore, home: &Path, tenant: &str, paths: &[PathBuf],
     if !summary.bad.is_empty() {
         use std::io::Write;
         std::fs::create_dir_all(quarantine.parent().unwrap_or(home))?;
-        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&quarantine)?;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&quarantine)?;
         for bad in &summary.bad {
             writeln!(file, "{}", serde_json::to_string(bad)?)?;
         }
@@ -272,7 +341,10 @@ fn ingest_paths(store: &TextStore, home: &Path, tenant: &str, paths: &[PathBuf],
 fn open_existing(home: &Path) -> Result<TextStore> {
     let dir = text_dir(home);
     if !dir.join("meta.json").exists() {
-        bail!("no data in {}: run `oncall ingest PATH` first (or `oncall demo`)", home.display());
+        bail!(
+            "no data in {}: run `oncall ingest PATH` first (or `oncall demo`)",
+            home.display()
+        );
     }
     Ok(TextStore::open(&dir)?)
 }
@@ -285,7 +357,12 @@ fn run_eval(seeds: u64) -> Result<Vec<evals::CaseScore>> {
     for family in evals::Family::ALL {
         for seed in 1..=seeds {
             let dir = scratch.path().join(format!("{}-{seed}", family.name()));
-            let options = evals::GenOptions { family, seed, background_lines: 6000, tenant: "default".into() };
+            let options = evals::GenOptions {
+                family,
+                seed,
+                background_lines: 6000,
+                tenant: "default".into(),
+            };
             evals::generate(&dir, &options)?;
             scores.push(evals::run_case(&evals::Case::load(&dir)?)?.1);
         }

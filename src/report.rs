@@ -21,13 +21,22 @@ pub fn ingest_summary(summary: &IngestSummary, json: bool) -> Result<()> {
         writeln!(out, "{value}")?;
         return Ok(());
     }
-    writeln!(out, "ingested {} records from {} files", summary.records, summary.files)?;
+    writeln!(
+        out,
+        "ingested {} records from {} files",
+        summary.records, summary.files
+    )?;
     if !summary.bad.is_empty() {
         let mut err = std::io::stderr().lock();
         for bad in &summary.bad {
             writeln!(err, "bad input {}: {}", bad.origin, bad.reason)?;
         }
-        writeln!(err, "partial: {} inputs could not be read; kept in {}", summary.bad.len(), summary.quarantine.display())?;
+        writeln!(
+            err,
+            "partial: {} inputs could not be read; kept in {}",
+            summary.bad.len(),
+            summary.quarantine.display()
+        )?;
     }
     Ok(())
 }
@@ -40,7 +49,11 @@ pub fn answer(answer: &Answer, json: bool) -> Result<()> {
     }
     writeln!(out, "{}", answer.text)?;
     if let Some(cause) = &answer.root_cause {
-        writeln!(out, "\nRoot cause (confidence {:.2}): {}", cause.confidence, cause.statement)?;
+        writeln!(
+            out,
+            "\nRoot cause (confidence {:.2}): {}",
+            cause.confidence, cause.statement
+        )?;
     }
     if !answer.alternatives.is_empty() {
         writeln!(out, "\nAlternatives considered:")?;
@@ -61,8 +74,19 @@ pub fn answer(answer: &Answer, json: bool) -> Result<()> {
     if !answer.citations.is_empty() {
         writeln!(out, "\nEvidence:")?;
         for citation in &answer.citations {
-            let ts = citation.ts.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| "-".into());
-            writeln!(out, "  [{}] {ts} {} {} ({}): {}", citation.id, citation.service, citation.origin, citation.role.as_str(), citation.excerpt)?;
+            let ts = citation
+                .ts
+                .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                .unwrap_or_else(|| "-".into());
+            writeln!(
+                out,
+                "  [{}] {ts} {} {} ({}): {}",
+                citation.id,
+                citation.service,
+                citation.origin,
+                citation.role.as_str(),
+                citation.excerpt
+            )?;
         }
     }
     Ok(())
@@ -78,9 +102,25 @@ pub fn hits(hits: &[Hit], json: bool) -> Result<()> {
         writeln!(out, "no matches")?;
     }
     for hit in hits {
-        let ts = hit.record.ts.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| "-".into());
-        writeln!(out, "{:7.3}  [{}] {ts} {} {}  matched: {}", hit.score, hit.record.id, hit.record.service, hit.record.origin, hit.why.join(", "))?;
-        writeln!(out, "         {}", hit.record.body.lines().next().unwrap_or_default())?;
+        let ts = hit
+            .record
+            .ts
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_else(|| "-".into());
+        writeln!(
+            out,
+            "{:7.3}  [{}] {ts} {} {}  matched: {}",
+            hit.score,
+            hit.record.id,
+            hit.record.service,
+            hit.record.origin,
+            hit.why.join(", ")
+        )?;
+        writeln!(
+            out,
+            "         {}",
+            hit.record.body.lines().next().unwrap_or_default()
+        )?;
     }
     Ok(())
 }
@@ -89,16 +129,39 @@ pub fn eval(scores: &[evals::CaseScore], json: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
     let summary = evals::Summary::of(scores);
     if json {
-        writeln!(out, "{}", serde_json::json!({"summary": summary, "cases": scores}))?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::json!({"summary": summary, "cases": scores})
+        )?;
         return Ok(());
     }
-    writeln!(out, "{:<28} {:>6} {:>6} {:>6} {:>6} {:>8}", "case", "R@5", "R@10", "prec", "cause", "secs")?;
+    writeln!(
+        out,
+        "{:<28} {:>6} {:>6} {:>6} {:>6} {:>8}",
+        "case", "R@5", "R@10", "prec", "cause", "secs"
+    )?;
     for s in scores {
-        writeln!(out, "{:<28} {:>6.2} {:>6.2} {:>6.2} {:>6} {:>8.3}", s.case, s.recall_at_5, s.recall_at_10, s.citation_precision, if s.root_cause_correct { "yes" } else { "NO" }, s.answer_secs)?;
+        writeln!(
+            out,
+            "{:<28} {:>6.2} {:>6.2} {:>6.2} {:>6} {:>8.3}",
+            s.case,
+            s.recall_at_5,
+            s.recall_at_10,
+            s.citation_precision,
+            if s.root_cause_correct { "yes" } else { "NO" },
+            s.answer_secs
+        )?;
     }
-    writeln!(out, 
+    writeln!(
+        out,
         "\n{} cases: recall@5 {:.3}, recall@10 {:.3}, citation precision {:.3}, root-cause accuracy {:.3}, citations resolving {:.3}",
-        summary.cases, summary.recall_at_5, summary.recall_at_10, summary.citation_precision, summary.root_cause_accuracy, summary.citations_resolve
+        summary.cases,
+        summary.recall_at_5,
+        summary.recall_at_10,
+        summary.citation_precision,
+        summary.root_cause_accuracy,
+        summary.citations_resolve
     )?;
     Ok(())
 }
@@ -106,13 +169,23 @@ pub fn eval(scores: &[evals::CaseScore], json: bool) -> Result<()> {
 pub fn generated(dir: &std::path::Path, truth: &evals::GroundTruth) -> Result<()> {
     let mut out = std::io::stdout().lock();
     let gold: usize = truth.evidence.iter().map(|e| e.ids.len()).sum();
-    writeln!(out, "{}\t{}\t{gold} gold records\t{}", dir.display(), truth.family, truth.question)?;
+    writeln!(
+        out,
+        "{}\t{}\t{gold} gold records\t{}",
+        dir.display(),
+        truth.family,
+        truth.question
+    )?;
     Ok(())
 }
 
 pub fn demo_header(records: usize, case: &evals::Case) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "Ingested {records} records from the bundled incident ({}).", case.data.display())?;
+    writeln!(
+        out,
+        "Ingested {records} records from the bundled incident ({}).",
+        case.data.display()
+    )?;
     writeln!(out, "Question: {}\n", case.truth.question)?;
     Ok(())
 }

@@ -2,7 +2,9 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Utc};
 use ingest::{Record, RecordId, Severity, SourceKind};
-use retrieval::{Anomaly, Direction, Filters, SearchQuery, TextStore, TimeRange, Timeline, detect_anomalies};
+use retrieval::{
+    Anomaly, Direction, Filters, SearchQuery, TextStore, TimeRange, Timeline, detect_anomalies,
+};
 use tracing::{debug, instrument};
 
 use crate::answer::{Answer, AnswerMode, Citation, EvidenceRole, Remediation, RootCause};
@@ -38,7 +40,10 @@ impl<'a> EvidenceEngine<'a> {
     #[instrument(skip_all, fields(tenant))]
     pub fn ask(&self, tenant: &str, question: &str) -> Result<Answer> {
         let Some((first, last)) = self.store.time_bounds(tenant)? else {
-            return Ok(no_evidence(question, "No timestamped records are indexed for this tenant."));
+            return Ok(no_evidence(
+                question,
+                "No timestamped records are indexed for this tenant.",
+            ));
         };
         let anchor = question_time(question, first, last);
         let end = last + Duration::minutes(1);
@@ -54,26 +59,45 @@ impl<'a> EvidenceEngine<'a> {
         };
         let records = self.store.scan(tenant, &activity, SCAN_LIMIT)?;
         // Series that begin with the data are not new: start at the first record.
-        let start = records.first().and_then(|r| r.ts).map_or(start, |first| first.max(start));
+        let start = records
+            .first()
+            .and_then(|r| r.ts)
+            .map_or(start, |first| first.max(start));
         let timeline = Timeline::build(&records, start, end, Duration::minutes(1));
-        let question_terms: BTreeSet<String> = self.store.analyze(&search_text(question))?.into_iter().collect();
+        let question_terms: BTreeSet<String> = self
+            .store
+            .analyze(&search_text(question))?
+            .into_iter()
+            .collect();
         let mut anomalies = detect_anomalies(&timeline);
         anomalies.sort_by(|a, b| {
             let score = |x: &Anomaly| self.symptom_score(x, &question_terms, anchor);
             score(b).total_cmp(&score(a))
         });
-        debug!(records = records.len(), anomalies = anomalies.len(), ?anchor, "timeline analysed");
+        debug!(
+            records = records.len(),
+            anomalies = anomalies.len(),
+            ?anchor,
+            "timeline analysed"
+        );
         let search = |time: TimeRange, limit: usize| {
             self.store.search(&SearchQuery {
                 tenant: tenant.to_string(),
                 text: search_text(question),
-                filters: Filters { time, ..Filters::default() },
+                filters: Filters {
+                    time,
+                    ..Filters::default()
+                },
                 limit,
             })
         };
         let Some(primary) = anomalies.first().cloned() else {
             let matches = search(window, 5)?;
-            return Ok(self.matches_only(tenant, question, matches.into_iter().map(|h| h.record).collect()));
+            return Ok(self.matches_only(
+                tenant,
+                question,
+                matches.into_iter().map(|h| h.record).collect(),
+            ));
         };
         let correlated: Vec<&Anomaly> = anomalies[1..]
             .iter()
@@ -105,7 +129,11 @@ impl<'a> EvidenceEngine<'a> {
         let by_id = |id: &RecordId| examples.iter().find(|r| &r.id == id);
         let mut builder = AnswerBuilder::new(question);
         builder.onset = Some(onset);
-        builder.line_in(Section::Header, "Evidence mode (no LLM configured): a deterministic analysis of the indexed records.".into());
+        builder.line_in(
+            Section::Header,
+            "Evidence mode (no LLM configured): a deterministic analysis of the indexed records."
+                .into(),
+        );
         let symptom_ids: Vec<&Record> = primary.examples.iter().take(2).filter_map(by_id).collect();
         let cites = builder.cite_all(&symptom_ids, EvidenceRole::Symptom);
         builder.line(format!(
@@ -146,7 +174,10 @@ impl<'a> EvidenceEngine<'a> {
                 }
             }
             links.push(ChangeLink {
-                lead: change.ts.map(|ts| (onset - ts).num_minutes()).unwrap_or(i64::MAX),
+                lead: change
+                    .ts
+                    .map(|ts| (onset - ts).num_minutes())
+                    .unwrap_or(i64::MAX),
                 shared,
                 same_service: symptom_services.contains(change.service.as_str()),
                 change,
@@ -159,7 +190,15 @@ impl<'a> EvidenceEngine<'a> {
             .iter()
             .filter(|l| cause.is_none_or(|c| c.change.id != l.change.id))
             .take(3)
-            .map(|l| format!("Change on {} {} min before the onset (\"{}\"): ruled out, {}.", l.change.service, l.lead, l.change.body, l.weakness()))
+            .map(|l| {
+                format!(
+                    "Change on {} {} min before the onset (\"{}\"): ruled out, {}.",
+                    l.change.service,
+                    l.lead,
+                    l.change.body,
+                    l.weakness()
+                )
+            })
             .collect();
         let (root_cause, remediation) = match cause {
             Some(link) => {
@@ -173,7 +212,10 @@ impl<'a> EvidenceEngine<'a> {
                 if !shared.is_empty() {
                     confidence += 0.25;
                     let terms: Vec<&str> = shared.iter().take(4).map(|s| s.as_str()).collect();
-                    reasons.push(format!("it shares the terms {} with the failing pattern", terms.join(", ")));
+                    reasons.push(format!(
+                        "it shares the terms {} with the failing pattern",
+                        terms.join(", ")
+                    ));
                 }
                 if same_service {
                     confidence += 0.1;
@@ -182,18 +224,27 @@ impl<'a> EvidenceEngine<'a> {
                 if lead <= CLOSE_LEAD_MINUTES {
                     confidence += 0.1;
                 }
-                builder.line_in(Section::Cause, format!(
-                    "Likely root cause: the change on {} at {} UTC, \"{}\" {}: {}.",
-                    change.service,
-                    change.ts.map(|t| t.format("%H:%M:%S").to_string()).unwrap_or_default(),
-                    change.body,
-                    cite,
-                    reasons.join("; ")
-                ));
+                builder.line_in(
+                    Section::Cause,
+                    format!(
+                        "Likely root cause: the change on {} at {} UTC, \"{}\" {}: {}.",
+                        change.service,
+                        change
+                            .ts
+                            .map(|t| t.format("%H:%M:%S").to_string())
+                            .unwrap_or_default(),
+                        change.body,
+                        cite,
+                        reasons.join("; ")
+                    ),
+                );
                 let statement = format!(
                     "Change on {} at {} UTC (\"{}\") is followed {} min later by {}.",
                     change.service,
-                    change.ts.map(|t| t.format("%H:%M").to_string()).unwrap_or_default(),
+                    change
+                        .ts
+                        .map(|t| t.format("%H:%M").to_string())
+                        .unwrap_or_default(),
                     change.body,
                     lead,
                     symptoms_phrase(&primary, &correlated)
@@ -202,14 +253,28 @@ impl<'a> EvidenceEngine<'a> {
                     .field_str("change_id")
                     .unwrap_or_else(|| change.id.to_string());
                 (
-                    RootCause { statement, confidence: confidence.min(0.95) },
+                    RootCause {
+                        statement,
+                        confidence: confidence.min(0.95),
+                    },
                     Remediation {
                         steps: vec![
-                            format!("Confirm the link: compare the failing requests after {} with what change {change_ref} modified.", onset.format("%H:%M")),
-                            format!("Roll back change {change_ref} on {}, or complete it on every dependent component that still holds the old state.", change.service),
-                            format!("Watch \"{}\" on {} return to its rate before the onset ({:.1}/min).", primary.template, primary.service, primary.rate_before),
+                            format!(
+                                "Confirm the link: compare the failing requests after {} with what change {change_ref} modified.",
+                                onset.format("%H:%M")
+                            ),
+                            format!(
+                                "Roll back change {change_ref} on {}, or complete it on every dependent component that still holds the old state.",
+                                change.service
+                            ),
+                            format!(
+                                "Watch \"{}\" on {} return to its rate before the onset ({:.1}/min).",
+                                primary.template, primary.service, primary.rate_before
+                            ),
                         ],
-                        rollback: vec![format!("Re-apply change {change_ref} once its dependents are ready.")],
+                        rollback: vec![format!(
+                            "Re-apply change {change_ref} once its dependents are ready."
+                        )],
                         verify: verify_query(&primary),
                     },
                 )
@@ -249,27 +314,51 @@ impl<'a> EvidenceEngine<'a> {
             .iter()
             .map(|h| &h.record)
             .filter(|r| !builder.has(&r.id))
-            .filter(|r| r.template.as_ref().is_none_or(|t| !cited_templates.contains(t.id.as_str())))
+            .filter(|r| {
+                r.template
+                    .as_ref()
+                    .is_none_or(|t| !cited_templates.contains(t.id.as_str()))
+            })
             .take(2)
             .collect();
         for record in unseen {
             let cite = builder.cite(record, EvidenceRole::Match);
-            builder.line(format!("Matching the question: {} \"{}\" {}.", record.service, excerpt(&record.body), cite));
+            builder.line(format!(
+                "Matching the question: {} \"{}\" {}.",
+                record.service,
+                excerpt(&record.body),
+                cite
+            ));
         }
         Ok(builder.finish(Some(root_cause), alternatives, remediation))
     }
 
     /// How strongly an anomaly looks like the problem asked about.
-    fn symptom_score(&self, anomaly: &Anomaly, question_terms: &BTreeSet<String>, anchor: Option<DateTime<Utc>>) -> f64 {
+    fn symptom_score(
+        &self,
+        anomaly: &Anomaly,
+        question_terms: &BTreeSet<String>,
+        anchor: Option<DateTime<Utc>>,
+    ) -> f64 {
         let problem_weight = match (anomaly.direction, anomaly.severity) {
-            (Direction::New | Direction::Spike, Severity::Warn | Severity::Error | Severity::Fatal) => 1.0,
+            (
+                Direction::New | Direction::Spike,
+                Severity::Warn | Severity::Error | Severity::Fatal,
+            ) => 1.0,
             (Direction::Drop, Severity::Info | Severity::Debug) => 0.6,
             (Direction::New | Direction::Spike, _) => 0.2,
             (Direction::Drop, _) => 0.05,
         };
-        let template_terms: BTreeSet<String> = self.store.analyze(&anomaly.template).unwrap_or_default().into_iter().collect();
+        let template_terms: BTreeSet<String> = self
+            .store
+            .analyze(&anomaly.template)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
         let overlap = question_terms.intersection(&template_terms).count() as f64;
-        let nearness = anchor.map_or(1.0, |at| 1.0 / (1.0 + (anomaly.onset - at).num_minutes().abs() as f64 / 10.0));
+        let nearness = anchor.map_or(1.0, |at| {
+            1.0 / (1.0 + (anomaly.onset - at).num_minutes().abs() as f64 / 10.0)
+        });
         anomaly.z.abs().ln_1p() * problem_weight * (1.0 + 0.5 * overlap) * nearness
     }
 
@@ -278,7 +367,9 @@ impl<'a> EvidenceEngine<'a> {
         if anomaly.direction == Direction::Drop {
             return Ok(anomaly.onset);
         }
-        let first = self.store.get(tenant, &anomaly.examples[..anomaly.examples.len().min(1)])?;
+        let first = self
+            .store
+            .get(tenant, &anomaly.examples[..anomaly.examples.len().min(1)])?;
         Ok(first.first().and_then(|r| r.ts).unwrap_or(anomaly.onset))
     }
 
@@ -293,13 +384,21 @@ impl<'a> EvidenceEngine<'a> {
 
     fn matches_only(&self, _tenant: &str, question: &str, records: Vec<Record>) -> Answer {
         if records.is_empty() {
-            return no_evidence(question, "No anomaly and no record matching the question was found in the analysed window.");
+            return no_evidence(
+                question,
+                "No anomaly and no record matching the question was found in the analysed window.",
+            );
         }
         let mut builder = AnswerBuilder::new(question);
         builder.line("Evidence mode (no LLM configured): no rate change stands out in the analysed window, so this is a list of the records that best match the question, not a diagnosis.".into());
         for record in &records {
             let cite = builder.cite(record, EvidenceRole::Match);
-            builder.line(format!("{} \"{}\" {}.", record.service, excerpt(&record.body), cite));
+            builder.line(format!(
+                "{} \"{}\" {}.",
+                record.service,
+                excerpt(&record.body),
+                cite
+            ));
         }
         builder.finish(None, Vec::new(), Remediation::default())
     }
@@ -312,12 +411,19 @@ fn search_text(question: &str) -> String {
         .split_whitespace()
         .filter_map(|word| {
             let core = word.trim_matches(|c: char| c.is_ascii_punctuation());
-            let is_time_or_date = core.contains([':', '-']) && core.bytes().all(|b| b.is_ascii_digit() || b == b':' || b == b'-');
+            let is_time_or_date = core.contains([':', '-'])
+                && core
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b == b':' || b == b'-');
             if is_time_or_date {
                 return None;
             }
             Some(match core.strip_suffix('s') {
-                Some(number) if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) => number.to_string(),
+                Some(number)
+                    if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    number.to_string()
+                }
                 _ => word.to_string(),
             })
         })
@@ -379,7 +485,14 @@ impl ChangeLink<'_> {
 /// "a new pattern "X" in a and a spike of "Y" in b": the main symptom and
 /// the strongest one from another service.
 fn symptoms_phrase(primary: &Anomaly, correlated: &[&Anomaly]) -> String {
-    let describe = |a: &Anomaly| format!("{} \"{}\" in {}", describe_direction(a.direction), a.template, a.service);
+    let describe = |a: &Anomaly| {
+        format!(
+            "{} \"{}\" in {}",
+            describe_direction(a.direction),
+            a.template,
+            a.service
+        )
+    };
     match correlated.iter().find(|a| a.service != primary.service) {
         Some(other) => format!("{} and {}", describe(primary), describe(other)),
         None => describe(primary),
@@ -387,7 +500,16 @@ fn symptoms_phrase(primary: &Anomaly, correlated: &[&Anomaly]) -> String {
 }
 
 fn verify_query(anomaly: &Anomaly) -> String {
-    format!("oncall search --service {} \"{}\"", anomaly.service, anomaly.template.replace("<*>", "").split_whitespace().collect::<Vec<_>>().join(" "))
+    format!(
+        "oncall search --service {} \"{}\"",
+        anomaly.service,
+        anomaly
+            .template
+            .replace("<*>", "")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    )
 }
 
 fn describe_direction(direction: Direction) -> &'static str {
@@ -399,12 +521,18 @@ fn describe_direction(direction: Direction) -> &'static str {
 }
 
 fn describe_rates(anomaly: &Anomaly) -> String {
-    format!("{:.1}/min before, {:.1}/min after", anomaly.rate_before, anomaly.rate_after)
+    format!(
+        "{:.1}/min before, {:.1}/min after",
+        anomaly.rate_before, anomaly.rate_after
+    )
 }
 
 fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn excerpt(text: &str) -> String {
@@ -417,7 +545,9 @@ fn excerpt(text: &str) -> String {
 
 fn no_evidence(question: &str, why: &str) -> Answer {
     let mut builder = AnswerBuilder::new(question);
-    builder.line(format!("Evidence mode (no LLM configured): no supporting evidence. {why} Nothing is guessed."));
+    builder.line(format!(
+        "Evidence mode (no LLM configured): no supporting evidence. {why} Nothing is guessed."
+    ));
     builder.finish(None, Vec::new(), Remediation::default())
 }
 
@@ -440,7 +570,12 @@ struct AnswerBuilder {
 
 impl AnswerBuilder {
     fn new(question: &str) -> Self {
-        AnswerBuilder { question: question.to_string(), lines: Vec::new(), citations: Vec::new(), onset: None }
+        AnswerBuilder {
+            question: question.to_string(),
+            lines: Vec::new(),
+            citations: Vec::new(),
+            onset: None,
+        }
     }
 
     fn line(&mut self, text: String) {
@@ -471,12 +606,26 @@ impl AnswerBuilder {
     }
 
     fn cite_all(&mut self, records: &[&Record], role: EvidenceRole) -> String {
-        records.iter().map(|r| self.cite(r, role)).collect::<Vec<_>>().join("")
+        records
+            .iter()
+            .map(|r| self.cite(r, role))
+            .collect::<Vec<_>>()
+            .join("")
     }
 
-    fn finish(mut self, root_cause: Option<RootCause>, alternatives: Vec<String>, remediation: Remediation) -> Answer {
+    fn finish(
+        mut self,
+        root_cause: Option<RootCause>,
+        alternatives: Vec<String>,
+        remediation: Remediation,
+    ) -> Answer {
         self.lines.sort_by_key(|(section, _)| *section);
-        let text = self.lines.into_iter().map(|(_, line)| line).collect::<Vec<_>>().join("\n");
+        let text = self
+            .lines
+            .into_iter()
+            .map(|(_, line)| line)
+            .collect::<Vec<_>>()
+            .join("\n");
         // Citations in the order the text first cites them.
         let position = |id: &RecordId| text.find(&format!("[{id}]")).unwrap_or(usize::MAX);
         self.citations.sort_by_key(|c| position(&c.id));

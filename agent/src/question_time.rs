@@ -5,7 +5,11 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 /// The instant a question refers to, resolved against the span of the
 /// tenant's data: a bare `HH:MM` means the latest day on which that time
 /// falls within the data.
-pub fn question_time(question: &str, first: DateTime<Utc>, last: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub fn question_time(
+    question: &str,
+    first: DateTime<Utc>,
+    last: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
     let date = question
         .split(|c: char| c.is_whitespace() || c == ',' || c == 'T')
         .find_map(|token| NaiveDate::parse_from_str(token, "%Y-%m-%d").ok());

@@ -32,10 +32,11 @@ pub fn citation_precision(cited: &[RecordId], gold: &[GoldEvidence]) -> f64 {
 pub fn root_cause_matches(statement: &str, gold: &GoldRootCause) -> bool {
     let statement = statement.to_lowercase();
     !gold.key_facts.is_empty()
-        && gold
-            .key_facts
-            .iter()
-            .all(|alternatives| alternatives.iter().any(|fact| statement.contains(&fact.to_lowercase())))
+        && gold.key_facts.iter().all(|alternatives| {
+            alternatives
+                .iter()
+                .any(|fact| statement.contains(&fact.to_lowercase()))
+        })
 }
 
 /// The scores of one case.
@@ -111,8 +112,14 @@ mod tests {
 
     #[test]
     fn recall_counts_items_not_records() {
-        assert_eq!(evidence_recall_at(5, &ids(&["r-c", "r-x", "r-a"]), &gold()), 1.0);
-        assert_eq!(evidence_recall_at(1, &ids(&["r-c", "r-x", "r-a"]), &gold()), 0.5);
+        assert_eq!(
+            evidence_recall_at(5, &ids(&["r-c", "r-x", "r-a"]), &gold()),
+            1.0
+        );
+        assert_eq!(
+            evidence_recall_at(1, &ids(&["r-c", "r-x", "r-a"]), &gold()),
+            0.5
+        );
         assert_eq!(evidence_recall_at(5, &ids(&[]), &gold()), 0.0);
     }
 

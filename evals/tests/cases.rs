@@ -8,19 +8,44 @@ use evals::{Case, Family, GenOptions, bundled_incident_dir, generate, run_case};
 use ingest::ReadOptions;
 
 fn ingested_ids(data: &Path, tenant: &str) -> BTreeMap<String, ingest::RecordId> {
-    let parsed = ingest::read_path(data, &ReadOptions { tenant: tenant.into(), format: None }).expect("read");
-    assert!(parsed.bad.is_empty(), "bundled and generated data read cleanly: {:?}", parsed.bad);
-    parsed.records.into_iter().map(|r| (r.origin.to_string(), r.id)).collect()
+    let parsed = ingest::read_path(
+        data,
+        &ReadOptions {
+            tenant: tenant.into(),
+            format: None,
+        },
+    )
+    .expect("read");
+    assert!(
+        parsed.bad.is_empty(),
+        "bundled and generated data read cleanly: {:?}",
+        parsed.bad
+    );
+    parsed
+        .records
+        .into_iter()
+        .map(|r| (r.origin.to_string(), r.id))
+        .collect()
 }
 
 fn assert_truth_matches_ingest(case: &Case) {
     let ids = ingested_ids(&case.data, &case.truth.tenant);
     assert!(!case.truth.evidence.is_empty());
     for item in &case.truth.evidence {
-        assert!(!item.ids.is_empty(), "{}: gold item {:?} has records", case.truth.id, item.what);
+        assert!(
+            !item.ids.is_empty(),
+            "{}: gold item {:?} has records",
+            case.truth.id,
+            item.what
+        );
         assert_eq!(item.ids.len(), item.records.len());
         for (origin, id) in item.records.iter().zip(&item.ids) {
-            assert_eq!(ids.get(origin), Some(id), "{}: gold {origin} is ingested with the stated id", case.truth.id);
+            assert_eq!(
+                ids.get(origin),
+                Some(id),
+                "{}: gold {origin} is ingested with the stated id",
+                case.truth.id
+            );
         }
     }
 }
@@ -34,14 +59,32 @@ fn bundled_truth_ids_are_the_ids_ingest_gives() {
 fn bundled_question_is_answered_with_gold_evidence_in_the_top_five() {
     let case = Case::load(&bundled_incident_dir()).expect("bundled case");
     let (answer, score) = run_case(&case).expect("run");
-    assert!(score.root_cause_correct, "root cause: {:?}", answer.root_cause);
-    assert!(score.recall_at_5 >= 0.6, "recall@5 {} in {}", score.recall_at_5, answer.text);
+    assert!(
+        score.root_cause_correct,
+        "root cause: {:?}",
+        answer.root_cause
+    );
+    assert!(
+        score.recall_at_5 >= 0.6,
+        "recall@5 {} in {}",
+        score.recall_at_5,
+        answer.text
+    );
     assert!(score.citations_resolve);
     let cited_top5: BTreeSet<_> = answer.cited_ids().into_iter().take(5).collect();
     let change = &case.truth.evidence[0];
-    assert!(change.ids.iter().any(|id| cited_top5.contains(id)), "the rotating change is cited in the top 5");
-    let statement = answer.root_cause.map(|r| r.statement.to_lowercase()).unwrap_or_default();
-    assert!(statement.contains("rotate") && statement.contains("jwks"), "{statement}");
+    assert!(
+        change.ids.iter().any(|id| cited_top5.contains(id)),
+        "the rotating change is cited in the top 5"
+    );
+    let statement = answer
+        .root_cause
+        .map(|r| r.statement.to_lowercase())
+        .unwrap_or_default();
+    assert!(
+        statement.contains("rotate") && statement.contains("jwks"),
+        "{statement}"
+    );
 }
 
 fn file_bytes(dir: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -53,7 +96,11 @@ fn file_bytes(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             if path.is_dir() {
                 stack.push(path);
             } else {
-                let name = path.strip_prefix(dir).expect("prefix").to_string_lossy().into_owned();
+                let name = path
+                    .strip_prefix(dir)
+                    .expect("prefix")
+                    .to_string_lossy()
+                    .into_owned();
                 files.insert(name, std::fs::read(&path).expect("read"));
             }
         }
@@ -67,13 +114,28 @@ fn generator_is_deterministic_per_seed_and_its_truth_matches_ingest() {
     for family in Family::ALL {
         let write = |name: &str, seed: u64| {
             let dir = root.path().join(format!("{}-{name}", family.name()));
-            let options = GenOptions { family, seed, background_lines: 1500, tenant: "acme".into() };
+            let options = GenOptions {
+                family,
+                seed,
+                background_lines: 1500,
+                tenant: "acme".into(),
+            };
             generate(&dir, &options).expect("generate");
             dir
         };
         let (a, b, c) = (write("a", 7), write("b", 7), write("c", 8));
-        assert_eq!(file_bytes(&a), file_bytes(&b), "{}: same seed, same bytes", family.name());
-        assert_ne!(file_bytes(&a), file_bytes(&c), "{}: another seed, other bytes", family.name());
+        assert_eq!(
+            file_bytes(&a),
+            file_bytes(&b),
+            "{}: same seed, same bytes",
+            family.name()
+        );
+        assert_ne!(
+            file_bytes(&a),
+            file_bytes(&c),
+            "{}: another seed, other bytes",
+            family.name()
+        );
         assert_truth_matches_ingest(&Case::load(&a).expect("case"));
     }
 }
@@ -83,10 +145,25 @@ fn generated_cases_of_every_family_are_diagnosed() {
     let root = tempfile::tempdir().expect("tempdir");
     for family in Family::ALL {
         let dir = root.path().join(family.name());
-        let options = GenOptions { family, seed: 3, background_lines: 3000, tenant: "default".into() };
+        let options = GenOptions {
+            family,
+            seed: 3,
+            background_lines: 3000,
+            tenant: "default".into(),
+        };
         generate(&dir, &options).expect("generate");
         let (answer, score) = run_case(&Case::load(&dir).expect("case")).expect("run");
-        assert!(score.root_cause_correct, "{}: {:?}", family.name(), answer.root_cause);
-        assert!(score.recall_at_10 > 0.0, "{}: no gold evidence cited in {}", family.name(), answer.text);
+        assert!(
+            score.root_cause_correct,
+            "{}: {:?}",
+            family.name(),
+            answer.root_cause
+        );
+        assert!(
+            score.recall_at_10 > 0.0,
+            "{}: no gold evidence cited in {}",
+            family.name(),
+            answer.text
+        );
     }
 }

@@ -64,7 +64,11 @@ impl Format {
         if line.starts_with('{') {
             // A pretty-printed JSON document starts with a lone brace.
             let complete = serde_json::from_str::<serde_json::Value>(line).is_ok();
-            return Some(if complete { Format::JsonLines } else { Format::ConfigDocument });
+            return Some(if complete {
+                Format::JsonLines
+            } else {
+                Format::ConfigDocument
+            });
         }
         if extension == "json" {
             return Some(Format::ConfigDocument);
@@ -93,7 +97,11 @@ mod tests {
     #[test]
     fn detection_by_name_and_content() {
         check("infra/main.tf", None, Some(Format::Terraform));
-        check("gw/kong.yaml", Some("_format_version: 3"), Some(Format::ConfigDocument));
+        check(
+            "gw/kong.yaml",
+            Some("_format_version: 3"),
+            Some(Format::ConfigDocument),
+        );
         check("a.log.gz", Some(r#"{"msg":"x"}"#), Some(Format::JsonLines));
         check("a.json", Some("{"), Some(Format::ConfigDocument));
         check(
@@ -101,7 +109,11 @@ mod tests {
             Some(r#"1.2.3.4 - - [20/Nov/2026:14:05:03 +0000] "GET / HTTP/1.1" 200 1 "-" "-""#),
             Some(Format::AccessLog),
         );
-        check("server.log", Some("2026-11-20 INFO up"), Some(Format::PlainText));
+        check(
+            "server.log",
+            Some("2026-11-20 INFO up"),
+            Some(Format::PlainText),
+        );
         check("empty.log", None, None);
         for format in Format::ALL {
             assert_eq!(Format::from_name(format.name()), Some(format));

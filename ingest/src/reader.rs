@@ -106,7 +106,10 @@ fn read_file(path: &Path, source: &str, options: &ReadOptions, parsed: &mut Pars
         parsed.bad.push(bad_at(line, reason));
     }
     if bytes.iter().take(8192).any(|b| *b == 0) {
-        parsed.bad.push(bad_at(1, "binary content: not a log, trace or config format".into()));
+        parsed.bad.push(bad_at(
+            1,
+            "binary content: not a log, trace or config format".into(),
+        ));
         parsed.files.push((source.to_string(), None));
         return;
     }
@@ -133,7 +136,9 @@ fn read_file(path: &Path, source: &str, options: &ReadOptions, parsed: &mut Pars
         Format::Terraform | Format::ConfigDocument => {
             let text = String::from_utf8_lossy(&bytes);
             if let std::borrow::Cow::Owned(_) = text {
-                parsed.bad.push(bad_at(1, "invalid UTF-8 replaced with U+FFFD".into()));
+                parsed
+                    .bad
+                    .push(bad_at(1, "invalid UTF-8 replaced with U+FFFD".into()));
             }
             if format == Format::Terraform {
                 let (records, bad) = parse_terraform(&ctx, &text);
@@ -158,14 +163,20 @@ fn read_file(path: &Path, source: &str, options: &ReadOptions, parsed: &mut Pars
                 if line.len() > MAX_LINE_BYTES {
                     parsed.bad.push(bad_at(
                         line_no,
-                        format!("line of {} bytes exceeds the {MAX_LINE_BYTES}-byte limit", line.len()),
+                        format!(
+                            "line of {} bytes exceeds the {MAX_LINE_BYTES}-byte limit",
+                            line.len()
+                        ),
                     ));
                     continue;
                 }
                 let text = match std::str::from_utf8(line) {
                     Ok(text) => text,
                     Err(e) => {
-                        parsed.bad.push(bad_at(line_no, format!("invalid UTF-8 at byte {}", e.valid_up_to())));
+                        parsed.bad.push(bad_at(
+                            line_no,
+                            format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+                        ));
                         continue;
                     }
                 };
@@ -204,7 +215,10 @@ fn read_bytes(path: &Path) -> (Vec<u8>, Option<String>) {
     };
     match result {
         Ok(_) => (bytes, None),
-        Err(e) if is_gzip => (bytes, Some(format!("gzip stream ends early or is corrupt: {e}"))),
+        Err(e) if is_gzip => (
+            bytes,
+            Some(format!("gzip stream ends early or is corrupt: {e}")),
+        ),
         Err(e) => (bytes, Some(format!("read failed: {e}"))),
     }
 }
@@ -224,7 +238,8 @@ mod tests {
     #[test]
     fn bad_lines_are_reported_and_good_ones_kept() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut content = b"{\"ts\":\"2026-11-20T14:00:00Z\",\"msg\":\"ok 1\"}\n{\"ts\":\n".to_vec();
+        let mut content =
+            b"{\"ts\":\"2026-11-20T14:00:00Z\",\"msg\":\"ok 1\"}\n{\"ts\":\n".to_vec();
         content.extend_from_slice(b"{\"msg\":\"bad \xff utf8\"}\n");
         content.extend_from_slice(b"{\"ts\":\"2026-11-20T14:00:02Z\",\"msg\":\"ok 2\"}\n");
         std::fs::write(dir.path().join("app.jsonl"), content).expect("write");
@@ -232,7 +247,11 @@ mod tests {
         assert_eq!(parsed.records.len(), 2);
         assert_eq!(parsed.bad.len(), 2);
         assert_eq!(parsed.bad[0].origin.to_string(), "app.jsonl:2");
-        assert!(parsed.bad[1].reason.contains("UTF-8"), "{:?}", parsed.bad[1]);
+        assert!(
+            parsed.bad[1].reason.contains("UTF-8"),
+            "{:?}",
+            parsed.bad[1]
+        );
         assert_eq!(parsed.records[1].origin.line, 4);
     }
 
@@ -241,17 +260,38 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         for i in 0..200 {
-            writeln!(encoder, "2026-11-20T14:00:{:02}Z INFO app: tick {i}", i % 60).expect("write");
+            writeln!(
+                encoder,
+                "2026-11-20T14:00:{:02}Z INFO app: tick {i}",
+                i % 60
+            )
+            .expect("write");
         }
         let gz = encoder.finish().expect("finish");
         std::fs::write(dir.path().join("app.log.gz"), &gz).expect("write");
         std::fs::write(dir.path().join("cut.log.gz"), &gz[..gz.len() / 2]).expect("write");
         let parsed = read_path(dir.path(), &options()).expect("reads");
-        let full = parsed.records.iter().filter(|r| r.origin.source == "app.log.gz").count();
+        let full = parsed
+            .records
+            .iter()
+            .filter(|r| r.origin.source == "app.log.gz")
+            .count();
         assert_eq!(full, 200);
-        assert!(parsed.bad.iter().any(|b| b.origin.source == "cut.log.gz" && b.reason.contains("gzip")));
-        let from_cut = parsed.records.iter().filter(|r| r.origin.source == "cut.log.gz").count();
-        assert!(from_cut > 0 && from_cut < 200, "kept {from_cut} records from the readable part");
+        assert!(
+            parsed
+                .bad
+                .iter()
+                .any(|b| b.origin.source == "cut.log.gz" && b.reason.contains("gzip"))
+        );
+        let from_cut = parsed
+            .records
+            .iter()
+            .filter(|r| r.origin.source == "cut.log.gz")
+            .count();
+        assert!(
+            from_cut > 0 && from_cut < 200,
+            "kept {from_cut} records from the readable part"
+        );
     }
 
     #[test]
@@ -271,8 +311,11 @@ mod tests {
         let b = tempfile::tempdir().expect("tempdir");
         for dir in [&a, &b] {
             std::fs::create_dir(dir.path().join("svc")).expect("mkdir");
-            std::fs::write(dir.path().join("svc/x.log"), "2026-11-20T14:00:00Z ERROR db: pool exhausted 40/40\n")
-                .expect("write");
+            std::fs::write(
+                dir.path().join("svc/x.log"),
+                "2026-11-20T14:00:00Z ERROR db: pool exhausted 40/40\n",
+            )
+            .expect("write");
         }
         let ra = read_path(a.path(), &options()).expect("reads");
         let rb = read_path(b.path(), &options()).expect("reads");

@@ -59,7 +59,9 @@ fn mask_token(token: &str) -> std::borrow::Cow<'_, str> {
     // Keep `key=` of key=value pairs; judge only the value.
     if let Some((key, value)) = core.split_once('=')
         && !key.is_empty()
-        && key.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '.')
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '.')
     {
         return if is_variable(value) {
             format!("{prefix}{key}=<*>{suffix}").into()
@@ -114,7 +116,10 @@ mod tests {
 
     #[test]
     fn routes_keep_their_fixed_segments() {
-        assert_eq!(TemplateMasker.route("/api/v1/orders/8812/items"), "/api/v1/orders/<*>/items");
+        assert_eq!(
+            TemplateMasker.route("/api/v1/orders/8812/items"),
+            "/api/v1/orders/<*>/items"
+        );
         assert_eq!(TemplateMasker.route("/userinfo"), "/userinfo");
     }
 

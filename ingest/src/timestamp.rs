@@ -92,8 +92,8 @@ mod tests {
 
     #[test]
     fn leading_timestamp_splits_the_rest() {
-        let (ts, rest) = leading_timestamp("2026-11-20 14:05:01.5 ERROR jwt: kid not found")
-            .expect("timestamp");
+        let (ts, rest) =
+            leading_timestamp("2026-11-20 14:05:01.5 ERROR jwt: kid not found").expect("timestamp");
         assert_eq!(ts.to_rfc3339(), "2026-11-20T14:05:01.500+00:00");
         assert_eq!(rest, "ERROR jwt: kid not found");
         let (_, rest) = leading_timestamp("2026-11-20T14:05:01Z INFO ok").expect("timestamp");

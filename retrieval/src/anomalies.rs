@@ -75,20 +75,25 @@ fn change_point(timeline: &Timeline, series: &TemplateSeries) -> Option<Anomaly>
         .collect();
     let total = prefix[n];
     let mut best: Option<(usize, f64)> = None;
-    for split in 1..n {
+    for (split, sum_before) in prefix.iter().enumerate().take(n).skip(1) {
         let (len_before, len_after) = (split as f64, (n - split) as f64);
-        let before = prefix[split] / len_before;
-        let after = (total - prefix[split]) / len_after;
+        let before = sum_before / len_before;
+        let after = (total - sum_before) / len_after;
         // Standard error of the difference of two Poisson means; the half
         // count keeps an all-zero side from giving an infinite z.
-        let variance = (before + 0.5 / len_before) / len_after + (after + 0.5 / len_after) / len_before;
+        let variance =
+            (before + 0.5 / len_before) / len_after + (after + 0.5 / len_after) / len_before;
         let z = (after - before) / variance.sqrt();
         if best.is_none_or(|(_, best_z)| z.abs() > best_z.abs()) {
             best = Some((split, z));
         }
     }
     let (best_split, z) = best?;
-    let split = if z > 0.0 { ramp_start(counts, best_split) } else { best_split };
+    let split = if z > 0.0 {
+        ramp_start(counts, best_split)
+    } else {
+        best_split
+    };
     let rate_before = prefix[split] / split as f64;
     let rate_after = (total - prefix[split]) / (n - split) as f64;
     let direction = if z < 0.0 {
@@ -176,7 +181,9 @@ mod tests {
 
     #[test]
     fn onset_of_a_new_error_template_is_found() {
-        let base = DateTime::parse_from_rfc3339("2026-11-20T13:30:00Z").expect("ts").to_utc();
+        let base = DateTime::parse_from_rfc3339("2026-11-20T13:30:00Z")
+            .expect("ts")
+            .to_utc();
         let mut records = Vec::new();
         for m in 0..60 {
             for s in [3, 23, 43] {
@@ -191,7 +198,12 @@ mod tests {
                 records.push(record_at(minute(base, m, 1), "billing", "invoice job done"));
             }
         }
-        let timeline = Timeline::build(&records, base, base + Duration::minutes(60), Duration::minutes(1));
+        let timeline = Timeline::build(
+            &records,
+            base,
+            base + Duration::minutes(60),
+            Duration::minutes(1),
+        );
         let anomalies = detect_anomalies(&timeline);
         assert_eq!(anomalies.len(), 1, "{anomalies:#?}");
         let top = &anomalies[0];
@@ -203,7 +215,9 @@ mod tests {
 
     #[test]
     fn onset_of_a_ramp_is_where_it_starts_not_where_it_is_steepest() {
-        let base = DateTime::parse_from_rfc3339("2026-11-20T13:30:00Z").expect("ts").to_utc();
+        let base = DateTime::parse_from_rfc3339("2026-11-20T13:30:00Z")
+            .expect("ts")
+            .to_utc();
         let mut records = Vec::new();
         for m in 0..70 {
             records.push(record_at(minute(base, m, 2), "gw", "GET /ok 200"));
@@ -212,9 +226,17 @@ mod tests {
                 records.push(record_at(minute(base, m, 5 + s), "gw", "kid k9 not found"));
             }
         }
-        let timeline = Timeline::build(&records, base, base + Duration::minutes(70), Duration::minutes(1));
+        let timeline = Timeline::build(
+            &records,
+            base,
+            base + Duration::minutes(70),
+            Duration::minutes(1),
+        );
         let anomalies = detect_anomalies(&timeline);
-        let ramp = anomalies.iter().find(|a| a.template == "kid <*> not found").expect("ramp found");
+        let ramp = anomalies
+            .iter()
+            .find(|a| a.template == "kid <*> not found")
+            .expect("ramp found");
         assert_eq!(ramp.onset, minute(base, 35, 0));
         assert_eq!(ramp.rate_before, 0.0);
     }
@@ -228,7 +250,9 @@ mod tests {
 
     #[test]
     fn drops_are_found_and_steady_series_are_not() {
-        let base = DateTime::parse_from_rfc3339("2026-11-20T13:30:00Z").expect("ts").to_utc();
+        let base = DateTime::parse_from_rfc3339("2026-11-20T13:30:00Z")
+            .expect("ts")
+            .to_utc();
         let mut records = Vec::new();
         for m in 0..40 {
             let logins = if m < 20 { 6 } else { 1 };
@@ -237,7 +261,12 @@ mod tests {
             }
             records.push(record_at(minute(base, m, 30), "idp", "heartbeat"));
         }
-        let timeline = Timeline::build(&records, base, base + Duration::minutes(40), Duration::minutes(1));
+        let timeline = Timeline::build(
+            &records,
+            base,
+            base + Duration::minutes(40),
+            Duration::minutes(1),
+        );
         let anomalies = detect_anomalies(&timeline);
         assert_eq!(anomalies.len(), 1, "{anomalies:#?}");
         assert_eq!(anomalies[0].direction, Direction::Drop);

@@ -12,13 +12,12 @@ use tantivy::schema::{
     TextOptions, Value,
 };
 use tantivy::tokenizer::{
-    Language, LowerCaser, RegexTokenizer, RemoveLongFilter, Stemmer, StopWordFilter,
-    TextAnalyzer,
+    Language, LowerCaser, RegexTokenizer, RemoveLongFilter, Stemmer, StopWordFilter, TextAnalyzer,
 };
 use tantivy::{Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
 use tracing::debug;
 
-use crate::error::{RetrievalError, Result};
+use crate::error::{Result, RetrievalError};
 use crate::query::{Filters, Hit, SearchQuery};
 
 const LOG_TOKENIZER: &str = "log";
@@ -167,7 +166,11 @@ impl TextStore {
                 doc.add_text(field, &value);
             }
         }
-        let values: Vec<String> = record.fields.keys().filter_map(|k| record.field_str(k)).collect();
+        let values: Vec<String> = record
+            .fields
+            .keys()
+            .filter_map(|k| record.field_str(k))
+            .collect();
         doc.add_text(f.field_values, values.join(" "));
         let json = serde_json::to_string(record)
             .map_err(|e| RetrievalError::StoredRecord(e.to_string()))?;
@@ -188,7 +191,9 @@ impl TextStore {
 
     fn scope(&self, tenant: &str, filters: &Filters) -> Result<Vec<(Occur, Box<dyn Query>)>> {
         if tenant.is_empty() {
-            return Err(RetrievalError::InvalidQuery("a query needs a tenant".into()));
+            return Err(RetrievalError::InvalidQuery(
+                "a query needs a tenant".into(),
+            ));
         }
         let f = self.fields;
         let term = |field: Field, value: &str| -> Box<dyn Query> {
@@ -199,7 +204,10 @@ impl TextStore {
         };
         let any_of = |field: Field, values: Vec<&str>| -> Box<dyn Query> {
             Box::new(BooleanQuery::new(
-                values.into_iter().map(|v| (Occur::Should, term(field, v))).collect(),
+                values
+                    .into_iter()
+                    .map(|v| (Occur::Should, term(field, v)))
+                    .collect(),
             ))
         };
         let mut clauses = vec![(Occur::Must, term(f.tenant, tenant))];
@@ -218,7 +226,9 @@ impl TextStore {
         let range = filters.time;
         if range.from.is_some() || range.to.is_some() {
             let bound = |ts: Option<chrono::DateTime<chrono::Utc>>, inclusive: bool| match ts {
-                Some(ts) if inclusive => Bound::Included(Term::from_field_i64(f.ts, ts.timestamp_millis())),
+                Some(ts) if inclusive => {
+                    Bound::Included(Term::from_field_i64(f.ts, ts.timestamp_millis()))
+                }
                 Some(ts) => Bound::Excluded(Term::from_field_i64(f.ts, ts.timestamp_millis())),
                 None => Bound::Unbounded,
             };
@@ -293,7 +303,11 @@ impl TextStore {
                 .analyze(&format!("{} {}", record.body, field_text(&record)))?
                 .into_iter()
                 .collect();
-            let why = terms.iter().filter(|t| seen.contains(*t)).cloned().collect();
+            let why = terms
+                .iter()
+                .filter(|t| seen.contains(*t))
+                .cloned()
+                .collect();
             hits.push(Hit { record, score, why });
         }
         Ok(hits)
@@ -327,14 +341,23 @@ impl TextStore {
             let query = BooleanQuery::new(vec![
                 (
                     Occur::Must,
-                    Box::new(TermQuery::new(Term::from_field_text(f.tenant, tenant), IndexRecordOption::Basic)) as Box<dyn Query>,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(f.tenant, tenant),
+                        IndexRecordOption::Basic,
+                    )) as Box<dyn Query>,
                 ),
                 (
                     Occur::Must,
-                    Box::new(TermQuery::new(Term::from_field_text(f.id, id.as_str()), IndexRecordOption::Basic)),
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(f.id, id.as_str()),
+                        IndexRecordOption::Basic,
+                    )),
                 ),
             ]);
-            if let Some((_, address)) = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?.first() {
+            if let Some((_, address)) = searcher
+                .search(&query, &TopDocs::with_limit(1).order_by_score())?
+                .first()
+            {
                 records.push(self.stored_record(&searcher.doc(*address)?)?);
             }
         }
@@ -348,7 +371,10 @@ impl TextStore {
     }
 
     /// Timestamps of the oldest and newest timestamped records of a tenant.
-    pub fn time_bounds(&self, tenant: &str) -> Result<Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>> {
+    pub fn time_bounds(
+        &self,
+        tenant: &str,
+    ) -> Result<Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>> {
         let searcher = self.reader.searcher();
         let query = BooleanQuery::new(self.scope(tenant, &Filters::default())?);
         let mut ends = Vec::new();
@@ -357,7 +383,11 @@ impl TextStore {
                 &query,
                 &TopDocs::with_limit(1).order_by_fast_field::<i64>("ts", order),
             )?;
-            ends.push(top.first().and_then(|(ts, _)| *ts).and_then(chrono::DateTime::from_timestamp_millis));
+            ends.push(
+                top.first()
+                    .and_then(|(ts, _)| *ts)
+                    .and_then(chrono::DateTime::from_timestamp_millis),
+            );
         }
         Ok(match (ends[0], ends[1]) {
             (Some(first), Some(last)) => Some((first, last)),

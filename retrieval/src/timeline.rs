@@ -43,10 +43,18 @@ impl Timeline {
 
     /// Buckets timestamped records of `records` into `bucket`-wide slots
     /// covering `[start, end)`. Records outside the window are ignored.
-    pub fn build(records: &[Record], start: DateTime<Utc>, end: DateTime<Utc>, bucket: Duration) -> Self {
+    pub fn build(
+        records: &[Record],
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        bucket: Duration,
+    ) -> Self {
         let bucket_secs = bucket.num_seconds().max(1);
-        let start = start.duration_trunc(Duration::seconds(bucket_secs)).unwrap_or(start);
-        let buckets = (((end - start).num_seconds() + bucket_secs - 1) / bucket_secs).max(1) as usize;
+        let start = start
+            .duration_trunc(Duration::seconds(bucket_secs))
+            .unwrap_or(start);
+        let buckets =
+            (((end - start).num_seconds() + bucket_secs - 1) / bucket_secs).max(1) as usize;
         let mut by_key: BTreeMap<(String, String), TemplateSeries> = BTreeMap::new();
         for record in records {
             let Some(ts) = record.ts else { continue };
@@ -99,17 +107,28 @@ mod tests {
 
     #[test]
     fn records_are_bucketed_per_template() {
-        let base = DateTime::parse_from_rfc3339("2026-11-20T14:00:00Z").expect("ts").to_utc();
+        let base = DateTime::parse_from_rfc3339("2026-11-20T14:00:00Z")
+            .expect("ts")
+            .to_utc();
         let records = vec![
             record_at(base + Duration::seconds(5), "svc", "GET /a 200"),
             record_at(base + Duration::seconds(65), "svc", "GET /a 200"),
             record_at(base + Duration::seconds(70), "svc", "GET /a 200"),
             record_at(base + Duration::seconds(70), "svc", "kid k9 not found"),
         ];
-        let timeline = Timeline::build(&records, base, base + Duration::minutes(3), Duration::minutes(1));
+        let timeline = Timeline::build(
+            &records,
+            base,
+            base + Duration::minutes(3),
+            Duration::minutes(1),
+        );
         assert_eq!(timeline.buckets, 3);
         assert_eq!(timeline.series.len(), 2);
-        let get = timeline.series.iter().find(|s| s.template == "GET /a <*>").expect("series");
+        let get = timeline
+            .series
+            .iter()
+            .find(|s| s.template == "GET /a <*>")
+            .expect("series");
         assert_eq!(get.counts, vec![1, 2, 0]);
         assert_eq!(get.total, 3);
         assert_eq!(timeline.bucket_start(2), base + Duration::minutes(2));

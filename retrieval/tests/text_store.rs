@@ -14,12 +14,22 @@ const LINES: &str = "\
 fn records(tenant: &str) -> Vec<Record> {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("gateway.log"), LINES).expect("write");
-    let options = ReadOptions { tenant: tenant.into(), format: None };
-    ingest::read_path(dir.path(), &options).expect("read").records
+    let options = ReadOptions {
+        tenant: tenant.into(),
+        format: None,
+    };
+    ingest::read_path(dir.path(), &options)
+        .expect("read")
+        .records
 }
 
 fn query(tenant: &str, text: &str, filters: Filters) -> SearchQuery {
-    SearchQuery { tenant: tenant.into(), text: text.into(), filters, limit: 10 }
+    SearchQuery {
+        tenant: tenant.into(),
+        text: text.into(),
+        filters,
+        limit: 10,
+    }
 }
 
 fn at(text: &str) -> DateTime<Utc> {
@@ -30,9 +40,16 @@ fn at(text: &str) -> DateTime<Utc> {
 fn records_are_searchable_after_commit_and_not_before() {
     let store = TextStore::in_memory().expect("store");
     store.upsert(&records("acme")).expect("upsert");
-    assert!(store.search(&query("acme", "invalid_token", Filters::default())).expect("search").is_empty());
+    assert!(
+        store
+            .search(&query("acme", "invalid_token", Filters::default()))
+            .expect("search")
+            .is_empty()
+    );
     store.commit().expect("commit");
-    let hits = store.search(&query("acme", "invalid_token", Filters::default())).expect("search");
+    let hits = store
+        .search(&query("acme", "invalid_token", Filters::default()))
+        .expect("search");
     assert_eq!(hits.len(), 2);
     assert_eq!(hits[0].why, vec!["invalid_token".to_string()]);
 }
@@ -44,15 +61,30 @@ fn tenants_never_see_each_other() {
     store.upsert(&records("globex")).expect("upsert");
     store.commit().expect("commit");
     for tenant in ["acme", "globex"] {
-        let hits = store.search(&query(tenant, "invalid_token", Filters::default())).expect("search");
+        let hits = store
+            .search(&query(tenant, "invalid_token", Filters::default()))
+            .expect("search");
         assert_eq!(hits.len(), 2);
         assert!(hits.iter().all(|h| h.record.tenant == tenant));
         assert_eq!(store.count(tenant, &Filters::default()).expect("count"), 3);
     }
-    assert!(store.search(&query("initech", "invalid_token", Filters::default())).expect("search").is_empty());
-    assert!(store.search(&query("", "invalid_token", Filters::default())).is_err(), "a query without a tenant is an error");
+    assert!(
+        store
+            .search(&query("initech", "invalid_token", Filters::default()))
+            .expect("search")
+            .is_empty()
+    );
+    assert!(
+        store
+            .search(&query("", "invalid_token", Filters::default()))
+            .is_err(),
+        "a query without a tenant is an error"
+    );
     let ids: Vec<_> = records("acme").into_iter().map(|r| r.id).collect();
-    assert!(store.get("globex", &ids).expect("get").is_empty(), "ids of another tenant do not resolve");
+    assert!(
+        store.get("globex", &ids).expect("get").is_empty(),
+        "ids of another tenant do not resolve"
+    );
 }
 
 #[test]
@@ -60,16 +92,51 @@ fn filters_narrow_by_severity_kind_service_and_time() {
     let store = TextStore::in_memory().expect("store");
     store.upsert(&records("acme")).expect("upsert");
     store.commit().expect("commit");
-    let severe = Filters { severities: vec![Severity::Error], ..Filters::default() };
-    assert_eq!(store.search(&query("acme", "invalid_token", severe)).expect("search").len(), 1);
-    let changes = Filters { kinds: vec![SourceKind::Change], ..Filters::default() };
-    assert!(store.search(&query("acme", "invalid_token", changes)).expect("search").is_empty());
-    let other_service = Filters { services: vec!["billing".into()], ..Filters::default() };
-    assert!(store.search(&query("acme", "invalid_token", other_service)).expect("search").is_empty());
-    let early = Filters { time: TimeRange::between(at("2026-11-20T14:00:00Z"), at("2026-11-20T14:05:30Z")), ..Filters::default() };
+    let severe = Filters {
+        severities: vec![Severity::Error],
+        ..Filters::default()
+    };
+    assert_eq!(
+        store
+            .search(&query("acme", "invalid_token", severe))
+            .expect("search")
+            .len(),
+        1
+    );
+    let changes = Filters {
+        kinds: vec![SourceKind::Change],
+        ..Filters::default()
+    };
+    assert!(
+        store
+            .search(&query("acme", "invalid_token", changes))
+            .expect("search")
+            .is_empty()
+    );
+    let other_service = Filters {
+        services: vec!["billing".into()],
+        ..Filters::default()
+    };
+    assert!(
+        store
+            .search(&query("acme", "invalid_token", other_service))
+            .expect("search")
+            .is_empty()
+    );
+    let early = Filters {
+        time: TimeRange::between(at("2026-11-20T14:00:00Z"), at("2026-11-20T14:05:30Z")),
+        ..Filters::default()
+    };
     let scanned = store.scan("acme", &early, 100).expect("scan");
-    assert_eq!(scanned.len(), 2, "the range is half-open and inclusive at its start");
-    assert!(scanned.windows(2).all(|w| w[0].ts <= w[1].ts), "scans are time-ordered");
+    assert_eq!(
+        scanned.len(),
+        2,
+        "the range is half-open and inclusive at its start"
+    );
+    assert!(
+        scanned.windows(2).all(|w| w[0].ts <= w[1].ts),
+        "scans are time-ordered"
+    );
     assert_eq!(
         store.time_bounds("acme").expect("bounds"),
         Some((at("2026-11-20T14:00:00Z"), at("2026-11-20T14:06:00Z")))
@@ -88,5 +155,8 @@ fn upserting_the_same_records_twice_adds_nothing_and_survives_reopen() {
         assert_eq!(store.count("acme", &Filters::default()).expect("count"), 3);
     }
     let reopened = TextStore::open(dir.path()).expect("reopen");
-    assert_eq!(reopened.count("acme", &Filters::default()).expect("count"), 3);
+    assert_eq!(
+        reopened.count("acme", &Filters::default()).expect("count"),
+        3
+    );
 }

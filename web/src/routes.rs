@@ -35,7 +35,10 @@ async fn security_headers(request: axum::extract::Request, next: middleware::Nex
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     for (name, value) in [
-        (header::CONTENT_SECURITY_POLICY, "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+        ),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "no-referrer"),
@@ -57,13 +60,21 @@ struct AskRequest {
 async fn ask(state: AppState, question: String) -> Result<Answer, ApiError> {
     let question = question.trim().to_string();
     if question.is_empty() || question.chars().count() > MAX_QUESTION_CHARS {
-        return Err(ApiError::BadRequest(format!("a question has 1 to {MAX_QUESTION_CHARS} characters")));
+        return Err(ApiError::BadRequest(format!(
+            "a question has 1 to {MAX_QUESTION_CHARS} characters"
+        )));
     }
-    let answer = tokio::task::spawn_blocking(move || EvidenceEngine::new(&state.store).ask(&state.tenant, &question)).await??;
+    let answer = tokio::task::spawn_blocking(move || {
+        EvidenceEngine::new(&state.store).ask(&state.tenant, &question)
+    })
+    .await??;
     Ok(answer)
 }
 
-async fn answers_create(State(state): State<AppState>, Json(request): Json<AskRequest>) -> Result<Json<Answer>, ApiError> {
+async fn answers_create(
+    State(state): State<AppState>,
+    Json(request): Json<AskRequest>,
+) -> Result<Json<Answer>, ApiError> {
     Ok(Json(ask(state, request.question).await?))
 }
 
@@ -73,9 +84,19 @@ struct PageQuery {
     q: String,
 }
 
-async fn ask_page(State(state): State<AppState>, Query(query): Query<PageQuery>) -> Result<Response, ApiError> {
-    let answer = if query.q.trim().is_empty() { None } else { Some(ask(state, query.q.clone()).await?) };
-    let page = AskPage { question: query.q, answer };
+async fn ask_page(
+    State(state): State<AppState>,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let answer = if query.q.trim().is_empty() {
+        None
+    } else {
+        Some(ask(state, query.q.clone()).await?)
+    };
+    let page = AskPage {
+        question: query.q,
+        answer,
+    };
     Ok(Html(page.render()?).into_response())
 }
 
@@ -91,28 +112,49 @@ struct SearchParams {
 
 async fn search(state: AppState, params: SearchParams) -> Result<Vec<Hit>, ApiError> {
     let kinds = match params.kind.as_deref() {
-        Some(name) => vec![SourceKind::parse(name).ok_or_else(|| ApiError::BadRequest(format!("unknown kind {name:?}")))?],
+        Some(name) => vec![
+            SourceKind::parse(name)
+                .ok_or_else(|| ApiError::BadRequest(format!("unknown kind {name:?}")))?,
+        ],
         None => Vec::new(),
     };
     let severities = match params.severity.as_deref() {
-        Some(name) => vec![Severity::parse(name).ok_or_else(|| ApiError::BadRequest(format!("unknown severity {name:?}")))?],
+        Some(name) => vec![
+            Severity::parse(name)
+                .ok_or_else(|| ApiError::BadRequest(format!("unknown severity {name:?}")))?,
+        ],
         None => Vec::new(),
     };
     let query = SearchQuery {
         tenant: state.tenant.to_string(),
         text: params.q,
-        filters: Filters { services: params.service.into_iter().collect(), kinds, severities, ..Filters::default() },
+        filters: Filters {
+            services: params.service.into_iter().collect(),
+            kinds,
+            severities,
+            ..Filters::default()
+        },
         limit: params.limit.unwrap_or(20).min(MAX_SEARCH_LIMIT),
     };
     Ok(tokio::task::spawn_blocking(move || state.store.search(&query)).await??)
 }
 
-async fn hits_index(State(state): State<AppState>, Query(params): Query<SearchParams>) -> Result<Json<Vec<Hit>>, ApiError> {
+async fn hits_index(
+    State(state): State<AppState>,
+    Query(params): Query<SearchParams>,
+) -> Result<Json<Vec<Hit>>, ApiError> {
     Ok(Json(search(state, params).await?))
 }
 
-async fn search_page(State(state): State<AppState>, Query(params): Query<SearchParams>) -> Result<Response, ApiError> {
+async fn search_page(
+    State(state): State<AppState>,
+    Query(params): Query<SearchParams>,
+) -> Result<Response, ApiError> {
     let query = params.q.clone();
-    let hits = if query.trim().is_empty() { Vec::new() } else { search(state, params).await? };
+    let hits = if query.trim().is_empty() {
+        Vec::new()
+    } else {
+        search(state, params).await?
+    };
     Ok(Html(SearchPage { query, hits }.render()?).into_response())
 }

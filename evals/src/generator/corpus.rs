@@ -43,12 +43,15 @@ impl Corpus {
 
     fn push(&mut self, source: &str, ts: DateTime<Utc>, line: String, gold: Option<usize>) {
         self.sequence += 1;
-        self.files.entry(source.to_string()).or_default().push(Entry {
-            ts,
-            sequence: self.sequence,
-            line,
-            gold,
-        });
+        self.files
+            .entry(source.to_string())
+            .or_default()
+            .push(Entry {
+                ts,
+                sequence: self.sequence,
+                line,
+                gold,
+            });
     }
 
     /// Writes every file in time order under `data` and returns the gold
@@ -81,7 +84,8 @@ impl Corpus {
                         source: source.clone(),
                         line: index as u64 + 1,
                     };
-                    item.ids.push(RecordId::derive(tenant, &origin, &entry.line));
+                    item.ids
+                        .push(RecordId::derive(tenant, &origin, &entry.line));
                     item.records.push(origin.to_string());
                 }
             }

@@ -36,7 +36,10 @@ pub(crate) struct FamilyTruth {
 }
 
 fn facts(groups: &[&[&str]]) -> Vec<Vec<String>> {
-    groups.iter().map(|g| g.iter().map(|s| s.to_string()).collect()).collect()
+    groups
+        .iter()
+        .map(|g| g.iter().map(|s| s.to_string()).collect())
+        .collect()
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -99,92 +102,221 @@ fn hhmm(scene: &Scene) -> String {
 }
 
 fn key_rotation(scene: &mut Scene) -> FamilyTruth {
-    let (old, new) = (format!("main-{}", scene.rng.hex(4)), format!("main-{}", scene.rng.hex(4)));
-    let change = scene.corpus.gold_item("the change that rotated the signing key");
-    let rotated = scene.corpus.gold_item("the issuer switching to the new key");
-    let rejected = scene.corpus.gold_item("the gateway rejecting tokens with the unknown kid");
-    let unauthorized = scene.corpus.gold_item("API requests answered 401 invalid_token");
+    let (old, new) = (
+        format!("main-{}", scene.rng.hex(4)),
+        format!("main-{}", scene.rng.hex(4)),
+    );
+    let change = scene
+        .corpus
+        .gold_item("the change that rotated the signing key");
+    let rotated = scene
+        .corpus
+        .gold_item("the issuer switching to the new key");
+    let rejected = scene
+        .corpus
+        .gold_item("the gateway rejecting tokens with the unknown kid");
+    let unauthorized = scene
+        .corpus
+        .gold_item("API requests answered 401 invalid_token");
     let at = change_time(scene);
-    scene.change(at, "auth-server", &format!("terraform apply: rotate token signing key {old} -> {new}"), Some(change));
-    let line = text_line(at + Duration::seconds(9), "INFO", "keys", &format!("active signing key is now kid={new} (previous {old} retained)"));
-    scene.emit("auth-server/server.log", at + Duration::seconds(9), line, Some(rotated));
+    scene.change(
+        at,
+        "auth-server",
+        &format!("terraform apply: rotate token signing key {old} -> {new}"),
+        Some(change),
+    );
+    let line = text_line(
+        at + Duration::seconds(9),
+        "INFO",
+        "keys",
+        &format!("active signing key is now kid={new} (previous {old} retained)"),
+    );
+    scene.emit(
+        "auth-server/server.log",
+        at + Duration::seconds(9),
+        line,
+        Some(rotated),
+    );
     let (fault, end) = (scene.fault, scene.end);
     for ts in scene.arrivals(fault, end, 7.0) {
         let age = (ts - scene.start).num_seconds() + 30_000;
-        let line = json_line(ts, "warn", "edge-gateway", &format!("token signature check failed: unknown kid={new}, JWKS cache age {age}s"), json!({"kid": new}));
+        let line = json_line(
+            ts,
+            "warn",
+            "edge-gateway",
+            &format!("token signature check failed: unknown kid={new}, JWKS cache age {age}s"),
+            json!({"kid": new}),
+        );
         scene.emit(GATEWAY_LOG, ts, line, Some(rejected));
-        scene.access(ts, "GET", "/api/v2/accounts/me", 401, Some("invalid_token"), Some(unauthorized));
+        scene.access(
+            ts,
+            "GET",
+            "/api/v2/accounts/me",
+            401,
+            Some("invalid_token"),
+            Some(unauthorized),
+        );
     }
     FamilyTruth {
-        question: format!("Why are API requests failing with 401 since {}?", hhmm(scene)),
-        statement: format!("Signing key rotated {old} -> {new}; the gateway's cached JWKS lacks kid {new}, so new tokens fail validation."),
+        question: format!(
+            "Why are API requests failing with 401 since {}?",
+            hhmm(scene)
+        ),
+        statement: format!(
+            "Signing key rotated {old} -> {new}; the gateway's cached JWKS lacks kid {new}, so new tokens fail validation."
+        ),
         key_facts: facts(&[&["rotat"], &["signing key"]]),
-        remediation: strings(&["refresh the gateway JWKS cache or refetch on unknown kid", "keep the previous key published until caches expire"]),
+        remediation: strings(&[
+            "refresh the gateway JWKS cache or refetch on unknown kid",
+            "keep the previous key published until caches expire",
+        ]),
     }
 }
 
 fn tls_expiry(scene: &mut Scene) -> FamilyTruth {
     let host = format!("login.{}", scene.domain);
     let warning = scene.corpus.gold_item("the failed certificate renewal");
-    let handshake = scene.corpus.gold_item("TLS handshakes failing on the expired certificate");
+    let handshake = scene
+        .corpus
+        .gold_item("TLS handshakes failing on the expired certificate");
     let probe = scene.corpus.gold_item("the synthetic probe failing");
     let renewal = scene.start + Duration::minutes(3);
-    let line = text_line(renewal, "WARN", "cert-manager", &format!("renewal failed for certificate edge-{host}: ACME order still pending; certificate expires {}", scene.fault.format("%Y-%m-%dT%H:%M:%SZ")));
-    scene.emit("cert-manager/cert-manager.log", renewal, line, Some(warning));
+    let line = text_line(
+        renewal,
+        "WARN",
+        "cert-manager",
+        &format!(
+            "renewal failed for certificate edge-{host}: ACME order still pending; certificate expires {}",
+            scene.fault.format("%Y-%m-%dT%H:%M:%SZ")
+        ),
+    );
+    scene.emit(
+        "cert-manager/cert-manager.log",
+        renewal,
+        line,
+        Some(warning),
+    );
     let (fault, end) = (scene.fault, scene.end);
     for ts in scene.arrivals(fault, end, 9.0) {
-        let line = json_line(ts, "error", "edge-proxy", &format!("TLS handshake failed for {host}: x509: certificate has expired"), json!({"sni": host}));
+        let line = json_line(
+            ts,
+            "error",
+            "edge-proxy",
+            &format!("TLS handshake failed for {host}: x509: certificate has expired"),
+            json!({"sni": host}),
+        );
         scene.emit("edge-proxy/envoy.jsonl", ts, line, Some(handshake));
     }
     for ts in scene.arrivals(fault, end, 1.0) {
-        let line = text_line(ts, "ERROR", "probe", &format!("https://{host}/ check failed: certificate has expired"));
+        let line = text_line(
+            ts,
+            "ERROR",
+            "probe",
+            &format!("https://{host}/ check failed: certificate has expired"),
+        );
         scene.emit("synthetics/probe.log", ts, line, Some(probe));
     }
     FamilyTruth {
-        question: format!("Why can't users reach the login page since {}?", hhmm(scene)),
+        question: format!(
+            "Why can't users reach the login page since {}?",
+            hhmm(scene)
+        ),
         statement: format!("The edge TLS certificate for {host} expired after its renewal failed."),
         key_facts: facts(&[&["certificate"], &["expired"]]),
-        remediation: strings(&["renew the edge certificate", "fix the failing ACME renewal", "alert on certificate expiry"]),
+        remediation: strings(&[
+            "renew the edge certificate",
+            "fix the failing ACME renewal",
+            "alert on certificate expiry",
+        ]),
     }
 }
 
 fn dns_misroute(scene: &mut Scene) -> FamilyTruth {
     let target = format!("accounts.internal.{}", scene.domain);
     let change = scene.corpus.gold_item("the DNS change");
-    let refused = scene.corpus.gold_item("the gateway failing to reach the upstream");
+    let refused = scene
+        .corpus
+        .gold_item("the gateway failing to reach the upstream");
     let unavailable = scene.corpus.gold_item("requests answered 503");
     let at = change_time(scene);
-    let summary = format!("update DNS record {target} CNAME -> lb-legacy-{}.{}", scene.rng.below(9), scene.domain);
+    let summary = format!(
+        "update DNS record {target} CNAME -> lb-legacy-{}.{}",
+        scene.rng.below(9),
+        scene.domain
+    );
     scene.change(at, "network", &summary, Some(change));
     let (fault, end) = (scene.fault, scene.end);
     for ts in scene.arrivals(fault, end, 6.0) {
-        let line = json_line(ts, "error", "edge-gateway", &format!("upstream connect error: connection refused to {target}:8443"), json!({"upstream": "accounts"}));
+        let line = json_line(
+            ts,
+            "error",
+            "edge-gateway",
+            &format!("upstream connect error: connection refused to {target}:8443"),
+            json!({"upstream": "accounts"}),
+        );
         scene.emit(GATEWAY_LOG, ts, line, Some(refused));
-        scene.access(ts, "GET", "/api/v2/accounts/me", 503, None, Some(unavailable));
+        scene.access(
+            ts,
+            "GET",
+            "/api/v2/accounts/me",
+            503,
+            None,
+            Some(unavailable),
+        );
     }
     FamilyTruth {
-        question: format!("Why is /api/v2/accounts/me returning 503 since {}?", hhmm(scene)),
-        statement: format!("A DNS change pointed {target} at a legacy load balancer that refuses connections."),
+        question: format!(
+            "Why is /api/v2/accounts/me returning 503 since {}?",
+            hhmm(scene)
+        ),
+        statement: format!(
+            "A DNS change pointed {target} at a legacy load balancer that refuses connections."
+        ),
         key_facts: facts(&[&["dns"], &[&target]]),
-        remediation: strings(&["revert the DNS record", "flush resolver caches", "verify the upstream resolves to the live load balancer"]),
+        remediation: strings(&[
+            "revert the DNS record",
+            "flush resolver caches",
+            "verify the upstream resolves to the live load balancer",
+        ]),
     }
 }
 
 fn rate_limit(scene: &mut Scene) -> FamilyTruth {
     let change = scene.corpus.gold_item("the gateway rate-limit change");
-    let limited = scene.corpus.gold_item("token requests rejected by the rate limit");
+    let limited = scene
+        .corpus
+        .gold_item("token requests rejected by the rate limit");
     let too_many = scene.corpus.gold_item("token endpoint answering 429");
-    let failed = scene.corpus.gold_item("token exchanges failing in the auth traces");
+    let failed = scene
+        .corpus
+        .gold_item("token exchanges failing in the auth traces");
     let at = change_time(scene);
-    scene.change(at, "edge-gateway", "gateway config: rate-limit /oauth/token to 20 req/min per client (was 2000)", Some(change));
+    scene.change(
+        at,
+        "edge-gateway",
+        "gateway config: rate-limit /oauth/token to 20 req/min per client (was 2000)",
+        Some(change),
+    );
     let (fault, end) = (scene.fault, scene.end);
     for ts in scene.arrivals(fault, end, 8.0) {
         let client = *scene.rng.pick(super::scene::CLIENTS);
-        let line = json_line(ts, "warn", "edge-gateway", &format!("rate limit exceeded route=/oauth/token client_id={client} limit=20/min"), json!({"client_id": client}));
+        let line = json_line(
+            ts,
+            "warn",
+            "edge-gateway",
+            &format!("rate limit exceeded route=/oauth/token client_id={client} limit=20/min"),
+            json!({"client_id": client}),
+        );
         scene.emit(GATEWAY_LOG, ts, line, Some(limited));
         scene.access(ts, "POST", "/oauth/token", 429, None, Some(too_many));
         if scene.rng.chance(0.5) {
-            scene.auth0(ts, "feacft", "Too Many Requests", Some(json!({"error": "too_many_requests", "status": 429})), Some(failed));
+            scene.auth0(
+                ts,
+                "feacft",
+                "Too Many Requests",
+                Some(json!({"error": "too_many_requests", "status": 429})),
+                Some(failed),
+            );
         }
     }
     FamilyTruth {
@@ -196,40 +328,84 @@ fn rate_limit(scene: &mut Scene) -> FamilyTruth {
 }
 
 fn credential_stuffing(scene: &mut Scene) -> FamilyTruth {
-    let attempts = scene.corpus.gold_item("failed logins across many users from a few IPs");
-    let blocked = scene.corpus.gold_item("IPs blocked for attempts on multiple users");
+    let attempts = scene
+        .corpus
+        .gold_item("failed logins across many users from a few IPs");
+    let blocked = scene
+        .corpus
+        .gold_item("IPs blocked for attempts on multiple users");
     let ips: Vec<String> = (0..3).map(|_| scene.ip()).collect();
     let (fault, end) = (scene.fault, scene.end);
     for ts in scene.arrivals(fault, end, 25.0) {
         let user = scene.user();
         let ip = scene.rng.pick(&ips).clone();
-        let (code, gold) = if scene.rng.chance(0.6) { ("fu", attempts) } else { ("fp", attempts) };
-        scene.auth0_from(ts, code, "Wrong email or password.", &user, &ip, None, Some(gold));
+        let (code, gold) = if scene.rng.chance(0.6) {
+            ("fu", attempts)
+        } else {
+            ("fp", attempts)
+        };
+        scene.auth0_from(
+            ts,
+            code,
+            "Wrong email or password.",
+            &user,
+            &ip,
+            None,
+            Some(gold),
+        );
     }
     for ts in scene.arrivals(fault + Duration::minutes(2), end, 0.4) {
         let user = scene.user();
         let ip = scene.rng.pick(&ips).clone();
-        scene.auth0_from(ts, "limit_mu", "Blocked IP address: too many attempts on multiple users", &user, &ip, None, Some(blocked));
+        scene.auth0_from(
+            ts,
+            "limit_mu",
+            "Blocked IP address: too many attempts on multiple users",
+            &user,
+            &ip,
+            None,
+            Some(blocked),
+        );
     }
     FamilyTruth {
         question: format!("Why are failed logins spiking since {}?", hhmm(scene)),
-        statement: format!("A credential-stuffing attack from {} IPs tries many usernames with wrong passwords; no change caused it.", ips.len()),
+        statement: format!(
+            "A credential-stuffing attack from {} IPs tries many usernames with wrong passwords; no change caused it.",
+            ips.len()
+        ),
         key_facts: facts(&[&["failed login"], &["no recorded change", "attack"]]),
-        remediation: strings(&["block the attacking IPs", "enable breached-password and bot detection", "rate limit logins per IP"]),
+        remediation: strings(&[
+            "block the attacking IPs",
+            "enable breached-password and bot detection",
+            "rate limit logins per IP",
+        ]),
     }
 }
 
 fn db_pool_exhaustion(scene: &mut Scene) -> FamilyTruth {
     let change = scene.corpus.gold_item("the deploy that raised concurrency");
-    let exhausted = scene.corpus.gold_item("requests waiting for a database connection");
+    let exhausted = scene
+        .corpus
+        .gold_item("requests waiting for a database connection");
     let unavailable = scene.corpus.gold_item("orders requests answered 503");
     let at = change_time(scene);
-    let summary = format!("deploy orders-api v3.{}.0 (worker concurrency 16 -> 64)", scene.rng.below(9));
+    let summary = format!(
+        "deploy orders-api v3.{}.0 (worker concurrency 16 -> 64)",
+        scene.rng.below(9)
+    );
     scene.change(at, "orders-api", &summary, Some(change));
     let (fault, end) = (scene.fault, scene.end);
     for ts in scene.arrivals(fault, end, 7.0) {
         let waiting = 20 + scene.rng.below(60);
-        let line = json_line(ts, "error", "orders-api", &format!("could not acquire database connection within 5000 ms (pool=20 active=20 waiting={waiting})"), json!({"pool": "orders-db"}));
+        let line = json_line(
+            ts,
+            "error",
+            "orders-api",
+            &format!(
+                "could not acquire database connection within 5000 ms (pool=20 active=20 waiting={waiting})"
+            ),
+            json!({"pool": "orders-db"}),
+        );
         scene.emit("orders-api/app.jsonl", ts, line, Some(exhausted));
         scene.access(ts, "POST", "/api/v2/orders", 503, None, Some(unavailable));
     }
@@ -246,16 +422,45 @@ fn clock_skew(scene: &mut Scene) -> FamilyTruth {
     let offset = scene.corpus.gold_item("the issuer's clock drifting");
     let rejected = scene.corpus.gold_item("tokens rejected as not yet valid");
     let at = change_time(scene);
-    scene.change(at, "auth-server", "roll out node image 2026.11 to auth-server pool (chrony disabled)", Some(change));
+    scene.change(
+        at,
+        "auth-server",
+        "roll out node image 2026.11 to auth-server pool (chrony disabled)",
+        Some(change),
+    );
     let (fault, end) = (scene.fault, scene.end);
     for ts in scene.arrivals(fault, end, 0.5) {
-        let line = text_line(ts, "WARN", "clock", &format!("system clock offset {}s from NTP peers", 90 + scene.rng.below(60)));
+        let line = text_line(
+            ts,
+            "WARN",
+            "clock",
+            &format!(
+                "system clock offset {}s from NTP peers",
+                90 + scene.rng.below(60)
+            ),
+        );
         scene.emit("auth-server/server.log", ts, line, Some(offset));
     }
     for ts in scene.arrivals(fault, end, 6.0) {
-        let line = json_line(ts, "warn", "edge-gateway", &format!("JWT rejected: token not yet valid (nbf {}s in the future)", 90 + scene.rng.below(60)), json!({}));
+        let line = json_line(
+            ts,
+            "warn",
+            "edge-gateway",
+            &format!(
+                "JWT rejected: token not yet valid (nbf {}s in the future)",
+                90 + scene.rng.below(60)
+            ),
+            json!({}),
+        );
         scene.emit(GATEWAY_LOG, ts, line, Some(rejected));
-        scene.access(ts, "GET", "/api/v2/orders", 401, Some("invalid_token"), None);
+        scene.access(
+            ts,
+            "GET",
+            "/api/v2/orders",
+            401,
+            Some("invalid_token"),
+            None,
+        );
     }
     FamilyTruth {
         question: format!("Why are freshly issued tokens rejected since {}?", hhmm(scene)),
@@ -268,18 +473,40 @@ fn clock_skew(scene: &mut Scene) -> FamilyTruth {
 fn redirect_uri_mismatch(scene: &mut Scene) -> FamilyTruth {
     let app = format!("https://app.{}/callback", scene.domain);
     let change = scene.corpus.gold_item("the client config change");
-    let mismatch = scene.corpus.gold_item("logins failing with a callback URL mismatch");
+    let mismatch = scene
+        .corpus
+        .gold_item("logins failing with a callback URL mismatch");
     let at = change_time(scene);
-    scene.change(at, "idp-config", "update OIDC client web-portal: allowed callback URLs (terraform)", Some(change));
+    scene.change(
+        at,
+        "idp-config",
+        "update OIDC client web-portal: allowed callback URLs (terraform)",
+        Some(change),
+    );
     let (fault, end) = (scene.fault, scene.end);
     for ts in scene.arrivals(fault, end, 6.0) {
-        let description = format!("Callback URL mismatch. {app} is not in the list of allowed callback URLs");
-        scene.auth0(ts, "f", &description, Some(json!({"error": "invalid_request", "error_description": "redirect_uri mismatch"})), Some(mismatch));
+        let description =
+            format!("Callback URL mismatch. {app} is not in the list of allowed callback URLs");
+        scene.auth0(
+            ts,
+            "f",
+            &description,
+            Some(json!({"error": "invalid_request", "error_description": "redirect_uri mismatch"})),
+            Some(mismatch),
+        );
     }
     FamilyTruth {
-        question: format!("Why can't users log in to the web app since {}?", hhmm(scene)),
-        statement: format!("A change to the web-portal OIDC client removed {app} from its allowed callback URLs."),
+        question: format!(
+            "Why can't users log in to the web app since {}?",
+            hhmm(scene)
+        ),
+        statement: format!(
+            "A change to the web-portal OIDC client removed {app} from its allowed callback URLs."
+        ),
         key_facts: facts(&[&["callback"], &["client"]]),
-        remediation: strings(&["restore the callback URL in the client's allowed list", "roll back the client config change"]),
+        remediation: strings(&[
+            "restore the callback URL in the client's allowed list",
+            "roll back the client config change",
+        ]),
     }
 }

@@ -19,7 +19,11 @@ pub(crate) struct Access<'a> {
 }
 
 pub(crate) fn access_line(ts: DateTime<Utc>, a: &Access<'_>) -> String {
-    let bytes = if a.status == 200 { 512 + (a.latency_s * 40_000.0) as u64 } else { 61 };
+    let bytes = if a.status == 200 {
+        512 + (a.latency_s * 40_000.0) as u64
+    } else {
+        61
+    };
     let error = a.error.map(|e| format!(" error={e}")).unwrap_or_default();
     format!(
         "{} - - [{}] \"{} {} HTTP/1.1\" {} {} \"-\" \"{}\" rt={:.3} rid={}{}",
@@ -36,7 +40,13 @@ pub(crate) fn access_line(ts: DateTime<Utc>, a: &Access<'_>) -> String {
     )
 }
 
-pub(crate) fn json_line(ts: DateTime<Utc>, level: &str, service: &str, message: &str, extra: Value) -> String {
+pub(crate) fn json_line(
+    ts: DateTime<Utc>,
+    level: &str,
+    service: &str,
+    message: &str,
+    extra: Value,
+) -> String {
     let mut object = json!({"ts": iso(ts), "level": level, "service": service, "msg": message});
     if let (Some(target), Value::Object(extra)) = (object.as_object_mut(), extra) {
         target.extend(extra);
@@ -101,6 +111,12 @@ pub(crate) fn okta_line(ts: DateTime<Utc>, e: &OktaEvent<'_>) -> String {
     .to_string()
 }
 
-pub(crate) fn change_line(ts: DateTime<Utc>, change_id: &str, service: &str, summary: &str, author: &str) -> String {
+pub(crate) fn change_line(
+    ts: DateTime<Utc>,
+    change_id: &str,
+    service: &str,
+    summary: &str,
+    author: &str,
+) -> String {
     json!({"ts": iso(ts), "change_id": change_id, "service": service, "summary": summary, "author": author}).to_string()
 }

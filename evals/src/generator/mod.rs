@@ -29,7 +29,12 @@ pub struct GenOptions {
 /// Writes a scenario into `dir` (`data/` and `truth.json`) and returns its
 /// ground truth.
 pub fn generate(dir: &Path, options: &GenOptions) -> Result<GroundTruth> {
-    let mut scene = scene::Scene::new(options.seed.wrapping_mul(31).wrapping_add(options.family as u64));
+    let mut scene = scene::Scene::new(
+        options
+            .seed
+            .wrapping_mul(31)
+            .wrapping_add(options.family as u64),
+    );
     scene.background(options.background_lines);
     let family = options.family.inject(&mut scene);
     let evidence = scene.corpus.write(&dir.join("data"), &options.tenant)?;

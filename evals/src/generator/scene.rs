@@ -2,7 +2,10 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::json;
 
 use super::corpus::Corpus;
-use super::formats::{Access, Auth0Event, OktaEvent, access_line, auth0_line, change_line, json_line, okta_line, text_line};
+use super::formats::{
+    Access, Auth0Event, OktaEvent, access_line, auth0_line, change_line, json_line, okta_line,
+    text_line,
+};
 use super::rng::Rng;
 
 pub(crate) const ACCESS_LOG: &str = "edge-gateway/access.log";
@@ -26,7 +29,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v2/invoices"),
 ];
 pub(crate) const CLIENTS: &[&str] = &["web-portal", "mobile-ios", "partner-sync", "cli-tool"];
-const FIRST_NAMES: &[&str] = &["amir", "bea", "carlos", "dina", "emre", "fatima", "goran", "hui", "ines", "jonas", "keiko", "lars", "maya", "nils", "olu", "priya"];
+const FIRST_NAMES: &[&str] = &[
+    "amir", "bea", "carlos", "dina", "emre", "fatima", "goran", "hui", "ines", "jonas", "keiko",
+    "lars", "maya", "nils", "olu", "priya",
+];
 
 /// The shared frame of a generated incident: a window, background traffic
 /// from every source, a fault time, and helpers the families write with.
@@ -45,10 +51,25 @@ impl Scene {
         let mut rng = Rng::new(seed);
         let day = rng.below(60) as i64;
         let hour = 6 + rng.below(12) as i64;
-        let base = Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).single().unwrap_or_default();
-        let start = base + Duration::days(day) + Duration::hours(hour) + Duration::minutes(rng.below(60) as i64);
-        let fault = start + Duration::minutes(35 + rng.below(15) as i64) + Duration::seconds(rng.below(60) as i64);
-        let domain = rng.pick(&["acme.example", "globex.example", "initech.example", "umbrella.example"]).to_string();
+        let base = Utc
+            .with_ymd_and_hms(2026, 9, 1, 0, 0, 0)
+            .single()
+            .unwrap_or_default();
+        let start = base
+            + Duration::days(day)
+            + Duration::hours(hour)
+            + Duration::minutes(rng.below(60) as i64);
+        let fault = start
+            + Duration::minutes(35 + rng.below(15) as i64)
+            + Duration::seconds(rng.below(60) as i64);
+        let domain = rng
+            .pick(&[
+                "acme.example",
+                "globex.example",
+                "initech.example",
+                "umbrella.example",
+            ])
+            .to_string();
         Scene {
             rng,
             corpus: Corpus::default(),
@@ -67,7 +88,12 @@ impl Scene {
     }
 
     /// `per_minute` instants on average between `from` and `to`, in order.
-    pub(crate) fn arrivals(&mut self, from: DateTime<Utc>, to: DateTime<Utc>, per_minute: f64) -> Vec<DateTime<Utc>> {
+    pub(crate) fn arrivals(
+        &mut self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        per_minute: f64,
+    ) -> Vec<DateTime<Utc>> {
         let count = ((to - from).num_seconds() as f64 / 60.0 * per_minute).round() as usize;
         let mut times: Vec<_> = (0..count).map(|_| self.time_between(from, to)).collect();
         times.sort();
@@ -75,11 +101,22 @@ impl Scene {
     }
 
     pub(crate) fn ip(&mut self) -> String {
-        format!("{}.{}.{}.{}", self.rng.pick(&[198, 203, 192]), self.rng.below(255), self.rng.below(255), 1 + self.rng.below(250))
+        format!(
+            "{}.{}.{}.{}",
+            self.rng.pick(&[198, 203, 192]),
+            self.rng.below(255),
+            self.rng.below(255),
+            1 + self.rng.below(250)
+        )
     }
 
     pub(crate) fn user(&mut self) -> String {
-        format!("{}.{}@{}", self.rng.pick(FIRST_NAMES), self.rng.below(90) + 10, self.domain)
+        format!(
+            "{}.{}@{}",
+            self.rng.pick(FIRST_NAMES),
+            self.rng.below(90) + 10,
+            self.domain
+        )
     }
 
     pub(crate) fn request_id(&mut self) -> String {
@@ -91,37 +128,102 @@ impl Scene {
         self.log_id
     }
 
-    pub(crate) fn access(&mut self, ts: DateTime<Utc>, method: &str, route: &str, status: u16, error: Option<&str>, gold: Option<usize>) {
+    pub(crate) fn access(
+        &mut self,
+        ts: DateTime<Utc>,
+        method: &str,
+        route: &str,
+        status: u16,
+        error: Option<&str>,
+        gold: Option<usize>,
+    ) {
         let ip = self.ip();
         let request_id = self.request_id();
         let user_agent = *self.rng.pick(USER_AGENTS);
         let latency_s = 0.003 + self.rng.unit() * 0.12;
-        let line = access_line(ts, &Access { ip: &ip, method, route, status, user_agent, latency_s, request_id: &request_id, error });
+        let line = access_line(
+            ts,
+            &Access {
+                ip: &ip,
+                method,
+                route,
+                status,
+                user_agent,
+                latency_s,
+                request_id: &request_id,
+                error,
+            },
+        );
         self.emit(ACCESS_LOG, ts, line, gold);
     }
 
-    pub(crate) fn auth0(&mut self, ts: DateTime<Utc>, code: &str, description: &str, details: Option<serde_json::Value>, gold: Option<usize>) {
+    pub(crate) fn auth0(
+        &mut self,
+        ts: DateTime<Utc>,
+        code: &str,
+        description: &str,
+        details: Option<serde_json::Value>,
+        gold: Option<usize>,
+    ) {
         let user = self.user();
         let ip = self.ip();
         self.auth0_from(ts, code, description, &user, &ip, details, gold);
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn auth0_from(&mut self, ts: DateTime<Utc>, code: &str, description: &str, user: &str, ip: &str, details: Option<serde_json::Value>, gold: Option<usize>) {
+    pub(crate) fn auth0_from(
+        &mut self,
+        ts: DateTime<Utc>,
+        code: &str,
+        description: &str,
+        user: &str,
+        ip: &str,
+        details: Option<serde_json::Value>,
+        gold: Option<usize>,
+    ) {
         let log_id = self.next_log_id();
         let client_id = *self.rng.pick(CLIENTS);
-        let line = auth0_line(ts, &Auth0Event { code, description, log_id, client_id, user, ip, details });
+        let line = auth0_line(
+            ts,
+            &Auth0Event {
+                code,
+                description,
+                log_id,
+                client_id,
+                user,
+                ip,
+                details,
+            },
+        );
         self.emit(AUTH0_LOG, ts, line, gold);
     }
 
-    pub(crate) fn change(&mut self, ts: DateTime<Utc>, service: &str, summary: &str, gold: Option<usize>) {
+    pub(crate) fn change(
+        &mut self,
+        ts: DateTime<Utc>,
+        service: &str,
+        summary: &str,
+        gold: Option<usize>,
+    ) {
         let change_id = format!("CHG-{}", 1000 + self.rng.below(9000));
-        let author = *self.rng.pick(&["deploy-bot", "terraform-cloud", "a.kim", "r.osei", "ops-oncall"]);
+        let author = *self.rng.pick(&[
+            "deploy-bot",
+            "terraform-cloud",
+            "a.kim",
+            "r.osei",
+            "ops-oncall",
+        ]);
         let line = change_line(ts, &change_id, service, summary, author);
         self.emit(CHANGES, ts, line, gold);
     }
 
-    pub(crate) fn emit(&mut self, source: &str, ts: DateTime<Utc>, line: String, gold: Option<usize>) {
+    pub(crate) fn emit(
+        &mut self,
+        source: &str,
+        ts: DateTime<Utc>,
+        line: String,
+        gold: Option<usize>,
+    ) {
         match gold {
             Some(item) => self.corpus.emit_gold(item, source, ts, line),
             None => self.corpus.emit(source, ts, line),
@@ -147,18 +249,38 @@ impl Scene {
         for ts in self.arrivals(start, end, per_minute(0.08)) {
             let upstream = *self.rng.pick(&["accounts", "orders", "invoices"]);
             let latency = 3 + self.rng.below(180);
-            let line = json_line(ts, "debug", "edge-gateway", &format!("upstream {upstream} responded in {latency} ms"), json!({"upstream": upstream}));
+            let line = json_line(
+                ts,
+                "debug",
+                "edge-gateway",
+                &format!("upstream {upstream} responded in {latency} ms"),
+                json!({"upstream": upstream}),
+            );
             self.emit(GATEWAY_LOG, ts, line, None);
         }
         for ts in self.arrivals(start, end, per_minute(0.12)) {
             let order = 100_000 + self.rng.below(900_000);
             let message = if self.rng.chance(0.97) {
-                format!("order {order} created total={}.{:02}", self.rng.below(400), self.rng.below(100))
+                format!(
+                    "order {order} created total={}.{:02}",
+                    self.rng.below(400),
+                    self.rng.below(100)
+                )
             } else {
                 format!("slow query on orders took {} ms", 800 + self.rng.below(900))
             };
-            let level = if message.starts_with("slow") { "warn" } else { "info" };
-            let line = json_line(ts, level, "orders-api", &message, json!({"order_id": order}));
+            let level = if message.starts_with("slow") {
+                "warn"
+            } else {
+                "info"
+            };
+            let line = json_line(
+                ts,
+                level,
+                "orders-api",
+                &message,
+                json!({"order_id": order}),
+            );
             self.emit("orders-api/app.jsonl", ts, line, None);
         }
         for ts in self.arrivals(start, end, per_minute(0.10)) {
@@ -172,7 +294,10 @@ impl Scene {
         }
         for ts in self.arrivals(start, end, per_minute(0.10)) {
             let client = *self.rng.pick(CLIENTS);
-            let message = format!("issued access_token client_id={client} kid=main-{} ttl=3600", self.rng.below(3));
+            let message = format!(
+                "issued access_token client_id={client} kid=main-{} ttl=3600",
+                self.rng.below(3)
+            );
             let line = text_line(ts, "INFO", "token", &message);
             self.emit("auth-server/server.log", ts, line, None);
         }
@@ -211,7 +336,10 @@ impl Scene {
     fn distractor_changes(&mut self) {
         const CHANGES: &[(&str, &str)] = &[
             ("notifications", "deploy notifier v1.8.{n} (template fixes)"),
-            ("orders-api", "enable feature flag bulk-export for {n}% of tenants"),
+            (
+                "orders-api",
+                "enable feature flag bulk-export for {n}% of tenants",
+            ),
             ("search", "scale search replicas 4 -> {n}"),
             ("billing", "deploy billing-worker v2.{n}.0"),
         ];

@@ -58,7 +58,8 @@ pub(crate) fn parse_access_log_line(
     raw: &str,
 ) -> Result<Record, String> {
     let parts = split_combined(raw).ok_or("not a combined-format access log line")?;
-    let ts = parse_timestamp(parts.time).ok_or_else(|| format!("bad timestamp {:?}", parts.time))?;
+    let ts =
+        parse_timestamp(parts.time).ok_or_else(|| format!("bad timestamp {:?}", parts.time))?;
     let status: u16 = parts.status.parse().map_err(|_| "bad status")?;
     let mut request = parts.request.splitn(3, ' ');
     let method = request.next().unwrap_or_default();
@@ -103,7 +104,11 @@ pub(crate) fn parse_access_log_line(
         }
     }
     copy_http_and_oauth_fields(&mut draft);
-    let error = draft.fields.get("oauth_error").and_then(|v| v.as_str()).map(str::to_string);
+    let error = draft
+        .fields
+        .get("oauth_error")
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
     let suffix = error.map(|e| format!(" {e}")).unwrap_or_default();
     draft.body.push_str(&suffix);
     draft.template = Some(TemplateRef::from_text(format!(
@@ -134,12 +139,17 @@ mod tests {
         assert_eq!(record.field_str("latency_s").as_deref(), Some("0.004"));
         assert_eq!(record.service, "gateway");
         let template = record.template.expect("template");
-        assert_eq!(template.text, "GET /userinfo 401 invalid_token", "status codes stay in access-log templates");
+        assert_eq!(
+            template.text, "GET /userinfo 401 invalid_token",
+            "status codes stay in access-log templates"
+        );
     }
 
     #[test]
     fn other_lines_are_rejected() {
         assert!(!looks_like_access_log("2026-11-20 INFO started"));
-        assert!(!looks_like_access_log(r#"1.2.3.4 - - [x] "GET / HTTP/1.1" abc 1"#));
+        assert!(!looks_like_access_log(
+            r#"1.2.3.4 - - [x] "GET / HTTP/1.1" abc 1"#
+        ));
     }
 }

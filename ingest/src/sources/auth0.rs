@@ -13,14 +13,32 @@ const EVENT_TYPES: &[(&str, &str)] = &[
     ("f", "Failed Login"),
     ("fp", "Failed Login (Incorrect Password)"),
     ("fu", "Failed Login (Invalid Email/Username)"),
-    ("seacft", "Success Exchange (Authorization Code for Access Token)"),
-    ("feacft", "Failed Exchange (Authorization Code for Access Token)"),
-    ("sertft", "Success Exchange (Refresh Token for Access Token)"),
+    (
+        "seacft",
+        "Success Exchange (Authorization Code for Access Token)",
+    ),
+    (
+        "feacft",
+        "Failed Exchange (Authorization Code for Access Token)",
+    ),
+    (
+        "sertft",
+        "Success Exchange (Refresh Token for Access Token)",
+    ),
     ("fertft", "Failed Exchange (Refresh Token for Access Token)"),
-    ("seccft", "Success Exchange (Client Credentials for Access Token)"),
-    ("feccft", "Failed Exchange (Client Credentials for Access Token)"),
+    (
+        "seccft",
+        "Success Exchange (Client Credentials for Access Token)",
+    ),
+    (
+        "feccft",
+        "Failed Exchange (Client Credentials for Access Token)",
+    ),
     ("limit_wc", "Blocked Account (too many failed logins)"),
-    ("limit_mu", "Blocked IP Address (attempts on multiple users)"),
+    (
+        "limit_mu",
+        "Blocked IP Address (attempts on multiple users)",
+    ),
     ("limit_sul", "Blocked User (too many logins for one user)"),
     ("sapi", "Success API Operation"),
     ("fapi", "Failed API Operation"),
@@ -57,8 +75,14 @@ pub(super) fn draft(object: &Map<String, Value>) -> RecordDraft {
         kind: Some(SourceKind::Auth),
         service: Some("auth0".into()),
         ts: first_str(object, &["date"]).and_then(parse_timestamp),
-        severity: if is_failure(code) { Severity::Warn } else { Severity::Info },
-        body: format!("{code} {meaning}: {description}").trim_end_matches(": ").to_string(),
+        severity: if is_failure(code) {
+            Severity::Warn
+        } else {
+            Severity::Info
+        },
+        body: format!("{code} {meaning}: {description}")
+            .trim_end_matches(": ")
+            .to_string(),
         ..RecordDraft::default()
     };
     let mappings = [
@@ -100,8 +124,15 @@ mod tests {
         let record = parse_json_line(&ctx, 1, raw).expect("parses");
         assert_eq!(record.kind, SourceKind::Auth);
         assert_eq!(record.severity, Severity::Warn);
-        assert!(record.body.starts_with("feacft Failed Exchange"), "{}", record.body);
-        assert_eq!(record.field_str("oauth_error").as_deref(), Some("invalid_grant"));
+        assert!(
+            record.body.starts_with("feacft Failed Exchange"),
+            "{}",
+            record.body
+        );
+        assert_eq!(
+            record.field_str("oauth_error").as_deref(),
+            Some("invalid_grant")
+        );
         assert_eq!(record.field_str("trace_id").as_deref(), Some("9001"));
     }
 }

@@ -13,7 +13,11 @@ const HOST_KEYS: &[&str] = &["host", "hostname", "host.name", "node"];
 /// Parses one JSON object line: Okta System Log and Auth0 tenant log events
 /// are recognized by their shape; anything else is a generic JSON log, or a
 /// change record when it carries a `change_id`.
-pub(crate) fn parse_json_line(ctx: &SourceContext<'_>, line: u64, raw: &str) -> Result<Record, String> {
+pub(crate) fn parse_json_line(
+    ctx: &SourceContext<'_>,
+    line: u64,
+    raw: &str,
+) -> Result<Record, String> {
     let value: Value = serde_json::from_str(raw).map_err(|e| format!("invalid JSON: {e}"))?;
     let Value::Object(object) = value else {
         return Err("JSON line is not an object".into());
@@ -35,11 +39,17 @@ fn generic_draft(object: &Map<String, Value>) -> RecordDraft {
             .or_else(|| first_number(object, TIME_KEYS).and_then(|n| parse_timestamp(&n))),
         service: first_str(object, SERVICE_KEYS).map(str::to_string),
         host: first_str(object, HOST_KEYS).map(str::to_string),
-        body: first_str(object, MESSAGE_KEYS).unwrap_or_default().to_string(),
+        body: first_str(object, MESSAGE_KEYS)
+            .unwrap_or_default()
+            .to_string(),
         ..RecordDraft::default()
     };
     let is_change = object.contains_key("change_id");
-    draft.kind = Some(if is_change { SourceKind::Change } else { SourceKind::Log });
+    draft.kind = Some(if is_change {
+        SourceKind::Change
+    } else {
+        SourceKind::Log
+    });
     let used: Vec<&str> = [TIME_KEYS, MESSAGE_KEYS, SERVICE_KEYS, HOST_KEYS].concat();
     for (key, value) in object {
         if !used.contains(&key.as_str()) && !LEVEL_KEYS.contains(&key.as_str()) {
@@ -128,7 +138,10 @@ mod tests {
         assert_eq!(record.severity, Severity::Error);
         assert_eq!(record.body, "token rejected");
         assert_eq!(record.field_str("http_status").as_deref(), Some("401"));
-        assert_eq!(record.field_str("oauth_error").as_deref(), Some("invalid_token"));
+        assert_eq!(
+            record.field_str("oauth_error").as_deref(),
+            Some("invalid_token")
+        );
         assert_eq!(record.kind, SourceKind::Log);
         assert_eq!(record.origin.line, 3);
     }

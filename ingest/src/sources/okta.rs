@@ -26,7 +26,11 @@ pub(super) fn draft(object: &Map<String, Value>) -> RecordDraft {
         .as_deref()
         .and_then(Severity::from_level)
         .map(|s| if failed { s.max(Severity::Warn) } else { s })
-        .unwrap_or(if failed { Severity::Warn } else { Severity::Info });
+        .unwrap_or(if failed {
+            Severity::Warn
+        } else {
+            Severity::Info
+        });
     let mut draft = RecordDraft {
         kind: Some(SourceKind::Auth),
         service: Some("okta".into()),

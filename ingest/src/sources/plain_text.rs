@@ -70,7 +70,8 @@ mod tests {
 
     #[test]
     fn timestamp_level_component_and_fields() {
-        let record = parse("2026-11-20T14:02:07Z INFO keys: signing key rotated new_kid=k2 old_kid=k1");
+        let record =
+            parse("2026-11-20T14:02:07Z INFO keys: signing key rotated new_kid=k2 old_kid=k1");
         assert_eq!(record.severity, Severity::Info);
         assert_eq!(record.body, "signing key rotated new_kid=k2 old_kid=k1");
         assert_eq!(record.field_str("component").as_deref(), Some("keys"));

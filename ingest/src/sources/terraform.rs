@@ -62,11 +62,7 @@ fn brace_delta(line: &str) -> i64 {
 
 fn block_record(ctx: &SourceContext<'_>, start: u64, lines: &[&str]) -> Record {
     let header = lines.first().map(|l| l.trim()).unwrap_or_default();
-    let labels: Vec<&str> = header
-        .split('"')
-        .skip(1)
-        .step_by(2)
-        .collect();
+    let labels: Vec<&str> = header.split('"').skip(1).step_by(2).collect();
     let block_type = header.split_whitespace().next().unwrap_or_default();
     let raw = lines.join("\n");
     let mut draft = RecordDraft {
@@ -76,7 +72,9 @@ fn block_record(ctx: &SourceContext<'_>, start: u64, lines: &[&str]) -> Record {
     };
     draft.fields.insert("block".into(), block_type.into());
     if let Some(resource_type) = labels.first() {
-        draft.fields.insert("resource_type".into(), (*resource_type).into());
+        draft
+            .fields
+            .insert("resource_type".into(), (*resource_type).into());
     }
     if let Some(name) = labels.get(1) {
         draft.fields.insert("resource_name".into(), (*name).into());
@@ -115,12 +113,20 @@ mod tests {
         assert_eq!(records.len(), 2);
         let server = &records[0];
         assert_eq!(server.origin.line, 2);
-        assert_eq!(server.field_str("resource_type").as_deref(), Some("okta_auth_server"));
         assert_eq!(
-            server.field_str("attr.credentials_rotation_mode").as_deref(),
+            server.field_str("resource_type").as_deref(),
+            Some("okta_auth_server")
+        );
+        assert_eq!(
+            server
+                .field_str("attr.credentials_rotation_mode")
+                .as_deref(),
             Some("MANUAL")
         );
-        assert!(server.field_str("attr.a").is_none(), "nested attributes stay in the body");
+        assert!(
+            server.field_str("attr.a").is_none(),
+            "nested attributes stay in the body"
+        );
         assert_eq!(records[1].origin.line, 10);
     }
 

@@ -1,0 +1,152 @@
+//! End to end through the `oncall` binary: the demo, ingest with bad input,
+//! idempotent re-ingest, search, ask, gen.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn oncall(home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_oncall"))
+        .args(args)
+        .env("ONCALL_HOME", home)
+        .env_remove("ONCALL_TENANT")
+        .output()
+        .expect("oncall runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn demo_names_the_key_rotation_and_cites_gold_evidence() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let output = oncall(home.path(), &["demo", "--json"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let answer: agent::Answer = serde_json::from_str(&stdout(&output)).expect("answer json");
+    let cause = answer
+        .root_cause
+        .as_ref()
+        .expect("root cause")
+        .statement
+        .to_lowercase();
+    assert!(
+        cause.contains("rotate") && cause.contains("signing key") && cause.contains("jwks"),
+        "{cause}"
+    );
+    let truth = evals::Case::load(&evals::bundled_incident_dir())
+        .expect("bundled")
+        .truth;
+    let gold: Vec<_> = truth.evidence.iter().flat_map(|e| e.ids.iter()).collect();
+    let cited = answer.cited_ids();
+    assert!(
+        cited.iter().any(|id| gold.contains(&id)),
+        "cites gold evidence: {cited:?}"
+    );
+    let human = oncall(home.path(), &["demo"]);
+    assert!(
+        stdout(&human).contains("Likely root cause"),
+        "{}",
+        stdout(&human)
+    );
+}
+
+#[test]
+fn ingest_reports_bad_lines_keeps_good_ones_and_is_idempotent() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let input = tempfile::tempdir().expect("tempdir");
+    let mut bytes = b"2026-11-20T14:00:00Z INFO app: tick one\n".to_vec();
+    bytes.extend_from_slice(b"2026-11-20T14:00:01Z INFO app: tick \xff\xfe broken\n");
+    bytes.extend_from_slice(b"2026-11-20T14:00:02Z INFO app: tick two\n");
+    std::fs::write(input.path().join("app.log"), bytes).expect("write");
+    std::fs::write(
+        input.path().join("events.jsonl"),
+        "{\"ts\":\"2026-11-20T14:00:03Z\",\"msg\":\"tick three\"}\n{not json\n",
+    )
+    .expect("write");
+    let path = input.path().to_str().expect("utf-8 path");
+
+    let first = oncall(home.path(), &["ingest", path]);
+    assert_eq!(
+        first.status.code(),
+        Some(3),
+        "partial ingest has its own exit status"
+    );
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(
+        stderr.contains("app.log:2") && stderr.contains("UTF-8"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("events.jsonl:2") && stderr.contains("invalid JSON"),
+        "{stderr}"
+    );
+    let quarantine = std::fs::read_to_string(home.path().join("quarantine/bad-input.jsonl"))
+        .expect("quarantine written");
+    assert_eq!(quarantine.lines().count(), 2);
+
+    let count = || {
+        let output = oncall(home.path(), &["search", "tick", "--json", "--limit", "50"]);
+        assert!(output.status.success());
+        serde_json::from_str::<Vec<serde_json::Value>>(&stdout(&output))
+            .expect("hits")
+            .len()
+    };
+    assert_eq!(count(), 3, "every good record is kept");
+    let again = oncall(home.path(), &["ingest", path, "--json"]);
+    assert_eq!(again.status.code(), Some(3));
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&again)).expect("summary json");
+    assert_eq!(summary["status"], "partial");
+    assert_eq!(count(), 3, "ingesting the same input twice adds nothing");
+}
+
+#[test]
+fn ask_without_data_explains_what_to_do() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let output = oncall(home.path(), &["ask", "why 500s?"]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("oncall ingest"));
+}
+
+#[test]
+fn gen_writes_a_case_that_ask_can_answer() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let out = tempfile::tempdir().expect("tempdir");
+    let output = oncall(
+        home.path(),
+        &[
+            "gen",
+            "--family",
+            "dns-misroute",
+            "--seed",
+            "5",
+            "--lines",
+            "2000",
+            "--out",
+            out.path().to_str().expect("utf-8"),
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let case = evals::Case::load(&out.path().join("dns-misroute-5")).expect("case");
+    let ingest = oncall(home.path(), &["ingest", case.data.to_str().expect("utf-8")]);
+    assert!(
+        ingest.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ingest.stderr)
+    );
+    let answer = oncall(home.path(), &["ask", &case.truth.question, "--json"]);
+    let answer: agent::Answer = serde_json::from_str(&stdout(&answer)).expect("answer json");
+    let cause = answer
+        .root_cause
+        .expect("root cause")
+        .statement
+        .to_lowercase();
+    assert!(cause.contains("dns"), "{cause}");
+}

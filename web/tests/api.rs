@@ -1,0 +1,130 @@
+//! The router driven in-process with `oneshot`: health, the JSON API, the
+//! pages, and hostile log text rendered inert.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use ingest::ReadOptions;
+use retrieval::TextStore;
+use tower::ServiceExt;
+
+const LOG: &str = "\
+2026-11-20T14:00:00Z INFO gw: GET /userinfo ok
+2026-11-20T14:01:00Z INFO gw: GET /userinfo ok
+2026-11-20T14:05:00Z WARN gw: invalid_token <script>alert(1)</script> kid=k2
+";
+
+fn app() -> axum::Router {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("gateway.log"), LOG).expect("write");
+    let parsed = ingest::read_path(
+        dir.path(),
+        &ReadOptions {
+            tenant: "acme".into(),
+            format: None,
+        },
+    )
+    .expect("read");
+    let store = TextStore::in_memory().expect("store");
+    store.upsert(&parsed.records).expect("upsert");
+    store.commit().expect("commit");
+    web::router(web::AppState::new(store, "acme".into()))
+}
+
+async fn send(request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+    let response = app().oneshot(request).await.expect("response");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (
+        status,
+        headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
+
+fn get(uri: &str) -> Request<Body> {
+    Request::get(uri).body(Body::empty()).expect("request")
+}
+
+#[tokio::test]
+async fn health_answers_ok_with_security_headers() {
+    let (status, headers, body) = send(get("/healthz")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, "ok");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .expect("ascii")
+            .contains("default-src 'self'")
+    );
+}
+
+#[tokio::test]
+async fn ask_api_returns_an_answer_whose_citations_are_records() {
+    let request = Request::post("/api/ask")
+        .header("content-type", "application/json")
+        .body(Body::from(
+            r#"{"question":"why invalid_token since 14:05?"}"#,
+        ))
+        .expect("request");
+    let (status, _, body) = send(request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let answer: agent::Answer = serde_json::from_str(&body).expect("answer json");
+    assert_eq!(answer.mode, agent::AnswerMode::Evidence);
+    assert!(!answer.citations.is_empty());
+    for id in answer.cited_ids() {
+        assert!(
+            answer.citations.iter().any(|c| c.id == id),
+            "{id} is listed"
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_requests_are_rejected_with_a_message() {
+    let empty = Request::post("/api/ask")
+        .header("content-type", "application/json")
+        .body(Body::from(r#"{"question":"   "}"#))
+        .expect("request");
+    let (status, _, body) = send(empty).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("error"), "{body}");
+    let (status, _, _) = send(get("/api/search?q=x&kind=banana")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn search_api_filters_by_severity() {
+    let (status, _, body) = send(get("/api/search?q=userinfo+invalid_token&severity=warn")).await;
+    assert_eq!(status, StatusCode::OK);
+    let hits: Vec<retrieval::Hit> = serde_json::from_str(&body).expect("hits json");
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].record.severity, ingest::Severity::Warn);
+}
+
+#[tokio::test]
+async fn hostile_log_text_renders_inert_on_every_page_that_shows_records() {
+    for uri in [
+        "/search?q=invalid_token",
+        "/?q=why+invalid_token+since+14:05",
+    ] {
+        let (status, _, body) = send(get(uri)).await;
+        assert_eq!(status, StatusCode::OK, "{uri}");
+        assert!(body.contains("invalid_token"), "{uri} shows the record");
+        assert!(
+            !body.contains("<script>alert(1)</script>"),
+            "{uri} must escape log text"
+        );
+        assert!(
+            body.contains("&#60;script&#62;") || body.contains("&lt;script&gt;"),
+            "{uri} shows it escaped"
+        );
+    }
+}
