@@ -91,6 +91,9 @@ enum Command {
     },
     /// Run the eval: the bundled incident and generated cases of every family.
     Eval {
+        /// A specific evaluation instead of the cases.
+        #[command(subcommand)]
+        target: Option<EvalTarget>,
         /// Seeds per family for generated cases.
         #[arg(long, default_value_t = 2)]
         seeds: u64,
@@ -116,6 +119,18 @@ enum Command {
     /// Ingest the bundled incident into a temporary store and answer its question.
     Demo {
         /// Print the answer as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvalTarget {
+    /// Template-mining accuracy on LogHub-style labelled samples.
+    Loghub {
+        /// Folder with formats.tsv and NAME/NAME_2k.log{,_structured.csv}.
+        dir: PathBuf,
+        /// Print the scores as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -229,7 +244,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             runtime.block_on(web::serve(web::AppState::new(store, cli.tenant), address))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Eval { seeds, json } => {
+        Command::Eval {
+            target: Some(EvalTarget::Loghub { dir, json }),
+            ..
+        } => {
+            let report = evals::evaluate_loghub(&dir)?;
+            report::loghub(&report, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval {
+            target: None,
+            seeds,
+            json,
+        } => {
             let scores = run_eval(seeds)?;
             report::eval(&scores, json)?;
             Ok(ExitCode::SUCCESS)
@@ -315,8 +342,10 @@ fn ingest_paths(
         bad: Vec::new(),
         quarantine: quarantine.clone(),
     };
+    let miner_path = home.join("templates").join("miner.json");
+    let mut miner = load_miner(&miner_path)?;
     for path in paths {
-        let parsed = ingest::read_path(path, &options)
+        let parsed = ingest::read_path(path, &options, &mut miner)
             .with_context(|| format!("reading {}", path.display()))?;
         store.upsert(&parsed.records)?;
         store.commit()?;
@@ -324,6 +353,7 @@ fn ingest_paths(
         summary.records += parsed.records.len();
         summary.bad.extend(parsed.bad);
     }
+    save_miner(&miner_path, &miner)?;
     if !summary.bad.is_empty() {
         use std::io::Write;
         std::fs::create_dir_all(quarantine.parent().unwrap_or(home))?;
@@ -336,6 +366,26 @@ fn ingest_paths(
         }
     }
     Ok(summary)
+}
+
+/// The template miner's saved state, so template ids stay stable across runs.
+fn load_miner(path: &Path) -> Result<ingest::TemplateMiner> {
+    match std::fs::read_to_string(path) {
+        Ok(json) => ingest::TemplateMiner::from_json(&json)
+            .with_context(|| format!("reading templates from {}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ingest::TemplateMiner::default()),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// Writes the miner's state atomically: a crash leaves the old file or the new one.
+fn save_miner(path: &Path, miner: &ingest::TemplateMiner) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let temporary = path.with_extension("json.tmp");
+    std::fs::write(&temporary, miner.to_json()?)?;
+    std::fs::rename(&temporary, path)?;
+    Ok(())
 }
 
 fn open_existing(home: &Path) -> Result<TextStore> {

@@ -189,3 +189,43 @@ pub fn demo_header(records: usize, case: &evals::Case) -> Result<()> {
     writeln!(out, "Question: {}\n", case.truth.question)?;
     Ok(())
 }
+
+pub fn loghub(report: &evals::LoghubReport, json: bool) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", serde_json::to_string(report)?)?;
+        return Ok(());
+    }
+    let optional = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.3}"));
+    writeln!(
+        out,
+        "{:<12} {:>7} {:>7} {:>9} {:>9} {:>9} {:>10}",
+        "system", "GA", "PA", "GA corr", "PA corr", "templates", "lines/s"
+    )?;
+    for s in &report.systems {
+        writeln!(
+            out,
+            "{:<12} {:>7.3} {:>7.3} {:>9} {:>9} {:>9} {:>10.0}",
+            s.system,
+            s.grouping_accuracy,
+            s.parsing_accuracy,
+            optional(s.grouping_accuracy_corrected),
+            optional(s.parsing_accuracy_corrected),
+            s.templates,
+            s.lines_per_sec
+        )?;
+    }
+    let a = &report.average;
+    writeln!(
+        out,
+        "{:<12} {:>7.3} {:>7.3} {:>9} {:>9} {:>9} {:>10.0}",
+        "average",
+        a.grouping_accuracy,
+        a.parsing_accuracy,
+        optional(a.grouping_accuracy_corrected),
+        optional(a.parsing_accuracy_corrected),
+        "",
+        a.lines_per_sec
+    )?;
+    Ok(())
+}

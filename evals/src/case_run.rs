@@ -19,6 +19,7 @@ pub fn run_case(case: &Case) -> Result<(Answer, CaseScore)> {
             tenant: truth.tenant.clone(),
             format: None,
         },
+        &mut ingest::TemplateMiner::default(),
     )?;
     store.upsert(&parsed.records)?;
     store.commit()?;

@@ -11,10 +11,15 @@ mod case_run;
 mod error;
 mod generator;
 mod ground_truth;
+mod loghub;
 mod metrics;
 
 pub use case_run::run_case;
 pub use error::{EvalError, Result};
 pub use generator::{Family, GenOptions, generate};
 pub use ground_truth::{Case, GoldEvidence, GoldRootCause, GroundTruth, bundled_incident_dir};
+pub use loghub::{
+    Average, LoghubReport, SystemScore, evaluate_loghub, evaluate_system, grouping_accuracy,
+    parsing_accuracy,
+};
 pub use metrics::{CaseScore, Summary, citation_precision, evidence_recall_at, root_cause_matches};

@@ -10,7 +10,8 @@
 //! let dir = tempfile::tempdir().unwrap();
 //! std::fs::write(dir.path().join("app.log"), "2026-11-20T14:05:00Z ERROR jwt: kid=k2 not found\n").unwrap();
 //! let options = ingest::ReadOptions { tenant: "acme".into(), format: None };
-//! let parsed = ingest::read_path(dir.path(), &options).unwrap();
+//! let mut miner = ingest::TemplateMiner::default();
+//! let parsed = ingest::read_path(dir.path(), &options, &mut miner).unwrap();
 //! assert_eq!(parsed.records[0].severity, ingest::Severity::Error);
 //! assert!(parsed.bad.is_empty());
 //! ```
@@ -18,16 +19,19 @@
 mod bad_input;
 mod error;
 mod format;
+mod header_format;
+mod masking;
 mod reader;
 mod record;
 mod sources;
-mod template_masker;
+mod template_miner;
 mod timestamp;
 
 pub use bad_input::BadInput;
 pub use error::{IngestError, Result};
 pub use format::Format;
+pub use header_format::{HeaderFormat, HeaderFormatError};
 pub use reader::{MAX_LINE_BYTES, Parsed, ReadOptions, read_path};
 pub use record::{Origin, Record, RecordId, Severity, SourceKind, TemplateRef};
-pub use template_masker::TemplateMasker;
+pub use template_miner::{MinerConfig, TemplateMiner};
 pub use timestamp::parse_timestamp;

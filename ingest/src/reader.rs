@@ -10,7 +10,7 @@ use crate::sources::{
     SourceContext, parse_access_log_line, parse_config_document, parse_json_line,
     parse_plain_text_line, parse_terraform,
 };
-use crate::{BadInput, Format, Origin, Record, SourceKind, TemplateMasker};
+use crate::{BadInput, Format, Origin, Record, SourceKind, TemplateMiner};
 
 /// Lines longer than this are reported as bad input rather than indexed.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
@@ -38,7 +38,9 @@ pub struct Parsed {
 /// Reads a file, or every file under a directory (recursively, in name
 /// order). Record origins are paths relative to `path` (or its file name),
 /// so ids do not depend on where the input sits on disk.
-pub fn read_path(path: &Path, options: &ReadOptions) -> Result<Parsed> {
+///
+/// Log and auth records without a template of their own get one from `miner`.
+pub fn read_path(path: &Path, options: &ReadOptions, miner: &mut TemplateMiner) -> Result<Parsed> {
     let metadata = std::fs::metadata(path).map_err(|e| IngestError::io(path, e))?;
     let mut parsed = Parsed::default();
     if metadata.is_dir() {
@@ -47,11 +49,11 @@ pub fn read_path(path: &Path, options: &ReadOptions) -> Result<Parsed> {
         files.sort();
         for file in files {
             let relative = file.strip_prefix(path).unwrap_or(&file);
-            read_file(&file, &source_name(relative), options, &mut parsed);
+            read_file(&file, &source_name(relative), options, miner, &mut parsed);
         }
     } else {
         let name = path.file_name().map(PathBuf::from).unwrap_or_default();
-        read_file(path, &source_name(&name), options, &mut parsed);
+        read_file(path, &source_name(&name), options, miner, &mut parsed);
     }
     Ok(parsed)
 }
@@ -91,7 +93,13 @@ fn default_service(source: &str) -> String {
     }
 }
 
-fn read_file(path: &Path, source: &str, options: &ReadOptions, parsed: &mut Parsed) {
+fn read_file(
+    path: &Path,
+    source: &str,
+    options: &ReadOptions,
+    miner: &mut TemplateMiner,
+    parsed: &mut Parsed,
+) {
     let bad_at = |line: u64, reason: String| BadInput {
         origin: Origin {
             source: source.to_string(),
@@ -187,10 +195,9 @@ fn read_file(path: &Path, source: &str, options: &ReadOptions, parsed: &mut Pars
             }
         }
     }
-    let masker = TemplateMasker;
     for record in &mut parsed.records[before..] {
         if record.template.is_none() && matches!(record.kind, SourceKind::Log | SourceKind::Auth) {
-            record.template = Some(masker.template(&record.body));
+            record.template = Some(miner.add(&record.body));
         }
     }
 }
@@ -243,7 +250,12 @@ mod tests {
         content.extend_from_slice(b"{\"msg\":\"bad \xff utf8\"}\n");
         content.extend_from_slice(b"{\"ts\":\"2026-11-20T14:00:02Z\",\"msg\":\"ok 2\"}\n");
         std::fs::write(dir.path().join("app.jsonl"), content).expect("write");
-        let parsed = read_path(&dir.path().join("app.jsonl"), &options()).expect("reads");
+        let parsed = read_path(
+            &dir.path().join("app.jsonl"),
+            &options(),
+            &mut TemplateMiner::default(),
+        )
+        .expect("reads");
         assert_eq!(parsed.records.len(), 2);
         assert_eq!(parsed.bad.len(), 2);
         assert_eq!(parsed.bad[0].origin.to_string(), "app.jsonl:2");
@@ -270,7 +282,8 @@ mod tests {
         let gz = encoder.finish().expect("finish");
         std::fs::write(dir.path().join("app.log.gz"), &gz).expect("write");
         std::fs::write(dir.path().join("cut.log.gz"), &gz[..gz.len() / 2]).expect("write");
-        let parsed = read_path(dir.path(), &options()).expect("reads");
+        let parsed =
+            read_path(dir.path(), &options(), &mut TemplateMiner::default()).expect("reads");
         let full = parsed
             .records
             .iter()
@@ -299,7 +312,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("blob.bin"), [0u8, 1, 2, 0, 159]).expect("write");
         std::fs::write(dir.path().join("empty.log"), b"").expect("write");
-        let parsed = read_path(dir.path(), &options()).expect("reads");
+        let parsed =
+            read_path(dir.path(), &options(), &mut TemplateMiner::default()).expect("reads");
         assert!(parsed.records.is_empty());
         assert_eq!(parsed.bad.len(), 1);
         assert!(parsed.bad[0].reason.contains("binary"));
@@ -317,8 +331,8 @@ mod tests {
             )
             .expect("write");
         }
-        let ra = read_path(a.path(), &options()).expect("reads");
-        let rb = read_path(b.path(), &options()).expect("reads");
+        let ra = read_path(a.path(), &options(), &mut TemplateMiner::default()).expect("reads");
+        let rb = read_path(b.path(), &options(), &mut TemplateMiner::default()).expect("reads");
         assert_eq!(ra.records[0].id, rb.records[0].id);
         assert_eq!(ra.records[0].service, "svc");
         let template = ra.records[0].template.as_ref().expect("template");
@@ -327,6 +341,13 @@ mod tests {
 
     #[test]
     fn missing_path_is_an_error() {
-        assert!(read_path(Path::new("/nonexistent/oncall"), &options()).is_err());
+        assert!(
+            read_path(
+                Path::new("/nonexistent/oncall"),
+                &options(),
+                &mut TemplateMiner::default()
+            )
+            .is_err()
+        );
     }
 }

@@ -18,7 +18,7 @@ fn records(tenant: &str) -> Vec<Record> {
         tenant: tenant.into(),
         format: None,
     };
-    ingest::read_path(dir.path(), &options)
+    ingest::read_path(dir.path(), &options, &mut ingest::TemplateMiner::default())
         .expect("read")
         .records
 }

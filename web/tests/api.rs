@@ -23,6 +23,7 @@ fn app() -> axum::Router {
             tenant: "acme".into(),
             format: None,
         },
+        &mut ingest::TemplateMiner::default(),
     )
     .expect("read");
     let store = TextStore::in_memory().expect("store");

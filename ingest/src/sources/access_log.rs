@@ -3,8 +3,9 @@
 
 use super::json_lines::copy_http_and_oauth_fields;
 use super::{RecordDraft, SourceContext};
+use crate::masking::mask_route;
 use crate::timestamp::parse_timestamp;
-use crate::{Record, Severity, SourceKind, TemplateMasker, TemplateRef};
+use crate::{Record, Severity, SourceKind, TemplateRef};
 
 /// True when `line` looks like a combined-format access log line.
 pub(crate) fn looks_like_access_log(line: &str) -> bool {
@@ -113,7 +114,7 @@ pub(crate) fn parse_access_log_line(
     draft.body.push_str(&suffix);
     draft.template = Some(TemplateRef::from_text(format!(
         "{method} {} {status}{suffix}",
-        TemplateMasker.route(route)
+        mask_route(route)
     )));
     Ok(draft.finish(ctx, line, raw))
 }
