@@ -194,9 +194,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             format,
             json,
         } => {
-            let store = TextStore::open(&text_dir(&cli.home))
+            let mut store = TextStore::open(&text_dir(&cli.home))
                 .with_context(|| format!("opening the text store in {}", cli.home.display()))?;
-            let summary = ingest_paths(&store, &cli.home, &cli.tenant, &paths, format)?;
+            let summary = ingest_paths(&mut store, &cli.home, &cli.tenant, &paths, format)?;
             report::ingest_summary(&summary, json)?;
             Ok(if summary.bad.is_empty() {
                 ExitCode::SUCCESS
@@ -292,10 +292,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Demo { json } => {
             let home = tempfile::tempdir()?;
-            let store = TextStore::open(&text_dir(home.path()))?;
+            let mut store = TextStore::open(&text_dir(home.path()))?;
             let case = evals::Case::load(&evals::bundled_incident_dir())?;
             let summary = ingest_paths(
-                &store,
+                &mut store,
                 home.path(),
                 &case.truth.tenant,
                 std::slice::from_ref(&case.data),
@@ -320,12 +320,14 @@ pub struct IngestSummary {
     pub records: usize,
     /// Inputs that could not be read; also appended to the quarantine file.
     pub bad: Vec<ingest::BadInput>,
+    /// Files with nothing new since their checkpoint.
+    pub up_to_date: usize,
     /// Where bad inputs were written.
     pub quarantine: PathBuf,
 }
 
 fn ingest_paths(
-    store: &TextStore,
+    store: &mut TextStore,
     home: &Path,
     tenant: &str,
     paths: &[PathBuf],
@@ -340,52 +342,57 @@ fn ingest_paths(
         files: 0,
         records: 0,
         bad: Vec::new(),
+        up_to_date: 0,
         quarantine: quarantine.clone(),
     };
-    let miner_path = home.join("templates").join("miner.json");
-    let mut miner = load_miner(&miner_path)?;
+    let mut ingestor = ingest::Ingestor::new(options, store.ingest_state()?);
+    let mut destination = Destination {
+        store,
+        quarantine: &quarantine,
+    };
     for path in paths {
-        let parsed = ingest::read_path(path, &options, &mut miner)
-            .with_context(|| format!("reading {}", path.display()))?;
-        store.upsert(&parsed.records)?;
-        store.commit()?;
-        summary.files += parsed.files.len();
-        summary.records += parsed.records.len();
-        summary.bad.extend(parsed.bad);
-    }
-    save_miner(&miner_path, &miner)?;
-    if !summary.bad.is_empty() {
-        use std::io::Write;
-        std::fs::create_dir_all(quarantine.parent().unwrap_or(home))?;
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&quarantine)?;
-        for bad in &summary.bad {
-            writeln!(file, "{}", serde_json::to_string(bad)?)?;
-        }
+        let report = ingestor
+            .ingest(path, &mut destination)
+            .with_context(|| format!("ingesting {}", path.display()))?;
+        summary.files += report.files.len();
+        summary.records += report.records as usize;
+        summary.up_to_date += report.up_to_date.len();
+        summary.bad.extend(report.bad);
     }
     Ok(summary)
 }
 
-/// The template miner's saved state, so template ids stay stable across runs.
-fn load_miner(path: &Path) -> Result<ingest::TemplateMiner> {
-    match std::fs::read_to_string(path) {
-        Ok(json) => ingest::TemplateMiner::from_json(&json)
-            .with_context(|| format!("reading templates from {}", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ingest::TemplateMiner::default()),
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
-    }
+/// The store, with bad input appended to the quarantine file as it is found.
+struct Destination<'a> {
+    store: &'a mut TextStore,
+    quarantine: &'a Path,
 }
 
-/// Writes the miner's state atomically: a crash leaves the old file or the new one.
-fn save_miner(path: &Path, miner: &ingest::TemplateMiner) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let temporary = path.with_extension("json.tmp");
-    std::fs::write(&temporary, miner.to_json()?)?;
-    std::fs::rename(&temporary, path)?;
-    Ok(())
+impl ingest::RecordSink for Destination<'_> {
+    fn write(
+        &mut self,
+        records: Vec<ingest::Record>,
+        bad: &[ingest::BadInput],
+    ) -> Result<(), ingest::SinkError> {
+        if !bad.is_empty() {
+            use std::io::Write;
+            if let Some(dir) = self.quarantine.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(self.quarantine)?;
+            for item in bad {
+                writeln!(file, "{}", serde_json::to_string(item)?)?;
+            }
+        }
+        self.store.write(records, bad)
+    }
+
+    fn commit(&mut self, state: &ingest::IngestState) -> Result<(), ingest::SinkError> {
+        self.store.commit(state)
+    }
 }
 
 fn open_existing(home: &Path) -> Result<TextStore> {

@@ -16,6 +16,7 @@ pub fn ingest_summary(summary: &IngestSummary, json: bool) -> Result<()> {
             "records": summary.records,
             "bad": summary.bad,
             "quarantine": summary.quarantine,
+            "up_to_date": summary.up_to_date,
             "status": if summary.bad.is_empty() { "complete" } else { "partial" },
         });
         writeln!(out, "{value}")?;

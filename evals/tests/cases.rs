@@ -187,6 +187,10 @@ fn template_mining_beats_drains_published_grouping_accuracy_on_loghub() {
     assert!(report.average.grouping_accuracy > 0.954, "{report:#?}");
     for system in &report.systems {
         assert!(system.grouping_accuracy > 0.85, "{system:?}");
-        assert_eq!(system.unmatched_lines, 0, "{}: every header matches its format", system.system);
+        assert_eq!(
+            system.unmatched_lines, 0,
+            "{}: every header matches its format",
+            system.system
+        );
     }
 }

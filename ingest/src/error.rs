@@ -14,6 +14,15 @@ pub enum IngestError {
         /// The underlying error.
         source: Arc<std::io::Error>,
     },
+    /// The store rejected a batch or a commit; nothing after the last
+    /// commit is kept, and a re-run resumes from it.
+    #[error("writing records from {source_name}: {reason}")]
+    Sink {
+        /// Source being read.
+        source_name: String,
+        /// What the store said.
+        reason: String,
+    },
 }
 
 impl IngestError {
@@ -21,6 +30,15 @@ impl IngestError {
         IngestError::Io {
             path: path.to_path_buf(),
             source: Arc::new(source),
+        }
+    }
+}
+
+impl IngestError {
+    pub(crate) fn sink(source: &str, error: crate::SinkError) -> Self {
+        IngestError::Sink {
+            source_name: source.to_string(),
+            reason: error.to_string(),
         }
     }
 }

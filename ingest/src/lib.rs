@@ -17,6 +17,7 @@
 //! ```
 
 mod bad_input;
+mod checkpoint;
 mod error;
 mod format;
 mod header_format;
@@ -28,10 +29,14 @@ mod template_miner;
 mod timestamp;
 
 pub use bad_input::BadInput;
+pub use checkpoint::{Checkpoint, IngestState};
 pub use error::{IngestError, Result};
 pub use format::Format;
 pub use header_format::{HeaderFormat, HeaderFormatError};
-pub use reader::{MAX_LINE_BYTES, Parsed, ReadOptions, read_path};
+pub use reader::{
+    BATCH_RECORDS, IngestReport, Ingestor, MAX_LINE_BYTES, Parsed, ReadOptions, RecordSink,
+    SinkError, read_path,
+};
 pub use record::{Origin, Record, RecordId, Severity, SourceKind, TemplateRef};
 pub use template_miner::{MinerConfig, TemplateMiner};
 pub use timestamp::parse_timestamp;

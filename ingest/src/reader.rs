@@ -1,8 +1,9 @@
 use std::fs::File;
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
+use sha2::{Digest, Sha256};
 use tracing::{debug, warn};
 
 use crate::error::{IngestError, Result};
@@ -10,10 +11,15 @@ use crate::sources::{
     SourceContext, parse_access_log_line, parse_config_document, parse_json_line,
     parse_plain_text_line, parse_terraform,
 };
-use crate::{BadInput, Format, Origin, Record, SourceKind, TemplateMiner};
+use crate::{BadInput, Checkpoint, Format, IngestState, Origin, Record, SourceKind, TemplateMiner};
 
-/// Lines longer than this are reported as bad input rather than indexed.
+/// Lines longer than this are reported as bad input rather than indexed;
+/// their bytes are skipped without being held in memory.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
+/// Records written between two commits of a growing source.
+pub const BATCH_RECORDS: usize = 50_000;
+/// Bytes hashed to recognise a source across runs.
+const FINGERPRINT_BYTES: usize = 4096;
 
 /// How to read inputs.
 #[derive(Clone, Debug)]
@@ -24,38 +30,433 @@ pub struct ReadOptions {
     pub format: Option<Format>,
 }
 
-/// What reading a path produced: every good record and every bad input.
-#[derive(Debug, Default)]
-pub struct Parsed {
-    /// Records in file order.
-    pub records: Vec<Record>,
-    /// What could not be read, with file and line.
-    pub bad: Vec<BadInput>,
-    /// Files read, with the format used.
-    pub files: Vec<(String, Option<Format>)>,
+/// Error of a [`RecordSink`], boxed so any store can be one.
+pub type SinkError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Where an [`Ingestor`] writes. `commit` must make everything written so
+/// far durable together with `state`, atomically: after a crash the store
+/// holds the records of the last commit and the state that goes with them.
+pub trait RecordSink {
+    /// Takes a batch of records and the bad inputs found while reading them.
+    fn write(
+        &mut self,
+        records: Vec<Record>,
+        bad: &[BadInput],
+    ) -> std::result::Result<(), SinkError>;
+    /// Commits what was written, with the ingest state to resume from.
+    fn commit(&mut self, state: &IngestState) -> std::result::Result<(), SinkError>;
 }
 
-/// Reads a file, or every file under a directory (recursively, in name
-/// order). Record origins are paths relative to `path` (or its file name),
-/// so ids do not depend on where the input sits on disk.
-///
-/// Log and auth records without a template of their own get one from `miner`.
-pub fn read_path(path: &Path, options: &ReadOptions, miner: &mut TemplateMiner) -> Result<Parsed> {
-    let metadata = std::fs::metadata(path).map_err(|e| IngestError::io(path, e))?;
-    let mut parsed = Parsed::default();
-    if metadata.is_dir() {
-        let mut files = Vec::new();
-        collect_files(path, &mut files)?;
-        files.sort();
-        for file in files {
-            let relative = file.strip_prefix(path).unwrap_or(&file);
-            read_file(&file, &source_name(relative), options, miner, &mut parsed);
-        }
-    } else {
-        let name = path.file_name().map(PathBuf::from).unwrap_or_default();
-        read_file(path, &source_name(&name), options, miner, &mut parsed);
+/// What an ingest read.
+#[derive(Debug, Default)]
+pub struct IngestReport {
+    /// Files read, with the format used (`None`: empty or not readable).
+    pub files: Vec<(String, Option<Format>)>,
+    /// Records written.
+    pub records: u64,
+    /// Everything that could not be read, with file and line.
+    pub bad: Vec<BadInput>,
+    /// Files whose checkpoint showed nothing new.
+    pub up_to_date: Vec<String>,
+}
+
+/// Reads sources into a [`RecordSink`], streaming line formats in batches
+/// and committing a checkpoint with each batch, so an interrupted ingest
+/// resumes where its last commit ended.
+pub struct Ingestor {
+    options: ReadOptions,
+    state: IngestState,
+}
+
+impl Ingestor {
+    /// An ingestor resuming from `state` (the default state starts afresh).
+    pub fn new(options: ReadOptions, state: IngestState) -> Self {
+        Ingestor { options, state }
     }
-    Ok(parsed)
+
+    /// The state to persist with the records.
+    pub fn state(&self) -> &IngestState {
+        &self.state
+    }
+
+    /// Takes the state back.
+    pub fn into_state(self) -> IngestState {
+        self.state
+    }
+
+    /// Reads a file, or every file under a directory (recursively, in name
+    /// order). Record origins are paths relative to `path` (or its file
+    /// name), so ids do not depend on where the input sits on disk.
+    pub fn ingest(&mut self, path: &Path, sink: &mut dyn RecordSink) -> Result<IngestReport> {
+        let metadata = std::fs::metadata(path).map_err(|e| IngestError::io(path, e))?;
+        let mut report = IngestReport::default();
+        if metadata.is_dir() {
+            let mut files = Vec::new();
+            collect_files(path, &mut files)?;
+            files.sort();
+            for file in files {
+                let relative = file.strip_prefix(path).unwrap_or(&file);
+                self.ingest_file(&file, &source_name(relative), sink, &mut report)?;
+            }
+        } else {
+            let name = path.file_name().map(PathBuf::from).unwrap_or_default();
+            self.ingest_file(path, &source_name(&name), sink, &mut report)?;
+        }
+        Ok(report)
+    }
+
+    fn ingest_file(
+        &mut self,
+        path: &Path,
+        source: &str,
+        sink: &mut dyn RecordSink,
+        report: &mut IngestReport,
+    ) -> Result<()> {
+        let key = std::fs::canonicalize(path)
+            .unwrap_or_else(|_| path.to_path_buf())
+            .to_string_lossy()
+            .into_owned();
+        let bad_at = |line: u64, reason: String| BadInput {
+            origin: Origin {
+                source: source.to_string(),
+                line,
+            },
+            reason,
+        };
+        let mut reader = match open_stream(path) {
+            Ok(reader) => reader,
+            Err(e) => {
+                report.bad.push(bad_at(1, format!("cannot open: {e}")));
+                report.files.push((source.to_string(), None));
+                return Ok(());
+            }
+        };
+        let head = match reader.fill_buf() {
+            Ok(head) => head.to_vec(),
+            Err(e) => {
+                report.bad.push(bad_at(1, format!("cannot read: {e}")));
+                report.files.push((source.to_string(), None));
+                return Ok(());
+            }
+        };
+        if head.iter().take(8192).any(|b| *b == 0) {
+            report.bad.push(bad_at(
+                1,
+                "binary content: not a log, trace or config format".into(),
+            ));
+            report.files.push((source.to_string(), None));
+            return Ok(());
+        }
+        let fingerprint = fingerprint(&head);
+        let first_line = head
+            .split(|b| *b == b'\n')
+            .find(|l| !l.iter().all(u8::is_ascii_whitespace))
+            .map(String::from_utf8_lossy);
+        let format = self
+            .options
+            .format
+            .or_else(|| Format::detect(Path::new(source), first_line.as_deref()));
+        report.files.push((source.to_string(), format));
+        let Some(format) = format else {
+            debug!(source, "empty input");
+            return Ok(());
+        };
+        let resume = self
+            .state
+            .checkpoints
+            .get(&key)
+            .filter(|c| c.fingerprint == fingerprint)
+            .cloned();
+        let service = default_service(source);
+        let mut file = FileRead {
+            source,
+            key: &key,
+            fingerprint: &fingerprint,
+            service: &service,
+            resume,
+        };
+        match format {
+            Format::Terraform | Format::ConfigDocument => {
+                self.read_document(&mut reader, &mut file, format, sink, report)
+            }
+            Format::JsonLines | Format::AccessLog | Format::PlainText => {
+                self.read_lines(&mut reader, &mut file, format, sink, report)
+            }
+        }
+    }
+
+    fn read_document(
+        &mut self,
+        reader: &mut dyn BufRead,
+        file: &mut FileRead<'_>,
+        format: Format,
+        sink: &mut dyn RecordSink,
+        report: &mut IngestReport,
+    ) -> Result<()> {
+        let mut bytes = Vec::new();
+        let mut bad = Vec::new();
+        if let Err(e) = reader.read_to_end(&mut bytes) {
+            bad.push(file.bad_at(1, format!("read stopped early: {e}")));
+        }
+        let offset = bytes.len() as u64;
+        if file.resume.as_ref().is_some_and(|c| c.offset == offset) {
+            report.up_to_date.push(file.source.to_string());
+            return Ok(());
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        if let std::borrow::Cow::Owned(_) = text {
+            bad.push(file.bad_at(1, "invalid UTF-8 replaced with U+FFFD".into()));
+        }
+        let ctx = file.context(&self.options.tenant);
+        let records = if format == Format::Terraform {
+            let (records, found) = parse_terraform(&ctx, &text);
+            bad.extend(found);
+            records
+        } else {
+            parse_config_document(&ctx, &text)
+        };
+        let line = text.lines().count() as u64;
+        self.flush(
+            file,
+            records,
+            bad,
+            Checkpoint {
+                fingerprint: file.fingerprint.to_string(),
+                offset,
+                line,
+            },
+            sink,
+            report,
+        )
+    }
+
+    fn read_lines(
+        &mut self,
+        reader: &mut dyn BufRead,
+        file: &mut FileRead<'_>,
+        format: Format,
+        sink: &mut dyn RecordSink,
+        report: &mut IngestReport,
+    ) -> Result<()> {
+        let parse_line = match format {
+            Format::JsonLines => parse_json_line,
+            Format::AccessLog => parse_access_log_line,
+            _ => parse_plain_text_line,
+        };
+        let (mut offset, mut line_no) = file.resume.as_ref().map_or((0, 0), |c| (c.offset, c.line));
+        if offset > 0 {
+            let skipped = std::io::copy(&mut reader.take(offset), &mut std::io::sink())
+                .map_err(|e| IngestError::io(Path::new(file.source), e))?;
+            if skipped < offset {
+                // The source shrank below the checkpoint: it was truncated in place. Start over.
+                warn!(
+                    source = file.source,
+                    "source is shorter than its checkpoint; reading it again from the start"
+                );
+                return self.restart(file, format, sink, report);
+            }
+        }
+        let ctx_tenant = self.options.tenant.clone();
+        let mut records = Vec::new();
+        let mut bad = Vec::new();
+        let mut buffer = Vec::new();
+        let mut committed_any = false;
+        loop {
+            let read = match read_line_capped(reader, &mut buffer, MAX_LINE_BYTES) {
+                Ok(Some(read)) => read,
+                Ok(None) => break,
+                Err(e) => {
+                    bad.push(file.bad_at(
+                        line_no + 1,
+                        format!("read stopped early (truncated or corrupt stream): {e}"),
+                    ));
+                    break;
+                }
+            };
+            line_no += 1;
+            offset += read.consumed as u64;
+            let line = buffer.strip_suffix(b"\r").unwrap_or(&buffer);
+            if read.total_len > MAX_LINE_BYTES {
+                bad.push(file.bad_at(
+                    line_no,
+                    format!(
+                        "line of {} bytes exceeds the {MAX_LINE_BYTES}-byte limit",
+                        read.total_len
+                    ),
+                ));
+            } else if !line.iter().all(u8::is_ascii_whitespace) {
+                match std::str::from_utf8(line) {
+                    Ok(text) => match parse_line(&file.context(&ctx_tenant), line_no, text) {
+                        Ok(record) => records.push(record),
+                        Err(reason) => bad.push(file.bad_at(line_no, reason)),
+                    },
+                    Err(e) => bad.push(file.bad_at(
+                        line_no,
+                        format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+                    )),
+                }
+            }
+            if records.len() >= BATCH_RECORDS {
+                let checkpoint = Checkpoint {
+                    fingerprint: file.fingerprint.to_string(),
+                    offset,
+                    line: line_no,
+                };
+                self.flush(
+                    file,
+                    std::mem::take(&mut records),
+                    std::mem::take(&mut bad),
+                    checkpoint,
+                    sink,
+                    report,
+                )?;
+                committed_any = true;
+            }
+        }
+        let unchanged = file.resume.as_ref().is_some_and(|c| c.offset == offset);
+        if unchanged && !committed_any && records.is_empty() && bad.is_empty() {
+            report.up_to_date.push(file.source.to_string());
+            return Ok(());
+        }
+        let checkpoint = Checkpoint {
+            fingerprint: file.fingerprint.to_string(),
+            offset,
+            line: line_no,
+        };
+        self.flush(file, records, bad, checkpoint, sink, report)
+    }
+
+    fn restart(
+        &mut self,
+        file: &mut FileRead<'_>,
+        format: Format,
+        sink: &mut dyn RecordSink,
+        report: &mut IngestReport,
+    ) -> Result<()> {
+        file.resume = None;
+        let path = PathBuf::from(file.key);
+        let mut reader = open_stream(&path).map_err(|e| IngestError::io(&path, e))?;
+        self.read_lines(&mut reader, file, format, sink, report)
+    }
+
+    fn flush(
+        &mut self,
+        file: &FileRead<'_>,
+        mut records: Vec<Record>,
+        bad: Vec<BadInput>,
+        checkpoint: Checkpoint,
+        sink: &mut dyn RecordSink,
+        report: &mut IngestReport,
+    ) -> Result<()> {
+        for record in &mut records {
+            assign_template(&mut self.state.miner, record);
+        }
+        report.records += records.len() as u64;
+        sink.write(records, &bad)
+            .map_err(|e| IngestError::sink(file.source, e))?;
+        report.bad.extend(bad);
+        self.state
+            .checkpoints
+            .insert(file.key.to_string(), checkpoint);
+        sink.commit(&self.state)
+            .map_err(|e| IngestError::sink(file.source, e))
+    }
+}
+
+/// Per-file facts the reading steps share.
+struct FileRead<'a> {
+    source: &'a str,
+    key: &'a str,
+    fingerprint: &'a str,
+    service: &'a str,
+    resume: Option<Checkpoint>,
+}
+
+impl FileRead<'_> {
+    fn context<'t>(&'t self, tenant: &'t str) -> SourceContext<'t> {
+        SourceContext {
+            tenant,
+            source: self.source,
+            default_service: self.service,
+        }
+    }
+
+    fn bad_at(&self, line: u64, reason: String) -> BadInput {
+        BadInput {
+            origin: Origin {
+                source: self.source.to_string(),
+                line,
+            },
+            reason,
+        }
+    }
+}
+
+fn assign_template(miner: &mut TemplateMiner, record: &mut Record) {
+    if record.template.is_none() && matches!(record.kind, SourceKind::Log | SourceKind::Auth) {
+        record.template = Some(miner.add(&record.body));
+    }
+}
+
+fn fingerprint(head: &[u8]) -> String {
+    let digest = Sha256::digest(&head[..head.len().min(FINGERPRINT_BYTES)]);
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+struct LineRead {
+    /// Bytes consumed from the stream, newline included.
+    consumed: usize,
+    /// Length of the line without its newline, even when longer than kept.
+    total_len: usize,
+}
+
+/// Reads one line into `buffer`, keeping at most `max` bytes of it: a 50 MB
+/// line costs `max` bytes of memory, not 50 MB. `None` at end of stream.
+fn read_line_capped(
+    reader: &mut dyn BufRead,
+    buffer: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<LineRead>> {
+    buffer.clear();
+    let mut consumed = 0;
+    let mut total_len = 0;
+    loop {
+        let available = reader.fill_buf()?;
+        if available.is_empty() {
+            return Ok((consumed > 0).then_some(LineRead {
+                consumed,
+                total_len,
+            }));
+        }
+        let (chunk, done) = match available.iter().position(|b| *b == b'\n') {
+            Some(end) => (&available[..end], Some(end + 1)),
+            None => (available, None),
+        };
+        let room = (max + 1).saturating_sub(buffer.len());
+        buffer.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        total_len += chunk.len();
+        let used = done.unwrap_or(available.len());
+        reader.consume(used);
+        consumed += used;
+        if done.is_some() {
+            return Ok(Some(LineRead {
+                consumed,
+                total_len,
+            }));
+        }
+    }
+}
+
+/// Opens a file, gunzipping gzip content (by magic bytes, not by name).
+fn open_stream(path: &Path) -> std::io::Result<Box<dyn BufRead>> {
+    let mut magic = [0u8; 2];
+    let is_gzip = File::open(path)?.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
+    let file = File::open(path)?;
+    Ok(if is_gzip {
+        Box::new(BufReader::with_capacity(1 << 16, MultiGzDecoder::new(file)))
+    } else {
+        Box::new(BufReader::with_capacity(1 << 16, file))
+    })
 }
 
 fn source_name(relative: &Path) -> String {
@@ -71,8 +472,7 @@ fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
         let entry = entry.map_err(|e| IngestError::io(dir, e))?;
         let path = entry.path();
         let file_type = entry.file_type().map_err(|e| IngestError::io(&path, e))?;
-        let hidden = entry.file_name().to_string_lossy().starts_with('.');
-        if hidden {
+        if entry.file_name().to_string_lossy().starts_with('.') {
             continue;
         }
         if file_type.is_dir() {
@@ -93,141 +493,50 @@ fn default_service(source: &str) -> String {
     }
 }
 
-fn read_file(
-    path: &Path,
-    source: &str,
-    options: &ReadOptions,
-    miner: &mut TemplateMiner,
-    parsed: &mut Parsed,
-) {
-    let bad_at = |line: u64, reason: String| BadInput {
-        origin: Origin {
-            source: source.to_string(),
-            line,
-        },
-        reason,
-    };
-    let (bytes, read_error) = read_bytes(path);
-    if let Some(reason) = read_error {
-        warn!(source, %reason, "input read stopped early");
-        let line = bytes.iter().filter(|b| **b == b'\n').count() as u64 + 1;
-        parsed.bad.push(bad_at(line, reason));
+/// Everything read from a path, in memory: for tests, evals and small inputs.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    /// Records in file order.
+    pub records: Vec<Record>,
+    /// What could not be read, with file and line.
+    pub bad: Vec<BadInput>,
+    /// Files read, with the format used.
+    pub files: Vec<(String, Option<Format>)>,
+}
+
+struct Collect(Vec<Record>);
+
+impl RecordSink for Collect {
+    fn write(
+        &mut self,
+        records: Vec<Record>,
+        _bad: &[BadInput],
+    ) -> std::result::Result<(), SinkError> {
+        self.0.extend(records);
+        Ok(())
     }
-    if bytes.iter().take(8192).any(|b| *b == 0) {
-        parsed.bad.push(bad_at(
-            1,
-            "binary content: not a log, trace or config format".into(),
-        ));
-        parsed.files.push((source.to_string(), None));
-        return;
-    }
-    let first_line = bytes
-        .split(|b| *b == b'\n')
-        .find(|l| !l.iter().all(u8::is_ascii_whitespace))
-        .map(String::from_utf8_lossy);
-    let format = options
-        .format
-        .or_else(|| Format::detect(Path::new(source), first_line.as_deref()));
-    parsed.files.push((source.to_string(), format));
-    let Some(format) = format else {
-        debug!(source, "empty input");
-        return;
-    };
-    let service = default_service(source);
-    let ctx = SourceContext {
-        tenant: &options.tenant,
-        source,
-        default_service: &service,
-    };
-    let before = parsed.records.len();
-    match format {
-        Format::Terraform | Format::ConfigDocument => {
-            let text = String::from_utf8_lossy(&bytes);
-            if let std::borrow::Cow::Owned(_) = text {
-                parsed
-                    .bad
-                    .push(bad_at(1, "invalid UTF-8 replaced with U+FFFD".into()));
-            }
-            if format == Format::Terraform {
-                let (records, bad) = parse_terraform(&ctx, &text);
-                parsed.records.extend(records);
-                parsed.bad.extend(bad);
-            } else {
-                parsed.records.extend(parse_config_document(&ctx, &text));
-            }
-        }
-        Format::JsonLines | Format::AccessLog | Format::PlainText => {
-            let parse_line = match format {
-                Format::JsonLines => parse_json_line,
-                Format::AccessLog => parse_access_log_line,
-                _ => parse_plain_text_line,
-            };
-            for (index, line) in bytes.split(|b| *b == b'\n').enumerate() {
-                let line_no = index as u64 + 1;
-                let line = line.strip_suffix(b"\r").unwrap_or(line);
-                if line.iter().all(u8::is_ascii_whitespace) {
-                    continue;
-                }
-                if line.len() > MAX_LINE_BYTES {
-                    parsed.bad.push(bad_at(
-                        line_no,
-                        format!(
-                            "line of {} bytes exceeds the {MAX_LINE_BYTES}-byte limit",
-                            line.len()
-                        ),
-                    ));
-                    continue;
-                }
-                let text = match std::str::from_utf8(line) {
-                    Ok(text) => text,
-                    Err(e) => {
-                        parsed.bad.push(bad_at(
-                            line_no,
-                            format!("invalid UTF-8 at byte {}", e.valid_up_to()),
-                        ));
-                        continue;
-                    }
-                };
-                match parse_line(&ctx, line_no, text) {
-                    Ok(record) => parsed.records.push(record),
-                    Err(reason) => parsed.bad.push(bad_at(line_no, reason)),
-                }
-            }
-        }
-    }
-    for record in &mut parsed.records[before..] {
-        if record.template.is_none() && matches!(record.kind, SourceKind::Log | SourceKind::Auth) {
-            record.template = Some(miner.add(&record.body));
-        }
+
+    fn commit(&mut self, _state: &IngestState) -> std::result::Result<(), SinkError> {
+        Ok(())
     }
 }
 
-/// Reads a whole file, gunzipping `.gz` (or gzip-magic) content. On a read
-/// error (a truncated gzip stream, say) it keeps what was read and says why.
-fn read_bytes(path: &Path) -> (Vec<u8>, Option<String>) {
-    let mut bytes = Vec::new();
-    let file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) => return (bytes, Some(format!("cannot open: {e}"))),
+/// Reads `path` into memory with `miner` assigning templates.
+pub fn read_path(path: &Path, options: &ReadOptions, miner: &mut TemplateMiner) -> Result<Parsed> {
+    let state = IngestState {
+        miner: std::mem::take(miner),
+        ..IngestState::default()
     };
-    let mut magic = [0u8; 2];
-    let is_gzip = File::open(path)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok()
-        && magic == [0x1f, 0x8b];
-    let result = if is_gzip {
-        MultiGzDecoder::new(file).read_to_end(&mut bytes)
-    } else {
-        std::io::BufReader::new(file).read_to_end(&mut bytes)
-    };
-    match result {
-        Ok(_) => (bytes, None),
-        Err(e) if is_gzip => (
-            bytes,
-            Some(format!("gzip stream ends early or is corrupt: {e}")),
-        ),
-        Err(e) => (bytes, Some(format!("read failed: {e}"))),
-    }
+    let mut ingestor = Ingestor::new(options.clone(), state);
+    let mut sink = Collect(Vec::new());
+    let report = ingestor.ingest(path, &mut sink);
+    *miner = ingestor.into_state().miner;
+    let report = report?;
+    Ok(Parsed {
+        records: sink.0,
+        bad: report.bad,
+        files: report.files,
+    })
 }
 
 #[cfg(test)]
@@ -242,6 +551,10 @@ mod tests {
         }
     }
 
+    fn read(path: &Path) -> Parsed {
+        read_path(path, &options(), &mut TemplateMiner::default()).expect("reads")
+    }
+
     #[test]
     fn bad_lines_are_reported_and_good_ones_kept() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -250,12 +563,7 @@ mod tests {
         content.extend_from_slice(b"{\"msg\":\"bad \xff utf8\"}\n");
         content.extend_from_slice(b"{\"ts\":\"2026-11-20T14:00:02Z\",\"msg\":\"ok 2\"}\n");
         std::fs::write(dir.path().join("app.jsonl"), content).expect("write");
-        let parsed = read_path(
-            &dir.path().join("app.jsonl"),
-            &options(),
-            &mut TemplateMiner::default(),
-        )
-        .expect("reads");
+        let parsed = read(&dir.path().join("app.jsonl"));
         assert_eq!(parsed.records.len(), 2);
         assert_eq!(parsed.bad.len(), 2);
         assert_eq!(parsed.bad[0].origin.to_string(), "app.jsonl:2");
@@ -271,30 +579,32 @@ mod tests {
     fn gzip_and_truncated_gzip() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        for i in 0..200 {
+        for i in 0..2000 {
             writeln!(
                 encoder,
-                "2026-11-20T14:00:{:02}Z INFO app: tick {i}",
-                i % 60
+                "2026-11-20T14:00:{:02}Z INFO app: tick {i} {}",
+                i % 60,
+                "x".repeat(i % 50)
             )
             .expect("write");
         }
         let gz = encoder.finish().expect("finish");
         std::fs::write(dir.path().join("app.log.gz"), &gz).expect("write");
         std::fs::write(dir.path().join("cut.log.gz"), &gz[..gz.len() / 2]).expect("write");
-        let parsed =
-            read_path(dir.path(), &options(), &mut TemplateMiner::default()).expect("reads");
+        let parsed = read(dir.path());
         let full = parsed
             .records
             .iter()
             .filter(|r| r.origin.source == "app.log.gz")
             .count();
-        assert_eq!(full, 200);
+        assert_eq!(full, 2000);
         assert!(
             parsed
                 .bad
                 .iter()
-                .any(|b| b.origin.source == "cut.log.gz" && b.reason.contains("gzip"))
+                .any(|b| b.origin.source == "cut.log.gz" && b.reason.contains("truncated")),
+            "{:?}",
+            parsed.bad
         );
         let from_cut = parsed
             .records
@@ -302,7 +612,7 @@ mod tests {
             .filter(|r| r.origin.source == "cut.log.gz")
             .count();
         assert!(
-            from_cut > 0 && from_cut < 200,
+            from_cut > 0 && from_cut < 2000,
             "kept {from_cut} records from the readable part"
         );
     }
@@ -312,11 +622,30 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("blob.bin"), [0u8, 1, 2, 0, 159]).expect("write");
         std::fs::write(dir.path().join("empty.log"), b"").expect("write");
-        let parsed =
-            read_path(dir.path(), &options(), &mut TemplateMiner::default()).expect("reads");
+        let parsed = read(dir.path());
         assert!(parsed.records.is_empty());
         assert_eq!(parsed.bad.len(), 1);
         assert!(parsed.bad[0].reason.contains("binary"));
+    }
+
+    #[test]
+    fn a_huge_line_is_reported_without_losing_its_neighbours() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut content =
+            b"2026-11-20T14:00:00Z INFO app: before\n2026-11-20T14:00:01Z INFO app: ".to_vec();
+        content.extend(std::iter::repeat_n(b'x', 50 << 20));
+        content.extend_from_slice(b"\n2026-11-20T14:00:02Z INFO app: after\n");
+        std::fs::write(dir.path().join("big.log"), content).expect("write");
+        let parsed = read(dir.path());
+        assert_eq!(parsed.records.len(), 2);
+        assert_eq!(parsed.bad.len(), 1);
+        assert_eq!(parsed.bad[0].origin.line, 2);
+        assert!(
+            parsed.bad[0].reason.contains("exceeds"),
+            "{}",
+            parsed.bad[0].reason
+        );
+        assert_eq!(parsed.records[1].origin.line, 3);
     }
 
     #[test]
@@ -331,8 +660,7 @@ mod tests {
             )
             .expect("write");
         }
-        let ra = read_path(a.path(), &options(), &mut TemplateMiner::default()).expect("reads");
-        let rb = read_path(b.path(), &options(), &mut TemplateMiner::default()).expect("reads");
+        let (ra, rb) = (read(a.path()), read(b.path()));
         assert_eq!(ra.records[0].id, rb.records[0].id);
         assert_eq!(ra.records[0].service, "svc");
         let template = ra.records[0].template.as_ref().expect("template");
@@ -349,5 +677,75 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    /// A sink that fails its n-th commit, like a process killed mid-ingest.
+    struct Flaky {
+        committed: Vec<Record>,
+        pending: Vec<Record>,
+        state: Option<IngestState>,
+        fail_at: usize,
+        commits: usize,
+    }
+
+    impl RecordSink for Flaky {
+        fn write(
+            &mut self,
+            records: Vec<Record>,
+            _bad: &[BadInput],
+        ) -> std::result::Result<(), SinkError> {
+            self.pending.extend(records);
+            Ok(())
+        }
+
+        fn commit(&mut self, state: &IngestState) -> std::result::Result<(), SinkError> {
+            self.commits += 1;
+            if self.commits == self.fail_at {
+                self.pending.clear();
+                return Err("disk on fire".into());
+            }
+            self.committed.append(&mut self.pending);
+            self.state = Some(state.clone());
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_interrupted_ingest_resumes_from_its_last_commit_without_loss_or_duplicates() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lines = BATCH_RECORDS * 3 + 17;
+        let mut content = String::new();
+        for i in 0..lines {
+            content.push_str(&format!(
+                "2026-11-20T14:{:02}:{:02}Z INFO app: event {i}\n",
+                (i / 60) % 60,
+                i % 60
+            ));
+        }
+        std::fs::write(dir.path().join("app.log"), content).expect("write");
+        let mut sink = Flaky {
+            committed: Vec::new(),
+            pending: Vec::new(),
+            state: None,
+            fail_at: 3,
+            commits: 0,
+        };
+        let mut first = Ingestor::new(options(), IngestState::default());
+        assert!(
+            first.ingest(dir.path(), &mut sink).is_err(),
+            "the failed commit surfaces"
+        );
+        assert_eq!(sink.committed.len(), 2 * BATCH_RECORDS);
+        let mut resumed = Ingestor::new(options(), sink.state.clone().expect("a commit happened"));
+        sink.fail_at = 0;
+        resumed.ingest(dir.path(), &mut sink).expect("resume");
+        assert_eq!(sink.committed.len(), lines);
+        let mut ids: Vec<_> = sink.committed.iter().map(|r| r.id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), lines, "no record lost or duplicated");
+        let report = resumed.ingest(dir.path(), &mut sink).expect("again");
+        assert_eq!(report.records, 0);
+        assert_eq!(report.up_to_date, vec!["app.log".to_string()]);
     }
 }

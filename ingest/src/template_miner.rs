@@ -81,11 +81,17 @@ impl TemplateMiner {
     /// Restores a miner saved with [`TemplateMiner::to_json`].
     pub fn from_json(json: &str) -> serde_json::Result<Self> {
         let mut miner: TemplateMiner = serde_json::from_str(json)?;
-        for (index, cluster) in miner.clusters.iter().enumerate() {
-            let route = route(&cluster.tokens, miner.config.prefix_tokens);
-            miner.routes.entry(route).or_default().push(index);
-        }
+        miner.rebuild_routes();
         Ok(miner)
+    }
+
+    /// Rebuilds the routing index, which is not serialized.
+    pub(crate) fn rebuild_routes(&mut self) {
+        self.routes.clear();
+        for (index, cluster) in self.clusters.iter().enumerate() {
+            let route = route(&cluster.tokens, self.config.prefix_tokens);
+            self.routes.entry(route).or_default().push(index);
+        }
     }
 
     /// The miner's state, for [`TemplateMiner::from_json`].

@@ -3,7 +3,7 @@ use std::ops::Bound;
 use std::path::Path;
 use std::sync::Mutex;
 
-use ingest::{Record, RecordId};
+use ingest::{BadInput, IngestState, Record, RecordId, RecordSink, SinkError};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
@@ -180,13 +180,41 @@ impl TextStore {
 
     /// Makes every upserted record durable and visible to searches.
     pub fn commit(&self) -> Result<()> {
+        self.commit_with(None)
+    }
+
+    /// Commits, storing `payload` atomically with the records: after a
+    /// crash, [`TextStore::payload`] is the payload of the last commit.
+    pub fn commit_with(&self, payload: Option<&str>) -> Result<()> {
         let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() && payload.is_some() {
+            *guard = Some(self.index.writer(WRITER_HEAP_BYTES)?);
+        }
         if let Some(writer) = guard.as_mut() {
-            writer.commit()?;
+            let mut prepared = writer.prepare_commit()?;
+            if let Some(payload) = payload {
+                prepared.set_payload(payload);
+            }
+            prepared.commit()?;
         }
         drop(guard);
         self.reader.reload()?;
         Ok(())
+    }
+
+    /// The payload of the last commit, if it had one.
+    pub fn payload(&self) -> Result<Option<String>> {
+        Ok(self.index.load_metas()?.payload)
+    }
+
+    /// The ingest state committed with the records (template miner and
+    /// checkpoints), or a fresh one for a new store.
+    pub fn ingest_state(&self) -> Result<IngestState> {
+        match self.payload()? {
+            Some(json) => IngestState::from_json(&json)
+                .map_err(|e| RetrievalError::StoredRecord(format!("ingest state: {e}"))),
+            None => Ok(IngestState::default()),
+        }
     }
 
     fn scope(&self, tenant: &str, filters: &Filters) -> Result<Vec<(Occur, Box<dyn Query>)>> {
@@ -416,4 +444,21 @@ fn field_text(record: &Record) -> String {
         }
     }
     text
+}
+
+/// The store as an ingest destination: each commit carries the ingest state,
+/// so records, template ids and checkpoints stay consistent across crashes.
+impl RecordSink for TextStore {
+    fn write(
+        &mut self,
+        records: Vec<Record>,
+        _bad: &[BadInput],
+    ) -> std::result::Result<(), SinkError> {
+        Ok(self.upsert(&records)?)
+    }
+
+    fn commit(&mut self, state: &IngestState) -> std::result::Result<(), SinkError> {
+        let payload = state.to_json()?;
+        Ok(self.commit_with(Some(&payload))?)
+    }
 }

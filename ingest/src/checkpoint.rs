@@ -1,0 +1,42 @@
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::TemplateMiner;
+
+/// How far a source has been ingested and committed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// Hash of the source's first bytes: a rotated or replaced file at the
+    /// same path has another fingerprint and is read from the start.
+    pub fingerprint: String,
+    /// Bytes consumed (of the decompressed stream for `.gz`).
+    pub offset: u64,
+    /// Lines consumed.
+    pub line: u64,
+}
+
+/// Everything an ingest must persist together with the records it wrote:
+/// the template miner (template ids) and the per-source checkpoints. Stores
+/// commit it atomically with the records, so a crash leaves both consistent.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct IngestState {
+    /// Template miner.
+    pub miner: TemplateMiner,
+    /// Checkpoints by canonical source path.
+    pub checkpoints: BTreeMap<String, Checkpoint>,
+}
+
+impl IngestState {
+    /// Restores a state saved with [`IngestState::to_json`].
+    pub fn from_json(json: &str) -> serde_json::Result<Self> {
+        let mut state: IngestState = serde_json::from_str(json)?;
+        state.miner.rebuild_routes();
+        Ok(state)
+    }
+
+    /// The state as JSON.
+    pub fn to_json(&self) -> serde_json::Result<String> {
+        serde_json::to_string(self)
+    }
+}
