@@ -333,10 +333,7 @@ fn ingest_paths(
     paths: &[PathBuf],
     format: Option<Format>,
 ) -> Result<IngestSummary> {
-    let options = ReadOptions {
-        tenant: tenant.to_string(),
-        format,
-    };
+    let options = ReadOptions { format, ..ReadOptions::new(tenant) };
     let quarantine = home.join("quarantine").join("bad-input.jsonl");
     let mut summary = IngestSummary {
         files: 0,

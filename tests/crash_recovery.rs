@@ -53,10 +53,7 @@ fn sigkill_mid_ingest_loses_nothing_and_duplicates_nothing() {
     let input = tempfile::tempdir().expect("tempdir");
     let corpus = input.path().join("app.log");
     write_corpus(&corpus);
-    let options = ReadOptions {
-        tenant: "default".into(),
-        format: None,
-    };
+    let options = ReadOptions::new("default");
     let expected: BTreeSet<String> =
         ingest::read_path(&corpus, &options, &mut TemplateMiner::default())
             .expect("read")

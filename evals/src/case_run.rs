@@ -15,10 +15,7 @@ pub fn run_case(case: &Case) -> Result<(Answer, CaseScore)> {
     let store = TextStore::in_memory()?;
     let parsed = ingest::read_path(
         &case.data,
-        &ReadOptions {
-            tenant: truth.tenant.clone(),
-            format: None,
-        },
+        &ReadOptions::new(&truth.tenant),
         &mut ingest::TemplateMiner::default(),
     )?;
     store.upsert(&parsed.records)?;

@@ -10,10 +10,7 @@ use ingest::ReadOptions;
 fn ingested_ids(data: &Path, tenant: &str) -> BTreeMap<String, ingest::RecordId> {
     let parsed = ingest::read_path(
         data,
-        &ReadOptions {
-            tenant: tenant.into(),
-            format: None,
-        },
+        &ReadOptions::new(tenant),
         &mut ingest::TemplateMiner::default(),
     )
     .expect("read");

@@ -1,7 +1,7 @@
 use std::fmt;
 use std::path::Path;
 
-use crate::sources::looks_like_access_log;
+use crate::sources::{looks_like_access_log, looks_like_change_log, looks_like_syslog};
 
 /// An input format. Detected from the file name and first lines, or set by
 /// the user (`--format`).
@@ -14,21 +14,42 @@ pub enum Format {
     AccessLog,
     /// Timestamp-prefixed text lines.
     PlainText,
+    /// Syslog, RFC 5424 or RFC 3164.
+    Syslog,
+    /// Plain text described by a LogHub-style header format string.
+    Header,
     /// Terraform HCL.
     Terraform,
-    /// YAML, JSON, TOML or nginx.conf read as configuration documents.
+    /// A whole JSON document: Kubernetes events, Terraform plan, incident
+    /// exports, arrays of events, or configuration.
+    JsonDocument,
+    /// YAML, TOML or nginx.conf read as configuration documents.
     ConfigDocument,
+    /// Postmortems and runbooks in Markdown.
+    Markdown,
+    /// `git log` output or unified diffs.
+    ChangeLog,
 }
 
 impl Format {
     /// Every format, for `--format` help and parsing.
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 10] = [
         Format::JsonLines,
         Format::AccessLog,
         Format::PlainText,
+        Format::Syslog,
+        Format::Header,
         Format::Terraform,
+        Format::JsonDocument,
         Format::ConfigDocument,
+        Format::Markdown,
+        Format::ChangeLog,
     ];
+
+    /// True for formats read line by line (streamed, checkpointed per batch).
+    pub fn is_line_based(self) -> bool {
+        matches!(self, Format::JsonLines | Format::AccessLog | Format::PlainText | Format::Syslog | Format::Header)
+    }
 
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
@@ -36,8 +57,13 @@ impl Format {
             Format::JsonLines => "jsonl",
             Format::AccessLog => "access-log",
             Format::PlainText => "text",
+            Format::Syslog => "syslog",
+            Format::Header => "header",
             Format::Terraform => "terraform",
+            Format::JsonDocument => "json",
             Format::ConfigDocument => "config",
+            Format::Markdown => "markdown",
+            Format::ChangeLog => "changes",
         }
     }
 
@@ -58,20 +84,24 @@ impl Format {
         match extension {
             "tf" => return Some(Format::Terraform),
             "yaml" | "yml" | "toml" | "conf" => return Some(Format::ConfigDocument),
+            "md" | "markdown" => return Some(Format::Markdown),
+            "diff" | "patch" => return Some(Format::ChangeLog),
             _ => {}
         }
         let line = first_line?.trim_start();
         if line.starts_with('{') {
             // A pretty-printed JSON document starts with a lone brace.
             let complete = serde_json::from_str::<serde_json::Value>(line).is_ok();
-            return Some(if complete {
-                Format::JsonLines
-            } else {
-                Format::ConfigDocument
-            });
+            return Some(if complete { Format::JsonLines } else { Format::JsonDocument });
         }
-        if extension == "json" {
-            return Some(Format::ConfigDocument);
+        if line.starts_with('[') || extension == "json" {
+            return Some(Format::JsonDocument);
+        }
+        if looks_like_change_log(line) {
+            return Some(Format::ChangeLog);
+        }
+        if looks_like_syslog(line) {
+            return Some(Format::Syslog);
         }
         if looks_like_access_log(line) {
             return Some(Format::AccessLog);
@@ -103,7 +133,12 @@ mod tests {
             Some(Format::ConfigDocument),
         );
         check("a.log.gz", Some(r#"{"msg":"x"}"#), Some(Format::JsonLines));
-        check("a.json", Some("{"), Some(Format::ConfigDocument));
+        check("a.json", Some("{"), Some(Format::JsonDocument));
+        check("events.json", Some("["), Some(Format::JsonDocument));
+        check("pm.md", Some("# Postmortem"), Some(Format::Markdown));
+        check("git.log", Some("commit 3f9a2c1d4e5b6a7c8d9e0f1a2b3c4d5e6f7a8b9c"), Some(Format::ChangeLog));
+        check("messages", Some("<34>1 2026-11-20T14:05:01Z host app - - - hi"), Some(Format::Syslog));
+        check("messages", Some("Nov 20 14:05:01 host sshd[1]: hi"), Some(Format::Syslog));
         check(
             "access.log",
             Some(r#"1.2.3.4 - - [20/Nov/2026:14:05:03 +0000] "GET / HTTP/1.1" 200 1 "-" "-""#),

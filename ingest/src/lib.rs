@@ -9,7 +9,7 @@
 //! ```
 //! let dir = tempfile::tempdir().unwrap();
 //! std::fs::write(dir.path().join("app.log"), "2026-11-20T14:05:00Z ERROR jwt: kid=k2 not found\n").unwrap();
-//! let options = ingest::ReadOptions { tenant: "acme".into(), format: None };
+//! let options = ingest::ReadOptions::new("acme");
 //! let mut miner = ingest::TemplateMiner::default();
 //! let parsed = ingest::read_path(dir.path(), &options, &mut miner).unwrap();
 //! assert_eq!(parsed.records[0].severity, ingest::Severity::Error);
@@ -39,4 +39,4 @@ pub use reader::{
 };
 pub use record::{Origin, Record, RecordId, Severity, SourceKind, TemplateRef};
 pub use template_miner::{MinerConfig, TemplateMiner};
-pub use timestamp::parse_timestamp;
+pub use timestamp::{parse_timestamp, parse_timestamp_in};

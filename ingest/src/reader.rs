@@ -8,10 +8,10 @@ use tracing::{debug, warn};
 
 use crate::error::{IngestError, Result};
 use crate::sources::{
-    SourceContext, parse_access_log_line, parse_config_document, parse_json_line,
-    parse_plain_text_line, parse_terraform,
+    SourceContext, parse_access_log_line, parse_change_log, parse_config_document, parse_header_line,
+    parse_json_document, parse_json_line, parse_markdown, parse_plain_text_line, parse_syslog_line, parse_terraform,
 };
-use crate::{BadInput, Checkpoint, Format, IngestState, Origin, Record, SourceKind, TemplateMiner};
+use crate::{BadInput, Checkpoint, Format, HeaderFormat, IngestState, Origin, Record, SourceKind, TemplateMiner};
 
 /// Lines longer than this are reported as bad input rather than indexed;
 /// their bytes are skipped without being held in memory.
@@ -28,6 +28,28 @@ pub struct ReadOptions {
     pub tenant: String,
     /// Format to use instead of detection.
     pub format: Option<Format>,
+    /// Layout of plain-text lines; when set, text files are read with it.
+    pub header: Option<HeaderFormat>,
+    /// Zone of timestamps written without one.
+    pub zone: chrono::FixedOffset,
+    /// In directories, read only files matching one of these globs (all when empty).
+    pub include: Vec<String>,
+    /// In directories, skip files matching any of these globs.
+    pub exclude: Vec<String>,
+}
+
+impl ReadOptions {
+    /// Detected formats, UTC, for `tenant`.
+    pub fn new(tenant: &str) -> Self {
+        ReadOptions {
+            tenant: tenant.to_string(),
+            format: None,
+            header: None,
+            zone: crate::sources::UTC,
+            include: Vec::new(),
+            exclude: Vec::new(),
+        }
+    }
 }
 
 /// Error of a [`RecordSink`], boxed so any store can be one.
@@ -95,8 +117,10 @@ impl Ingestor {
             collect_files(path, &mut files)?;
             files.sort();
             for file in files {
-                let relative = file.strip_prefix(path).unwrap_or(&file);
-                self.ingest_file(&file, &source_name(relative), sink, &mut report)?;
+                let relative = source_name(file.strip_prefix(path).unwrap_or(&file));
+                if self.selected(&relative) {
+                    self.ingest_file(&file, &relative, sink, &mut report)?;
+                }
             }
         } else {
             let name = path.file_name().map(PathBuf::from).unwrap_or_default();
@@ -152,21 +176,17 @@ impl Ingestor {
             .split(|b| *b == b'\n')
             .find(|l| !l.iter().all(u8::is_ascii_whitespace))
             .map(String::from_utf8_lossy);
-        let format = self
-            .options
-            .format
-            .or_else(|| Format::detect(Path::new(source), first_line.as_deref()));
+        let detected = Format::detect(Path::new(source), first_line.as_deref());
+        let format = self.options.format.or(match detected {
+            Some(Format::PlainText) if self.options.header.is_some() => Some(Format::Header),
+            other => other,
+        });
         report.files.push((source.to_string(), format));
         let Some(format) = format else {
             debug!(source, "empty input");
             return Ok(());
         };
-        let resume = self
-            .state
-            .checkpoints
-            .get(&key)
-            .filter(|c| c.fingerprint == fingerprint)
-            .cloned();
+        let resume = self.resume_point(&key, &fingerprint);
         let service = default_service(source);
         let mut file = FileRead {
             source,
@@ -175,14 +195,40 @@ impl Ingestor {
             service: &service,
             resume,
         };
-        match format {
-            Format::Terraform | Format::ConfigDocument => {
-                self.read_document(&mut reader, &mut file, format, sink, report)
-            }
-            Format::JsonLines | Format::AccessLog | Format::PlainText => {
-                self.read_lines(&mut reader, &mut file, format, sink, report)
-            }
+        if format.is_line_based() {
+            self.read_lines(&mut reader, &mut file, format, sink, report)
+        } else {
+            self.read_document(&mut reader, &mut file, format, sink, report)
         }
+    }
+
+    fn selected(&self, relative: &str) -> bool {
+        let name = relative.rsplit('/').next().unwrap_or(relative);
+        let matches = |pattern: &String| glob_match(pattern, relative) || glob_match(pattern, name);
+        (self.options.include.is_empty() || self.options.include.iter().any(matches)) && !self.options.exclude.iter().any(matches)
+    }
+
+    /// Where to resume `key`: its own checkpoint if the content is the same
+    /// file; otherwise, after a rotation by rename, the checkpoint of the
+    /// path it was renamed from (that path now holds a new file or none).
+    fn resume_point(&mut self, key: &str, fingerprint: &str) -> Option<Checkpoint> {
+        if let Some(own) = self.state.checkpoints.get(key) {
+            if own.fingerprint == fingerprint {
+                return Some(own.clone());
+            }
+            // Another file took this path: keep the old checkpoint for the
+            // renamed file, which may still be read under its new name.
+            let rotated = own.clone();
+            self.state.checkpoints.insert(format!("{key}#rotated-{}", rotated.fingerprint), rotated);
+            self.state.checkpoints.remove(key);
+            return None;
+        }
+        self.state
+            .checkpoints
+            .iter()
+            .filter(|(other, checkpoint)| checkpoint.fingerprint == fingerprint && !still_holds(other, fingerprint))
+            .map(|(_, checkpoint)| checkpoint.clone())
+            .next()
     }
 
     fn read_document(
@@ -207,13 +253,21 @@ impl Ingestor {
         if let std::borrow::Cow::Owned(_) = text {
             bad.push(file.bad_at(1, "invalid UTF-8 replaced with U+FFFD".into()));
         }
-        let ctx = file.context(&self.options.tenant);
-        let records = if format == Format::Terraform {
-            let (records, found) = parse_terraform(&ctx, &text);
-            bad.extend(found);
-            records
-        } else {
-            parse_config_document(&ctx, &text)
+        let ctx = file.context(&self.options.tenant, self.options.zone);
+        let records = match format {
+            Format::Terraform => {
+                let (records, found) = parse_terraform(&ctx, &text);
+                bad.extend(found);
+                records
+            }
+            Format::JsonDocument => {
+                let (records, found) = parse_json_document(&ctx, &text);
+                bad.extend(found);
+                records
+            }
+            Format::Markdown => parse_markdown(&ctx, &text),
+            Format::ChangeLog => parse_change_log(&ctx, &text),
+            _ => parse_config_document(&ctx, &text),
         };
         let line = text.lines().count() as u64;
         self.flush(
@@ -238,10 +292,14 @@ impl Ingestor {
         sink: &mut dyn RecordSink,
         report: &mut IngestReport,
     ) -> Result<()> {
-        let parse_line = match format {
-            Format::JsonLines => parse_json_line,
-            Format::AccessLog => parse_access_log_line,
-            _ => parse_plain_text_line,
+        let header = self.options.header.clone();
+        let parse_line = |ctx: &SourceContext<'_>, line: u64, text: &str| match (format, &header) {
+            (Format::JsonLines, _) => parse_json_line(ctx, line, text),
+            (Format::AccessLog, _) => parse_access_log_line(ctx, line, text),
+            (Format::Syslog, _) => parse_syslog_line(ctx, line, text),
+            (Format::Header, Some(header)) => parse_header_line(ctx, header, line, text),
+            (Format::Header, None) => Err("the header format needs a format string (--header)".to_string()),
+            _ => parse_plain_text_line(ctx, line, text),
         };
         let (mut offset, mut line_no) = file.resume.as_ref().map_or((0, 0), |c| (c.offset, c.line));
         if offset > 0 {
@@ -257,6 +315,7 @@ impl Ingestor {
             }
         }
         let ctx_tenant = self.options.tenant.clone();
+        let zone = self.options.zone;
         let mut records = Vec::new();
         let mut bad = Vec::new();
         let mut buffer = Vec::new();
@@ -286,7 +345,7 @@ impl Ingestor {
                 ));
             } else if !line.iter().all(u8::is_ascii_whitespace) {
                 match std::str::from_utf8(line) {
-                    Ok(text) => match parse_line(&file.context(&ctx_tenant), line_no, text) {
+                    Ok(text) => match parse_line(&file.context(&ctx_tenant, zone), line_no, text) {
                         Ok(record) => records.push(record),
                         Err(reason) => bad.push(file.bad_at(line_no, reason)),
                     },
@@ -373,11 +432,12 @@ struct FileRead<'a> {
 }
 
 impl FileRead<'_> {
-    fn context<'t>(&'t self, tenant: &'t str) -> SourceContext<'t> {
+    fn context<'t>(&'t self, tenant: &'t str, zone: chrono::FixedOffset) -> SourceContext<'t> {
         SourceContext {
             tenant,
             source: self.source,
             default_service: self.service,
+            zone,
         }
     }
 
@@ -396,6 +456,42 @@ fn assign_template(miner: &mut TemplateMiner, record: &mut Record) {
     if record.template.is_none() && matches!(record.kind, SourceKind::Log | SourceKind::Auth) {
         record.template = Some(miner.add(&record.body));
     }
+}
+
+/// Shell-style glob: `*` matches any run of characters, `?` one character.
+fn glob_match(pattern: &str, text: &str) -> bool {
+    let (pattern, text): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut p, mut t) = (0, 0);
+    let mut backtrack: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some('*') => {
+                backtrack = Some((p, t));
+                p += 1;
+            }
+            Some(c) if *c == '?' || *c == text[t] => {
+                p += 1;
+                t += 1;
+            }
+            _ => match backtrack {
+                Some((star, matched)) => {
+                    p = star + 1;
+                    t = matched + 1;
+                    backtrack = Some((star, matched + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|c| *c == '*')
+}
+
+/// True when the file at `path` still starts with the fingerprinted bytes.
+fn still_holds(path: &str, fingerprint_wanted: &str) -> bool {
+    let Ok(mut reader) = open_stream(Path::new(path)) else {
+        return false;
+    };
+    reader.fill_buf().is_ok_and(|head| fingerprint(head) == fingerprint_wanted)
 }
 
 fn fingerprint(head: &[u8]) -> String {
@@ -545,10 +641,7 @@ mod tests {
     use std::io::Write;
 
     fn options() -> ReadOptions {
-        ReadOptions {
-            tenant: "acme".into(),
-            format: None,
-        }
+        ReadOptions::new("acme")
     }
 
     fn read(path: &Path) -> Parsed {
@@ -665,6 +758,41 @@ mod tests {
         assert_eq!(ra.records[0].service, "svc");
         let template = ra.records[0].template.as_ref().expect("template");
         assert_eq!(template.text, "pool exhausted <*>");
+    }
+
+    #[test]
+    fn a_rotated_file_is_finished_from_its_checkpoint_and_the_new_one_read_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("access.log");
+        let line = |i: usize| format!("2026-11-20T14:00:{:02}Z INFO gw: request {i} {}\n", i % 60, "x".repeat(80));
+        let first: String = (0..100).map(line).collect();
+        std::fs::write(&log, &first).expect("write");
+        let mut sink = Collect(Vec::new());
+        let mut ingestor = Ingestor::new(options(), IngestState::default());
+        ingestor.ingest(&log, &mut sink).expect("first read");
+        // More lines arrive, then the file is rotated by rename and a new one starts.
+        let grown: String = (0..130).map(line).collect();
+        std::fs::write(&log, &grown).expect("grow");
+        std::fs::rename(&log, dir.path().join("access.log.1")).expect("rotate");
+        std::fs::write(&log, (500..510).map(line).collect::<String>()).expect("new file");
+        ingestor.ingest(dir.path(), &mut sink).expect("after rotation");
+        assert_eq!(sink.0.len(), 140, "100 + the 30 written before rotation + 10 in the new file, nothing twice");
+    }
+
+    #[test]
+    fn globs_select_files_in_directories() {
+        assert!(glob_match("*.log", "gateway/access.log"));
+        assert!(glob_match("gateway/*", "gateway/access.log"));
+        assert!(glob_match("a?c", "abc"));
+        assert!(!glob_match("*.log", "access.log.gz"));
+        let dir = tempfile::tempdir().expect("tempdir");
+        for name in ["a.log", "b.log", "c.txt"] {
+            std::fs::write(dir.path().join(name), "2026-11-20T14:00:00Z INFO x: y\n").expect("write");
+        }
+        let options = ReadOptions { include: vec!["*.log".into()], exclude: vec!["b.*".into()], ..ReadOptions::new("t") };
+        let parsed = read_path(dir.path(), &options, &mut TemplateMiner::default()).expect("read");
+        let sources: Vec<&str> = parsed.records.iter().map(|r| r.origin.source.as_str()).collect();
+        assert_eq!(sources, vec!["a.log"]);
     }
 
     #[test]

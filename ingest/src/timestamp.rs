@@ -1,17 +1,24 @@
 //! Timestamps from the formats we read, normalized to UTC.
 
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
 
 const NAIVE_FORMATS: &[&str] = &[
     "%Y-%m-%dT%H:%M:%S%.f",
     "%Y-%m-%d %H:%M:%S%.f",
     "%Y/%m/%d %H:%M:%S%.f",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M",
 ];
 
 /// Parses one timestamp: RFC 3339, ISO 8601 without zone (taken as UTC),
 /// the access-log form `20/Nov/2026:14:05:01 +0000`, or Unix epoch seconds
 /// or milliseconds.
 pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    parse_timestamp_in(text, FixedOffset::east_opt(0)?)
+}
+
+/// Like [`parse_timestamp`], with zone-less times read in `zone`.
+pub fn parse_timestamp_in(text: &str, zone: FixedOffset) -> Option<DateTime<Utc>> {
     let text = text.trim().trim_matches(|c| c == '[' || c == ']');
     if let Ok(ts) = DateTime::parse_from_rfc3339(text) {
         return Some(ts.with_timezone(&Utc));
@@ -26,7 +33,7 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
     let dotted = text.replace(',', ".");
     for format in NAIVE_FORMATS {
         if let Ok(naive) = NaiveDateTime::parse_from_str(&dotted, format) {
-            return Some(Utc.from_utc_datetime(&naive));
+            return Some((naive - zone).and_utc());
         }
     }
     parse_epoch(text)
@@ -44,7 +51,7 @@ fn parse_epoch(text: &str) -> Option<DateTime<Utc>> {
 
 /// Finds a timestamp at the start of a line (one or two whitespace-separated
 /// tokens) and returns it with the rest of the line.
-pub fn leading_timestamp(line: &str) -> Option<(DateTime<Utc>, &str)> {
+pub fn leading_timestamp(line: &str, zone: FixedOffset) -> Option<(DateTime<Utc>, &str)> {
     let mut ends = line
         .char_indices()
         .filter(|(_, c)| c.is_whitespace())
@@ -61,7 +68,7 @@ pub fn leading_timestamp(line: &str) -> Option<(DateTime<Utc>, &str)> {
         if head.len() < 10 {
             continue;
         }
-        if let Some(ts) = parse_timestamp(head) {
+        if let Some(ts) = parse_timestamp_in(head, zone) {
             return Some((ts, line[end..].trim_start()));
         }
     }
@@ -92,12 +99,15 @@ mod tests {
 
     #[test]
     fn leading_timestamp_splits_the_rest() {
-        let (ts, rest) =
-            leading_timestamp("2026-11-20 14:05:01.5 ERROR jwt: kid not found").expect("timestamp");
+        let utc = FixedOffset::east_opt(0).expect("utc");
+        let (ts, rest) = leading_timestamp("2026-11-20 14:05:01.5 ERROR jwt: kid not found", utc).expect("timestamp");
         assert_eq!(ts.to_rfc3339(), "2026-11-20T14:05:01.500+00:00");
         assert_eq!(rest, "ERROR jwt: kid not found");
-        let (_, rest) = leading_timestamp("2026-11-20T14:05:01Z INFO ok").expect("timestamp");
+        let (_, rest) = leading_timestamp("2026-11-20T14:05:01Z INFO ok", utc).expect("timestamp");
         assert_eq!(rest, "INFO ok");
-        assert!(leading_timestamp("INFO no time here").is_none());
+        assert!(leading_timestamp("INFO no time here", utc).is_none());
+        let paris = FixedOffset::east_opt(3600).expect("offset");
+        let (local, _) = leading_timestamp("2026-11-20 15:05:01 INFO x", paris).expect("timestamp");
+        assert_eq!(local.to_rfc3339(), "2026-11-20T14:05:01+00:00", "zone-less times are read in the source's zone");
     }
 }

@@ -9,7 +9,7 @@
 //! use retrieval::{Filters, SearchQuery, TextStore};
 //! let dir = tempfile::tempdir().unwrap();
 //! std::fs::write(dir.path().join("gw.log"), "2026-11-20T14:05:00Z WARN jwt: invalid_token kid=k2\n").unwrap();
-//! let options = ingest::ReadOptions { tenant: "acme".into(), format: None };
+//! let options = ingest::ReadOptions::new("acme");
 //! let parsed = ingest::read_path(dir.path(), &options, &mut ingest::TemplateMiner::default()).unwrap();
 //! let store = TextStore::in_memory().unwrap();
 //! store.upsert(&parsed.records).unwrap();

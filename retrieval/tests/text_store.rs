@@ -14,10 +14,7 @@ const LINES: &str = "\
 fn records(tenant: &str) -> Vec<Record> {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("gateway.log"), LINES).expect("write");
-    let options = ReadOptions {
-        tenant: tenant.into(),
-        format: None,
-    };
+    let options = ReadOptions::new(tenant);
     ingest::read_path(dir.path(), &options, &mut ingest::TemplateMiner::default())
         .expect("read")
         .records

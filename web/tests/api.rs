@@ -19,10 +19,7 @@ fn app() -> axum::Router {
     std::fs::write(dir.path().join("gateway.log"), LOG).expect("write");
     let parsed = ingest::read_path(
         dir.path(),
-        &ReadOptions {
-            tenant: "acme".into(),
-            format: None,
-        },
+        &ReadOptions::new("acme"),
         &mut ingest::TemplateMiner::default(),
     )
     .expect("read");

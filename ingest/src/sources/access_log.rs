@@ -131,6 +131,7 @@ mod tests {
             tenant: "t",
             source: "gateway/access.log",
             default_service: "gateway",
+            zone: crate::sources::UTC,
         };
         let record = parse_access_log_line(&ctx, 9, raw).expect("parses");
         assert_eq!(record.body, "GET /userinfo 401 invalid_token");

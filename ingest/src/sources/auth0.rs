@@ -120,6 +120,7 @@ mod tests {
             tenant: "t",
             source: "auth0.jsonl",
             default_service: "auth",
+            zone: crate::sources::UTC,
         };
         let record = parse_json_line(&ctx, 1, raw).expect("parses");
         assert_eq!(record.kind, SourceKind::Auth);

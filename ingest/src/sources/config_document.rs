@@ -61,6 +61,7 @@ mod tests {
             tenant: "t",
             source: "gateway/gateway.yaml",
             default_service: "gateway",
+            zone: crate::sources::UTC,
         };
         let text = "kind: Service\nname: a\n---\n# two\nkind: Plugin\nconfig:\n  ttl: 5\n";
         let records = parse_config_document(&ctx, text);

@@ -1,10 +1,11 @@
 use serde_json::{Map, Value};
 
 use super::{RecordDraft, SourceContext, auth0, okta};
-use crate::timestamp::parse_timestamp;
-use crate::{Record, Severity, SourceKind};
+use crate::masking::mask_route;
+use crate::timestamp::{parse_timestamp, parse_timestamp_in};
+use crate::{Record, Severity, SourceKind, TemplateRef};
 
-const TIME_KEYS: &[&str] = &["ts", "timestamp", "@timestamp", "time", "date", "published"];
+const TIME_KEYS: &[&str] = &["ts", "timestamp", "@timestamp", "time", "date", "published", "time_iso8601", "start_time", "started_at", "time_local"];
 const LEVEL_KEYS: &[&str] = &["level", "severity", "lvl", "log.level"];
 const MESSAGE_KEYS: &[&str] = &["msg", "message", "summary", "description", "event"];
 const SERVICE_KEYS: &[&str] = &["service", "service.name", "app", "component", "logger"];
@@ -22,26 +23,29 @@ pub(crate) fn parse_json_line(
     let Value::Object(object) = value else {
         return Err("JSON line is not an object".into());
     };
-    let draft = if okta::is_okta_event(&object) {
-        okta::draft(&object)
-    } else if auth0::is_auth0_event(&object) {
-        auth0::draft(&object)
-    } else {
-        generic_draft(&object)
-    };
-    Ok(draft.finish(ctx, line, raw))
+    Ok(record_from_object(ctx, line, raw, &object))
 }
 
-fn generic_draft(object: &Map<String, Value>) -> RecordDraft {
+/// The record of one JSON event, whichever shape it has.
+pub(crate) fn record_from_object(ctx: &SourceContext<'_>, line: u64, raw: &str, object: &Map<String, Value>) -> Record {
+    let draft = if okta::is_okta_event(object) {
+        okta::draft(object)
+    } else if auth0::is_auth0_event(object) {
+        auth0::draft(object)
+    } else {
+        generic_draft(ctx, object)
+    };
+    draft.finish(ctx, line, raw)
+}
+
+fn generic_draft(ctx: &SourceContext<'_>, object: &Map<String, Value>) -> RecordDraft {
     let mut draft = RecordDraft {
         ts: first_str(object, TIME_KEYS)
-            .and_then(parse_timestamp)
+            .and_then(|t| parse_timestamp_in(t, ctx.zone))
             .or_else(|| first_number(object, TIME_KEYS).and_then(|n| parse_timestamp(&n))),
         service: first_str(object, SERVICE_KEYS).map(str::to_string),
         host: first_str(object, HOST_KEYS).map(str::to_string),
-        body: first_str(object, MESSAGE_KEYS)
-            .unwrap_or_default()
-            .to_string(),
+        body: first_str(object, MESSAGE_KEYS).unwrap_or_default().to_string(),
         ..RecordDraft::default()
     };
     let is_change = object.contains_key("change_id");
@@ -51,12 +55,21 @@ fn generic_draft(object: &Map<String, Value>) -> RecordDraft {
         SourceKind::Log
     });
     let used: Vec<&str> = [TIME_KEYS, MESSAGE_KEYS, SERVICE_KEYS, HOST_KEYS].concat();
+    // `request` names the request line in access logs, not a message.
     for (key, value) in object {
         if !used.contains(&key.as_str()) && !LEVEL_KEYS.contains(&key.as_str()) {
             draft.fields.insert(key.clone(), value.clone());
         }
     }
     copy_http_and_oauth_fields(&mut draft);
+    if let Some(access) = access_shape(object) {
+        let error = draft.fields.get("oauth_error").and_then(Value::as_str).map(|e| format!(" {e}")).unwrap_or_default();
+        draft.body = format!("{} {} {}{error}", access.method, access.route, access.status);
+        draft.template = Some(TemplateRef::from_text(format!("{} {} {}{error}", access.method, mask_route(&access.route), access.status)));
+        draft.fields.insert("http_status".into(), access.status.into());
+        draft.fields.insert("method".into(), access.method.into());
+        draft.fields.insert("route".into(), access.route.into());
+    }
     draft.severity = first_str(object, LEVEL_KEYS)
         .and_then(Severity::from_level)
         .or_else(|| http_status(&draft).map(Severity::from_http_status))
@@ -67,8 +80,42 @@ fn generic_draft(object: &Map<String, Value>) -> RecordDraft {
     draft
 }
 
-/// Normalizes the HTTP status and OAuth error fields every source shares.
+/// The request line of a JSON access log (nginx `escape=json`, Envoy, Kong).
+struct AccessShape {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+fn access_shape(object: &Map<String, Value>) -> Option<AccessShape> {
+    let status = ["status", "response_code", "response.status", "statusCode"]
+        .iter()
+        .find_map(|k| lookup(object, k).and_then(as_u16))?;
+    let (method, target) = match first_str(object, &["request"]) {
+        Some(request_line) => {
+            let mut parts = request_line.split_whitespace();
+            (parts.next()?.to_string(), parts.next()?.to_string())
+        }
+        None => (
+            first_str(object, &["method", "request.method", "request_method", "http.method"])?.to_string(),
+            first_str(object, &["path", "request.uri", "uri", "request_uri", "http.path"])?.to_string(),
+        ),
+    };
+    let route = target.split('?').next().unwrap_or_default().to_string();
+    Some(AccessShape { method, route, status })
+}
+
+/// Normalizes the HTTP status, trace id and OAuth error fields every source shares.
 pub(super) fn copy_http_and_oauth_fields(draft: &mut RecordDraft) {
+    if !draft.fields.contains_key("trace_id") {
+        let traceparent = draft.fields.get("traceparent").and_then(Value::as_str).and_then(|t| t.split('-').nth(1)).map(str::to_string);
+        let request_id = ["x-request-id", "x_request_id", "request_id", "requestId", "traceId", "trace.id"]
+            .iter()
+            .find_map(|k| draft.fields.get(*k).and_then(Value::as_str).map(str::to_string));
+        if let Some(trace) = traceparent.or(request_id) {
+            draft.fields.insert("trace_id".into(), trace.into());
+        }
+    }
     if let Some(status) = ["status", "http_status", "statusCode", "status_code"]
         .iter()
         .find_map(|k| draft.fields.get(*k).and_then(as_u16))
@@ -127,7 +174,31 @@ mod tests {
             tenant: "acme",
             source: "svc/app.jsonl",
             default_service: "svc",
+            zone: crate::sources::UTC,
         }
+    }
+
+    #[test]
+    fn json_access_logs_of_nginx_envoy_and_kong() {
+        for raw in [
+            r#"{"time_iso8601":"2026-11-20T14:05:00+00:00","remote_addr":"203.0.113.9","request":"GET /userinfo?x=1 HTTP/1.1","status":"401","request_time":"0.004","request_id":"r-1"}"#,
+            r#"{"start_time":"2026-11-20T14:05:00.000Z","method":"GET","path":"/userinfo","response_code":401,"duration":4,"x-request-id":"r-1"}"#,
+            r#"{"started_at":1795183500000,"request":{"method":"GET","uri":"/userinfo"},"response":{"status":401},"client_ip":"203.0.113.9","request_id":"r-1"}"#,
+        ] {
+            let record = parse_json_line(&ctx(), 1, raw).expect("parses");
+            assert_eq!(record.body, "GET /userinfo 401", "{raw}");
+            assert_eq!(record.severity, Severity::Warn, "{raw}");
+            assert_eq!(record.field_str("trace_id").as_deref(), Some("r-1"), "{raw}");
+            assert!(record.ts.is_some(), "{raw}");
+            assert_eq!(record.template.as_ref().map(|t| t.text.as_str()), Some("GET /userinfo 401"));
+        }
+    }
+
+    #[test]
+    fn traceparent_gives_the_trace_id() {
+        let raw = r#"{"ts":"2026-11-20T14:05:00Z","msg":"x","traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}"#;
+        let record = parse_json_line(&ctx(), 1, raw).expect("parses");
+        assert_eq!(record.field_str("trace_id").as_deref(), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
     }
 
     #[test]

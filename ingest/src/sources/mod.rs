@@ -3,21 +3,32 @@
 
 mod access_log;
 mod auth0;
+mod change_log;
 mod config_document;
+mod json_document;
 mod json_lines;
+mod jwt;
+mod knowledge;
 mod okta;
+mod header_text;
 mod plain_text;
+mod syslog;
 mod terraform;
 
 pub(crate) use access_log::{looks_like_access_log, parse_access_log_line};
+pub(crate) use change_log::{looks_like_change_log, parse_change_log};
 pub(crate) use config_document::parse_config_document;
+pub(crate) use knowledge::parse_markdown;
+pub(crate) use json_document::parse_json_document;
 pub(crate) use json_lines::parse_json_line;
+pub(crate) use syslog::{looks_like_syslog, parse_syslog_line};
+pub(crate) use header_text::parse_header_line;
 pub(crate) use plain_text::parse_plain_text_line;
 pub(crate) use terraform::parse_terraform;
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::{Origin, Record, RecordId, Severity, SourceKind, TemplateRef};
 
@@ -29,7 +40,15 @@ pub(crate) struct SourceContext<'a> {
     pub source: &'a str,
     /// Service implied by the path, used when the record names none.
     pub default_service: &'a str,
+    /// Zone of timestamps written without one.
+    pub zone: FixedOffset,
 }
+
+/// Zone-less timestamps are UTC unless the user says otherwise.
+pub(crate) const UTC: FixedOffset = match FixedOffset::east_opt(0) {
+    Some(zone) => zone,
+    None => unreachable!(),
+};
 
 /// The parts a parser fills in; [`RecordDraft::finish`] derives the id.
 #[derive(Debug, Default)]
@@ -47,7 +66,8 @@ pub(crate) struct RecordDraft {
 }
 
 impl RecordDraft {
-    pub fn finish(self, ctx: &SourceContext<'_>, line: u64, raw: &str) -> Record {
+    pub fn finish(mut self, ctx: &SourceContext<'_>, line: u64, raw: &str) -> Record {
+        jwt::decode_and_strip_jwts(&mut self);
         let origin = Origin {
             source: ctx.source.to_string(),
             line,

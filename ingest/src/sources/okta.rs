@@ -74,6 +74,7 @@ mod tests {
             tenant: "t",
             source: "okta.jsonl",
             default_service: "auth",
+            zone: crate::sources::UTC,
         };
         let record = parse_json_line(&ctx, 1, raw).expect("parses");
         assert_eq!(record.kind, SourceKind::Auth);

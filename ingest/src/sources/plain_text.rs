@@ -15,7 +15,7 @@ pub(crate) fn parse_plain_text_line(
         ..RecordDraft::default()
     };
     let mut rest = raw.trim_end();
-    if let Some((ts, after)) = leading_timestamp(rest) {
+    if let Some((ts, after)) = leading_timestamp(rest, ctx.zone) {
         draft.ts = Some(ts);
         rest = after;
     }
@@ -64,6 +64,7 @@ mod tests {
             tenant: "t",
             source: "auth-server/server.log",
             default_service: "auth-server",
+            zone: crate::sources::UTC,
         };
         parse_plain_text_line(&ctx, 1, raw).expect("parses")
     }

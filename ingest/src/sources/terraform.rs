@@ -107,6 +107,7 @@ mod tests {
             tenant: "t",
             source: "infra/main.tf",
             default_service: "infra",
+            zone: crate::sources::UTC,
         };
         let (records, bad) = parse_terraform(&ctx, text);
         assert!(bad.is_empty());
@@ -136,6 +137,7 @@ mod tests {
             tenant: "t",
             source: "x.tf",
             default_service: "x",
+            zone: crate::sources::UTC,
         };
         let (records, bad) = parse_terraform(&ctx, "locals {}\nresource \"a\" \"b\" {\n  x = 1\n");
         assert_eq!(records.len(), 1);
