@@ -7,13 +7,14 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use ingest::{Format, ReadOptions, Severity, SourceKind};
+use ingest::{ReadOptions, Severity, SourceKind};
 use retrieval::{Filters, SearchQuery, TextStore, TimeRange};
 
+mod ingest_command;
 mod report;
 
 /// Exit status when some input could not be read but every good record was kept.
-const EXIT_PARTIAL: u8 = 3;
+pub(crate) const EXIT_PARTIAL: u8 = 3;
 
 #[derive(Parser)]
 #[command(
@@ -35,17 +36,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Ingest files or directories (recursively) into the stores.
-    Ingest {
-        /// Files or directories.
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-        /// Format to use instead of detection (jsonl, access-log, text, terraform, config).
-        #[arg(long, value_parser = parse_format)]
-        format: Option<Format>,
-        /// Print the summary as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Ingest(ingest_command::IngestArgs),
     /// Answer a diagnostic question with cited evidence.
     Ask {
         /// The question, e.g. "Why are users getting 401s since 14:05?".
@@ -136,13 +127,6 @@ enum EvalTarget {
     },
 }
 
-fn parse_format(name: &str) -> Result<Format, String> {
-    Format::from_name(name).ok_or_else(|| {
-        let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
-        format!("unknown format {name:?}; one of {}", names.join(", "))
-    })
-}
-
 fn parse_kind(name: &str) -> Result<SourceKind, String> {
     SourceKind::parse(name).ok_or_else(|| format!("unknown kind {name:?}"))
 }
@@ -183,27 +167,13 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
-fn text_dir(home: &Path) -> PathBuf {
+pub(crate) fn text_dir(home: &Path) -> PathBuf {
     home.join("text")
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Ingest {
-            paths,
-            format,
-            json,
-        } => {
-            let mut store = TextStore::open(&text_dir(&cli.home))
-                .with_context(|| format!("opening the text store in {}", cli.home.display()))?;
-            let summary = ingest_paths(&mut store, &cli.home, &cli.tenant, &paths, format)?;
-            report::ingest_summary(&summary, json)?;
-            Ok(if summary.bad.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(EXIT_PARTIAL)
-            })
-        }
+        Command::Ingest(args) => ingest_command::run(&cli.home, &cli.tenant, args),
         Command::Ask { question, json } => {
             let store = open_existing(&cli.home)?;
             let answer = agent::EvidenceEngine::new(&store).ask(&cli.tenant, &question)?;
@@ -294,12 +264,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let home = tempfile::tempdir()?;
             let mut store = TextStore::open(&text_dir(home.path()))?;
             let case = evals::Case::load(&evals::bundled_incident_dir())?;
-            let summary = ingest_paths(
+            let summary = ingest_command::ingest_paths(
                 &mut store,
                 home.path(),
-                &case.truth.tenant,
+                ReadOptions::new(&case.truth.tenant),
                 std::slice::from_ref(&case.data),
-                None,
             )?;
             if !json {
                 report::demo_header(summary.records, &case)?;
@@ -309,86 +278,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
             report::answer(&answer, json)?;
             Ok(ExitCode::SUCCESS)
         }
-    }
-}
-
-/// What an ingest run read.
-pub struct IngestSummary {
-    /// Files read.
-    pub files: usize,
-    /// Records stored.
-    pub records: usize,
-    /// Inputs that could not be read; also appended to the quarantine file.
-    pub bad: Vec<ingest::BadInput>,
-    /// Files with nothing new since their checkpoint.
-    pub up_to_date: usize,
-    /// Where bad inputs were written.
-    pub quarantine: PathBuf,
-}
-
-fn ingest_paths(
-    store: &mut TextStore,
-    home: &Path,
-    tenant: &str,
-    paths: &[PathBuf],
-    format: Option<Format>,
-) -> Result<IngestSummary> {
-    let options = ReadOptions { format, ..ReadOptions::new(tenant) };
-    let quarantine = home.join("quarantine").join("bad-input.jsonl");
-    let mut summary = IngestSummary {
-        files: 0,
-        records: 0,
-        bad: Vec::new(),
-        up_to_date: 0,
-        quarantine: quarantine.clone(),
-    };
-    let mut ingestor = ingest::Ingestor::new(options, store.ingest_state()?);
-    let mut destination = Destination {
-        store,
-        quarantine: &quarantine,
-    };
-    for path in paths {
-        let report = ingestor
-            .ingest(path, &mut destination)
-            .with_context(|| format!("ingesting {}", path.display()))?;
-        summary.files += report.files.len();
-        summary.records += report.records as usize;
-        summary.up_to_date += report.up_to_date.len();
-        summary.bad.extend(report.bad);
-    }
-    Ok(summary)
-}
-
-/// The store, with bad input appended to the quarantine file as it is found.
-struct Destination<'a> {
-    store: &'a mut TextStore,
-    quarantine: &'a Path,
-}
-
-impl ingest::RecordSink for Destination<'_> {
-    fn write(
-        &mut self,
-        records: Vec<ingest::Record>,
-        bad: &[ingest::BadInput],
-    ) -> Result<(), ingest::SinkError> {
-        if !bad.is_empty() {
-            use std::io::Write;
-            if let Some(dir) = self.quarantine.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(self.quarantine)?;
-            for item in bad {
-                writeln!(file, "{}", serde_json::to_string(item)?)?;
-            }
-        }
-        self.store.write(records, bad)
-    }
-
-    fn commit(&mut self, state: &ingest::IngestState) -> Result<(), ingest::SinkError> {
-        self.store.commit(state)
     }
 }
 

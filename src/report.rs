@@ -6,7 +6,7 @@ use agent::Answer;
 use anyhow::Result;
 use retrieval::Hit;
 
-use crate::IngestSummary;
+use crate::ingest_command::IngestSummary;
 
 pub fn ingest_summary(summary: &IngestSummary, json: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();

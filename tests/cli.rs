@@ -106,9 +106,20 @@ fn ingest_reports_bad_lines_keeps_good_ones_and_is_idempotent() {
     for name in ["app.log", "events.jsonl"] {
         std::fs::copy(input.path().join(name), copy.path().join(name)).expect("copy");
     }
-    let from_copy = oncall(home.path(), &["ingest", copy.path().to_str().expect("utf-8")]);
-    assert_eq!(from_copy.status.code(), Some(3), "a copy has no checkpoint, so it is read again");
-    assert_eq!(count(), 3, "the same content from elsewhere yields the same ids");
+    let from_copy = oncall(
+        home.path(),
+        &["ingest", copy.path().to_str().expect("utf-8")],
+    );
+    assert_eq!(
+        from_copy.status.code(),
+        Some(3),
+        "a copy has no checkpoint, so it is read again"
+    );
+    assert_eq!(
+        count(),
+        3,
+        "the same content from elsewhere yields the same ids"
+    );
 }
 
 #[test]

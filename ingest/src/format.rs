@@ -48,7 +48,14 @@ impl Format {
 
     /// True for formats read line by line (streamed, checkpointed per batch).
     pub fn is_line_based(self) -> bool {
-        matches!(self, Format::JsonLines | Format::AccessLog | Format::PlainText | Format::Syslog | Format::Header)
+        matches!(
+            self,
+            Format::JsonLines
+                | Format::AccessLog
+                | Format::PlainText
+                | Format::Syslog
+                | Format::Header
+        )
     }
 
     /// The name used on the command line.
@@ -92,7 +99,11 @@ impl Format {
         if line.starts_with('{') {
             // A pretty-printed JSON document starts with a lone brace.
             let complete = serde_json::from_str::<serde_json::Value>(line).is_ok();
-            return Some(if complete { Format::JsonLines } else { Format::JsonDocument });
+            return Some(if complete {
+                Format::JsonLines
+            } else {
+                Format::JsonDocument
+            });
         }
         if line.starts_with('[') || extension == "json" {
             return Some(Format::JsonDocument);
@@ -136,9 +147,21 @@ mod tests {
         check("a.json", Some("{"), Some(Format::JsonDocument));
         check("events.json", Some("["), Some(Format::JsonDocument));
         check("pm.md", Some("# Postmortem"), Some(Format::Markdown));
-        check("git.log", Some("commit 3f9a2c1d4e5b6a7c8d9e0f1a2b3c4d5e6f7a8b9c"), Some(Format::ChangeLog));
-        check("messages", Some("<34>1 2026-11-20T14:05:01Z host app - - - hi"), Some(Format::Syslog));
-        check("messages", Some("Nov 20 14:05:01 host sshd[1]: hi"), Some(Format::Syslog));
+        check(
+            "git.log",
+            Some("commit 3f9a2c1d4e5b6a7c8d9e0f1a2b3c4d5e6f7a8b9c"),
+            Some(Format::ChangeLog),
+        );
+        check(
+            "messages",
+            Some("<34>1 2026-11-20T14:05:01Z host app - - - hi"),
+            Some(Format::Syslog),
+        );
+        check(
+            "messages",
+            Some("Nov 20 14:05:01 host sshd[1]: hi"),
+            Some(Format::Syslog),
+        );
         check(
             "access.log",
             Some(r#"1.2.3.4 - - [20/Nov/2026:14:05:03 +0000] "GET / HTTP/1.1" 200 1 "-" "-""#),

@@ -8,10 +8,14 @@ use tracing::{debug, warn};
 
 use crate::error::{IngestError, Result};
 use crate::sources::{
-    SourceContext, parse_access_log_line, parse_change_log, parse_config_document, parse_header_line,
-    parse_json_document, parse_json_line, parse_markdown, parse_plain_text_line, parse_syslog_line, parse_terraform,
+    SourceContext, parse_access_log_line, parse_change_log, parse_config_document,
+    parse_header_line, parse_json_document, parse_json_line, parse_markdown, parse_plain_text_line,
+    parse_syslog_line, parse_terraform,
 };
-use crate::{BadInput, Checkpoint, Format, HeaderFormat, IngestState, Origin, Record, SourceKind, TemplateMiner};
+use crate::{
+    BadInput, Checkpoint, Format, HeaderFormat, IngestState, Origin, Record, SourceKind,
+    TemplateMiner,
+};
 
 /// Lines longer than this are reported as bad input rather than indexed;
 /// their bytes are skipped without being held in memory.
@@ -205,7 +209,8 @@ impl Ingestor {
     fn selected(&self, relative: &str) -> bool {
         let name = relative.rsplit('/').next().unwrap_or(relative);
         let matches = |pattern: &String| glob_match(pattern, relative) || glob_match(pattern, name);
-        (self.options.include.is_empty() || self.options.include.iter().any(matches)) && !self.options.exclude.iter().any(matches)
+        (self.options.include.is_empty() || self.options.include.iter().any(matches))
+            && !self.options.exclude.iter().any(matches)
     }
 
     /// Where to resume `key`: its own checkpoint if the content is the same
@@ -219,14 +224,18 @@ impl Ingestor {
             // Another file took this path: keep the old checkpoint for the
             // renamed file, which may still be read under its new name.
             let rotated = own.clone();
-            self.state.checkpoints.insert(format!("{key}#rotated-{}", rotated.fingerprint), rotated);
+            self.state
+                .checkpoints
+                .insert(format!("{key}#rotated-{}", rotated.fingerprint), rotated);
             self.state.checkpoints.remove(key);
             return None;
         }
         self.state
             .checkpoints
             .iter()
-            .filter(|(other, checkpoint)| checkpoint.fingerprint == fingerprint && !still_holds(other, fingerprint))
+            .filter(|(other, checkpoint)| {
+                checkpoint.fingerprint == fingerprint && !still_holds(other, fingerprint)
+            })
             .map(|(_, checkpoint)| checkpoint.clone())
             .next()
     }
@@ -298,7 +307,9 @@ impl Ingestor {
             (Format::AccessLog, _) => parse_access_log_line(ctx, line, text),
             (Format::Syslog, _) => parse_syslog_line(ctx, line, text),
             (Format::Header, Some(header)) => parse_header_line(ctx, header, line, text),
-            (Format::Header, None) => Err("the header format needs a format string (--header)".to_string()),
+            (Format::Header, None) => {
+                Err("the header format needs a format string (--header)".to_string())
+            }
             _ => parse_plain_text_line(ctx, line, text),
         };
         let (mut offset, mut line_no) = file.resume.as_ref().map_or((0, 0), |c| (c.offset, c.line));
@@ -460,7 +471,8 @@ fn assign_template(miner: &mut TemplateMiner, record: &mut Record) {
 
 /// Shell-style glob: `*` matches any run of characters, `?` one character.
 fn glob_match(pattern: &str, text: &str) -> bool {
-    let (pattern, text): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (pattern, text): (Vec<char>, Vec<char>) =
+        (pattern.chars().collect(), text.chars().collect());
     let (mut p, mut t) = (0, 0);
     let mut backtrack: Option<(usize, usize)> = None;
     while t < text.len() {
@@ -491,7 +503,9 @@ fn still_holds(path: &str, fingerprint_wanted: &str) -> bool {
     let Ok(mut reader) = open_stream(Path::new(path)) else {
         return false;
     };
-    reader.fill_buf().is_ok_and(|head| fingerprint(head) == fingerprint_wanted)
+    reader
+        .fill_buf()
+        .is_ok_and(|head| fingerprint(head) == fingerprint_wanted)
 }
 
 fn fingerprint(head: &[u8]) -> String {
@@ -764,7 +778,13 @@ mod tests {
     fn a_rotated_file_is_finished_from_its_checkpoint_and_the_new_one_read_whole() {
         let dir = tempfile::tempdir().expect("tempdir");
         let log = dir.path().join("access.log");
-        let line = |i: usize| format!("2026-11-20T14:00:{:02}Z INFO gw: request {i} {}\n", i % 60, "x".repeat(80));
+        let line = |i: usize| {
+            format!(
+                "2026-11-20T14:00:{:02}Z INFO gw: request {i} {}\n",
+                i % 60,
+                "x".repeat(80)
+            )
+        };
         let first: String = (0..100).map(line).collect();
         std::fs::write(&log, &first).expect("write");
         let mut sink = Collect(Vec::new());
@@ -775,8 +795,14 @@ mod tests {
         std::fs::write(&log, &grown).expect("grow");
         std::fs::rename(&log, dir.path().join("access.log.1")).expect("rotate");
         std::fs::write(&log, (500..510).map(line).collect::<String>()).expect("new file");
-        ingestor.ingest(dir.path(), &mut sink).expect("after rotation");
-        assert_eq!(sink.0.len(), 140, "100 + the 30 written before rotation + 10 in the new file, nothing twice");
+        ingestor
+            .ingest(dir.path(), &mut sink)
+            .expect("after rotation");
+        assert_eq!(
+            sink.0.len(),
+            140,
+            "100 + the 30 written before rotation + 10 in the new file, nothing twice"
+        );
     }
 
     #[test]
@@ -787,11 +813,20 @@ mod tests {
         assert!(!glob_match("*.log", "access.log.gz"));
         let dir = tempfile::tempdir().expect("tempdir");
         for name in ["a.log", "b.log", "c.txt"] {
-            std::fs::write(dir.path().join(name), "2026-11-20T14:00:00Z INFO x: y\n").expect("write");
+            std::fs::write(dir.path().join(name), "2026-11-20T14:00:00Z INFO x: y\n")
+                .expect("write");
         }
-        let options = ReadOptions { include: vec!["*.log".into()], exclude: vec!["b.*".into()], ..ReadOptions::new("t") };
+        let options = ReadOptions {
+            include: vec!["*.log".into()],
+            exclude: vec!["b.*".into()],
+            ..ReadOptions::new("t")
+        };
         let parsed = read_path(dir.path(), &options, &mut TemplateMiner::default()).expect("read");
-        let sources: Vec<&str> = parsed.records.iter().map(|r| r.origin.source.as_str()).collect();
+        let sources: Vec<&str> = parsed
+            .records
+            .iter()
+            .map(|r| r.origin.source.as_str())
+            .collect();
         assert_eq!(sources, vec!["a.log"]);
     }
 

@@ -100,7 +100,8 @@ mod tests {
     #[test]
     fn leading_timestamp_splits_the_rest() {
         let utc = FixedOffset::east_opt(0).expect("utc");
-        let (ts, rest) = leading_timestamp("2026-11-20 14:05:01.5 ERROR jwt: kid not found", utc).expect("timestamp");
+        let (ts, rest) = leading_timestamp("2026-11-20 14:05:01.5 ERROR jwt: kid not found", utc)
+            .expect("timestamp");
         assert_eq!(ts.to_rfc3339(), "2026-11-20T14:05:01.500+00:00");
         assert_eq!(rest, "ERROR jwt: kid not found");
         let (_, rest) = leading_timestamp("2026-11-20T14:05:01Z INFO ok", utc).expect("timestamp");
@@ -108,6 +109,10 @@ mod tests {
         assert!(leading_timestamp("INFO no time here", utc).is_none());
         let paris = FixedOffset::east_opt(3600).expect("offset");
         let (local, _) = leading_timestamp("2026-11-20 15:05:01 INFO x", paris).expect("timestamp");
-        assert_eq!(local.to_rfc3339(), "2026-11-20T14:05:01+00:00", "zone-less times are read in the source's zone");
+        assert_eq!(
+            local.to_rfc3339(),
+            "2026-11-20T14:05:01+00:00",
+            "zone-less times are read in the source's zone"
+        );
     }
 }

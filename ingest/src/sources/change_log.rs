@@ -9,13 +9,23 @@ use crate::{Record, SourceKind};
 
 /// True when a file that starts with `first_line` is a git log or a diff.
 pub(crate) fn looks_like_change_log(first_line: &str) -> bool {
-    let commit = first_line.strip_prefix("commit ").is_some_and(|rest| rest.len() >= 40 && rest[..40].bytes().all(|b| b.is_ascii_hexdigit()));
-    commit || first_line.starts_with("diff --git ") || first_line.starts_with("--- a/") || first_line.starts_with("From ")
+    let commit = first_line
+        .strip_prefix("commit ")
+        .is_some_and(|rest| rest.len() >= 40 && rest[..40].bytes().all(|b| b.is_ascii_hexdigit()));
+    commit
+        || first_line.starts_with("diff --git ")
+        || first_line.starts_with("--- a/")
+        || first_line.starts_with("From ")
 }
 
 pub(crate) fn parse_change_log(ctx: &SourceContext<'_>, text: &str) -> Vec<Record> {
     let lines: Vec<&str> = text.lines().collect();
-    let commit_starts: Vec<usize> = lines.iter().enumerate().filter(|(_, l)| l.starts_with("commit ")).map(|(i, _)| i).collect();
+    let commit_starts: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("commit "))
+        .map(|(i, _)| i)
+        .collect();
     if commit_starts.is_empty() {
         return file_diffs(ctx, &lines);
     }
@@ -30,15 +40,31 @@ pub(crate) fn parse_change_log(ctx: &SourceContext<'_>, text: &str) -> Vec<Recor
 }
 
 fn commit(ctx: &SourceContext<'_>, start: usize, lines: &[&str]) -> Record {
-    let hash = lines[0].trim_start_matches("commit ").split_whitespace().next().unwrap_or_default();
-    let header = |name: &str| lines.iter().find_map(|l| l.strip_prefix(name)).map(str::trim);
-    let message: Vec<&str> = lines.iter().filter_map(|l| l.strip_prefix("    ")).collect();
+    let hash = lines[0]
+        .trim_start_matches("commit ")
+        .split_whitespace()
+        .next()
+        .unwrap_or_default();
+    let header = |name: &str| {
+        lines
+            .iter()
+            .find_map(|l| l.strip_prefix(name))
+            .map(str::trim)
+    };
+    let message: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("    "))
+        .collect();
     let files = changed_files(lines);
     let subject = message.first().copied().unwrap_or_default();
     let mut draft = RecordDraft {
         kind: Some(SourceKind::Change),
         ts: header("Date:").and_then(|d| git_date(ctx, d)),
-        body: if files.is_empty() { subject.to_string() } else { format!("{subject} (files: {})", files.join(", ")) },
+        body: if files.is_empty() {
+            subject.to_string()
+        } else {
+            format!("{subject} (files: {})", files.join(", "))
+        },
         ..RecordDraft::default()
     };
     draft.fields.insert("commit".into(), hash.into());
@@ -46,7 +72,9 @@ fn commit(ctx: &SourceContext<'_>, start: usize, lines: &[&str]) -> Record {
         draft.fields.insert("author".into(), author.into());
     }
     if message.len() > 1 {
-        draft.fields.insert("message".into(), message.join("\n").into());
+        draft
+            .fields
+            .insert("message".into(), message.join("\n").into());
     }
     draft.finish(ctx, start as u64 + 1, &lines.join("\n"))
 }
@@ -62,7 +90,12 @@ fn git_date(ctx: &SourceContext<'_>, text: &str) -> Option<chrono::DateTime<chro
 fn changed_files(lines: &[&str]) -> Vec<String> {
     let mut files: Vec<String> = lines
         .iter()
-        .filter_map(|l| l.strip_prefix("+++ b/").or_else(|| l.strip_prefix("diff --git a/").and_then(|r| r.split(" b/").next())))
+        .filter_map(|l| {
+            l.strip_prefix("+++ b/").or_else(|| {
+                l.strip_prefix("diff --git a/")
+                    .and_then(|r| r.split(" b/").next())
+            })
+        })
         .map(str::to_string)
         .collect();
     files.dedup();
@@ -70,13 +103,25 @@ fn changed_files(lines: &[&str]) -> Vec<String> {
 }
 
 fn file_diffs(ctx: &SourceContext<'_>, lines: &[&str]) -> Vec<Record> {
-    let date = lines.iter().find_map(|l| l.strip_prefix("Date: ")).and_then(|d| {
-        DateTime::parse_from_rfc2822(d.trim()).ok().map(|d| d.to_utc()).or_else(|| git_date(ctx, d.trim()))
-    });
+    let date = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("Date: "))
+        .and_then(|d| {
+            DateTime::parse_from_rfc2822(d.trim())
+                .ok()
+                .map(|d| d.to_utc())
+                .or_else(|| git_date(ctx, d.trim()))
+        });
     let starts: Vec<usize> = lines
         .iter()
         .enumerate()
-        .filter(|(i, l)| l.starts_with("diff --git ") || (l.starts_with("--- ") && !lines.get(i.wrapping_sub(1)).is_some_and(|p| p.starts_with("index ") || p.starts_with("diff "))))
+        .filter(|(i, l)| {
+            l.starts_with("diff --git ")
+                || (l.starts_with("--- ")
+                    && !lines
+                        .get(i.wrapping_sub(1))
+                        .is_some_and(|p| p.starts_with("index ") || p.starts_with("diff ")))
+        })
         .map(|(i, _)| i)
         .collect();
     starts
@@ -86,8 +131,14 @@ fn file_diffs(ctx: &SourceContext<'_>, lines: &[&str]) -> Vec<Record> {
             let end = starts.get(n + 1).copied().unwrap_or(lines.len());
             let part = &lines[start..end];
             let file = changed_files(part).into_iter().next().unwrap_or_default();
-            let added = part.iter().filter(|l| l.starts_with('+') && !l.starts_with("+++")).count();
-            let removed = part.iter().filter(|l| l.starts_with('-') && !l.starts_with("---")).count();
+            let added = part
+                .iter()
+                .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+                .count();
+            let removed = part
+                .iter()
+                .filter(|l| l.starts_with('-') && !l.starts_with("---"))
+                .count();
             let mut draft = RecordDraft {
                 kind: Some(SourceKind::Change),
                 ts: date,
@@ -105,18 +156,31 @@ mod tests {
     use super::*;
 
     fn ctx() -> SourceContext<'static> {
-        SourceContext { tenant: "t", source: "changes.log", default_service: "infra", zone: crate::sources::UTC }
+        SourceContext {
+            tenant: "t",
+            source: "changes.log",
+            default_service: "infra",
+            zone: crate::sources::UTC,
+        }
     }
 
     #[test]
     fn git_log_commits_become_changes() {
         let text = "commit 3f9a2c1d4e5b6a7c8d9e0f1a2b3c4d5e6f7a8b9c\nAuthor: J Doe <j@example.com>\nDate:   Fri Nov 20 14:02:00 2026 +0000\n\n    Rotate OIDC signing key\n\n    Ticket CHG-4815\n\ndiff --git a/auth.tf b/auth.tf\n--- a/auth.tf\n+++ b/auth.tf\n@@ -1 +1 @@\n-kid = \"a\"\n+kid = \"b\"\ncommit 1111111111111111111111111111111111111111\nAuthor: Bot <b@example.com>\nDate:   Fri Nov 20 13:00:00 2026 +0000\n\n    Bump deps\n";
-        assert!(looks_like_change_log(text.lines().next().unwrap_or_default()));
+        assert!(looks_like_change_log(
+            text.lines().next().unwrap_or_default()
+        ));
         let records = parse_change_log(&ctx(), text);
         assert_eq!(records.len(), 2);
         assert_eq!(records[0].body, "Rotate OIDC signing key (files: auth.tf)");
-        assert_eq!(records[0].ts.map(|t| t.to_rfc3339()).as_deref(), Some("2026-11-20T14:02:00+00:00"));
-        assert_eq!(records[0].field_str("author").as_deref(), Some("J Doe <j@example.com>"));
+        assert_eq!(
+            records[0].ts.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-11-20T14:02:00+00:00")
+        );
+        assert_eq!(
+            records[0].field_str("author").as_deref(),
+            Some("J Doe <j@example.com>")
+        );
         assert_eq!(records[1].origin.line, 15);
     }
 
@@ -125,7 +189,11 @@ mod tests {
         let text = "--- a/gateway.yaml\n+++ b/gateway.yaml\n@@ -3 +3 @@\n-cache_ttl: 300\n+cache_ttl: 86400\n--- a/auth.tf\n+++ b/auth.tf\n@@ -1 +1,2 @@\n+x = 1\n";
         let records = parse_change_log(&ctx(), text);
         assert_eq!(records.len(), 2);
-        assert!(records[0].body.starts_with("diff gateway.yaml: +1 -1"), "{}", records[0].body);
+        assert!(
+            records[0].body.starts_with("diff gateway.yaml: +1 -1"),
+            "{}",
+            records[0].body
+        );
         assert_eq!(records[1].field_str("file").as_deref(), Some("auth.tf"));
     }
 }

@@ -5,7 +5,18 @@ use crate::masking::mask_route;
 use crate::timestamp::{parse_timestamp, parse_timestamp_in};
 use crate::{Record, Severity, SourceKind, TemplateRef};
 
-const TIME_KEYS: &[&str] = &["ts", "timestamp", "@timestamp", "time", "date", "published", "time_iso8601", "start_time", "started_at", "time_local"];
+const TIME_KEYS: &[&str] = &[
+    "ts",
+    "timestamp",
+    "@timestamp",
+    "time",
+    "date",
+    "published",
+    "time_iso8601",
+    "start_time",
+    "started_at",
+    "time_local",
+];
 const LEVEL_KEYS: &[&str] = &["level", "severity", "lvl", "log.level"];
 const MESSAGE_KEYS: &[&str] = &["msg", "message", "summary", "description", "event"];
 const SERVICE_KEYS: &[&str] = &["service", "service.name", "app", "component", "logger"];
@@ -27,7 +38,12 @@ pub(crate) fn parse_json_line(
 }
 
 /// The record of one JSON event, whichever shape it has.
-pub(crate) fn record_from_object(ctx: &SourceContext<'_>, line: u64, raw: &str, object: &Map<String, Value>) -> Record {
+pub(crate) fn record_from_object(
+    ctx: &SourceContext<'_>,
+    line: u64,
+    raw: &str,
+    object: &Map<String, Value>,
+) -> Record {
     let draft = if okta::is_okta_event(object) {
         okta::draft(object)
     } else if auth0::is_auth0_event(object) {
@@ -45,7 +61,9 @@ fn generic_draft(ctx: &SourceContext<'_>, object: &Map<String, Value>) -> Record
             .or_else(|| first_number(object, TIME_KEYS).and_then(|n| parse_timestamp(&n))),
         service: first_str(object, SERVICE_KEYS).map(str::to_string),
         host: first_str(object, HOST_KEYS).map(str::to_string),
-        body: first_str(object, MESSAGE_KEYS).unwrap_or_default().to_string(),
+        body: first_str(object, MESSAGE_KEYS)
+            .unwrap_or_default()
+            .to_string(),
         ..RecordDraft::default()
     };
     let is_change = object.contains_key("change_id");
@@ -63,10 +81,25 @@ fn generic_draft(ctx: &SourceContext<'_>, object: &Map<String, Value>) -> Record
     }
     copy_http_and_oauth_fields(&mut draft);
     if let Some(access) = access_shape(object) {
-        let error = draft.fields.get("oauth_error").and_then(Value::as_str).map(|e| format!(" {e}")).unwrap_or_default();
-        draft.body = format!("{} {} {}{error}", access.method, access.route, access.status);
-        draft.template = Some(TemplateRef::from_text(format!("{} {} {}{error}", access.method, mask_route(&access.route), access.status)));
-        draft.fields.insert("http_status".into(), access.status.into());
+        let error = draft
+            .fields
+            .get("oauth_error")
+            .and_then(Value::as_str)
+            .map(|e| format!(" {e}"))
+            .unwrap_or_default();
+        draft.body = format!(
+            "{} {} {}{error}",
+            access.method, access.route, access.status
+        );
+        draft.template = Some(TemplateRef::from_text(format!(
+            "{} {} {}{error}",
+            access.method,
+            mask_route(&access.route),
+            access.status
+        )));
+        draft
+            .fields
+            .insert("http_status".into(), access.status.into());
         draft.fields.insert("method".into(), access.method.into());
         draft.fields.insert("route".into(), access.route.into());
     }
@@ -97,21 +130,51 @@ fn access_shape(object: &Map<String, Value>) -> Option<AccessShape> {
             (parts.next()?.to_string(), parts.next()?.to_string())
         }
         None => (
-            first_str(object, &["method", "request.method", "request_method", "http.method"])?.to_string(),
-            first_str(object, &["path", "request.uri", "uri", "request_uri", "http.path"])?.to_string(),
+            first_str(
+                object,
+                &["method", "request.method", "request_method", "http.method"],
+            )?
+            .to_string(),
+            first_str(
+                object,
+                &["path", "request.uri", "uri", "request_uri", "http.path"],
+            )?
+            .to_string(),
         ),
     };
     let route = target.split('?').next().unwrap_or_default().to_string();
-    Some(AccessShape { method, route, status })
+    Some(AccessShape {
+        method,
+        route,
+        status,
+    })
 }
 
 /// Normalizes the HTTP status, trace id and OAuth error fields every source shares.
 pub(super) fn copy_http_and_oauth_fields(draft: &mut RecordDraft) {
     if !draft.fields.contains_key("trace_id") {
-        let traceparent = draft.fields.get("traceparent").and_then(Value::as_str).and_then(|t| t.split('-').nth(1)).map(str::to_string);
-        let request_id = ["x-request-id", "x_request_id", "request_id", "requestId", "traceId", "trace.id"]
-            .iter()
-            .find_map(|k| draft.fields.get(*k).and_then(Value::as_str).map(str::to_string));
+        let traceparent = draft
+            .fields
+            .get("traceparent")
+            .and_then(Value::as_str)
+            .and_then(|t| t.split('-').nth(1))
+            .map(str::to_string);
+        let request_id = [
+            "x-request-id",
+            "x_request_id",
+            "request_id",
+            "requestId",
+            "traceId",
+            "trace.id",
+        ]
+        .iter()
+        .find_map(|k| {
+            draft
+                .fields
+                .get(*k)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
         if let Some(trace) = traceparent.or(request_id) {
             draft.fields.insert("trace_id".into(), trace.into());
         }
@@ -188,9 +251,16 @@ mod tests {
             let record = parse_json_line(&ctx(), 1, raw).expect("parses");
             assert_eq!(record.body, "GET /userinfo 401", "{raw}");
             assert_eq!(record.severity, Severity::Warn, "{raw}");
-            assert_eq!(record.field_str("trace_id").as_deref(), Some("r-1"), "{raw}");
+            assert_eq!(
+                record.field_str("trace_id").as_deref(),
+                Some("r-1"),
+                "{raw}"
+            );
             assert!(record.ts.is_some(), "{raw}");
-            assert_eq!(record.template.as_ref().map(|t| t.text.as_str()), Some("GET /userinfo 401"));
+            assert_eq!(
+                record.template.as_ref().map(|t| t.text.as_str()),
+                Some("GET /userinfo 401")
+            );
         }
     }
 
@@ -198,7 +268,10 @@ mod tests {
     fn traceparent_gives_the_trace_id() {
         let raw = r#"{"ts":"2026-11-20T14:05:00Z","msg":"x","traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}"#;
         let record = parse_json_line(&ctx(), 1, raw).expect("parses");
-        assert_eq!(record.field_str("trace_id").as_deref(), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
+        assert_eq!(
+            record.field_str("trace_id").as_deref(),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736")
+        );
     }
 
     #[test]

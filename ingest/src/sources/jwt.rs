@@ -10,8 +10,9 @@ use serde_json::Value;
 
 use super::RecordDraft;
 
-static JWT: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*").ok());
+static JWT: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*").ok()
+});
 
 const HEADER_CLAIMS: &[&str] = &["kid", "alg", "typ"];
 const BODY_CLAIMS: &[&str] = &["iss", "aud", "exp", "nbf", "iat", "azp", "scope"];
@@ -75,29 +76,45 @@ mod tests {
     use super::*;
 
     fn token(header: &str, claims: &str) -> String {
-        format!("{}.{}.c2lnbmF0dXJl", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(claims))
+        format!(
+            "{}.{}.c2lnbmF0dXJl",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(claims)
+        )
     }
 
     #[test]
     fn claims_become_fields_and_the_token_is_removed() {
-        let jwt = token(r#"{"alg":"RS256","kid":"sig-2026-11b"}"#, r#"{"iss":"https://auth.example","aud":"api","exp":1795183501,"nbf":1795183000,"sub":"user-1"}"#);
+        let jwt = token(
+            r#"{"alg":"RS256","kid":"sig-2026-11b"}"#,
+            r#"{"iss":"https://auth.example","aud":"api","exp":1795183501,"nbf":1795183000,"sub":"user-1"}"#,
+        );
         let mut draft = RecordDraft {
             body: format!("rejected bearer {jwt} for /userinfo"),
             ..RecordDraft::default()
         };
-        draft.fields.insert("authorization".into(), Value::String(format!("Bearer {jwt}")));
+        draft.fields.insert(
+            "authorization".into(),
+            Value::String(format!("Bearer {jwt}")),
+        );
         decode_and_strip_jwts(&mut draft);
         assert_eq!(draft.body, "rejected bearer <jwt> for /userinfo");
         assert_eq!(draft.fields["authorization"], "Bearer <jwt>");
         assert_eq!(draft.fields["jwt_kid"], "sig-2026-11b");
         assert_eq!(draft.fields["jwt_alg"], "RS256");
         assert_eq!(draft.fields["jwt_exp"], 1795183501);
-        assert!(!draft.fields.contains_key("jwt_sub"), "subject claims are personal data and not copied");
+        assert!(
+            !draft.fields.contains_key("jwt_sub"),
+            "subject claims are personal data and not copied"
+        );
     }
 
     #[test]
     fn garbage_that_looks_like_a_token_is_stripped_without_fields() {
-        let mut draft = RecordDraft { body: "x eyJhbGciOi.eyJzdWIiOi.zz y".into(), ..RecordDraft::default() };
+        let mut draft = RecordDraft {
+            body: "x eyJhbGciOi.eyJzdWIiOi.zz y".into(),
+            ..RecordDraft::default()
+        };
         decode_and_strip_jwts(&mut draft);
         assert_eq!(draft.body, "x <jwt> y");
         assert!(draft.fields.is_empty());

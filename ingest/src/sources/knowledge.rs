@@ -11,10 +11,29 @@ use crate::{Record, SourceKind};
 
 /// Labels of the key times, by what a postmortem calls them.
 const TIME_LABELS: &[(&str, &[&str])] = &[
-    ("fault_at", &["fault", "impact start", "started", "start of impact", "began", "incident start"]),
+    (
+        "fault_at",
+        &[
+            "fault",
+            "impact start",
+            "started",
+            "start of impact",
+            "began",
+            "incident start",
+        ],
+    ),
     ("detected_at", &["detected", "detection", "alerted"]),
     ("declared_at", &["declared", "incident declared"]),
-    ("resolved_at", &["resolved", "mitigated", "recovered", "impact end", "end of impact"]),
+    (
+        "resolved_at",
+        &[
+            "resolved",
+            "mitigated",
+            "recovered",
+            "impact end",
+            "end of impact",
+        ],
+    ),
 ];
 
 struct Section<'a> {
@@ -28,28 +47,52 @@ pub(crate) fn parse_markdown(ctx: &SourceContext<'_>, text: &str) -> Vec<Record>
     for (index, line) in text.lines().enumerate() {
         let trimmed = line.trim_start();
         if trimmed.starts_with('#') && trimmed.trim_start_matches('#').starts_with(' ') {
-            sections.push(Section { line: index as u64 + 1, heading: trimmed.trim_start_matches('#').trim(), lines: Vec::new() });
+            sections.push(Section {
+                line: index as u64 + 1,
+                heading: trimmed.trim_start_matches('#').trim(),
+                lines: Vec::new(),
+            });
         } else if let Some(section) = sections.last_mut() {
             section.lines.push(line);
         } else if !trimmed.is_empty() {
-            sections.push(Section { line: index as u64 + 1, heading: "", lines: vec![line] });
+            sections.push(Section {
+                line: index as u64 + 1,
+                heading: "",
+                lines: vec![line],
+            });
         }
     }
     let fields = document_fields(ctx, text, &sections);
     let ts = ["fault_at", "detected_at", "declared_at"]
         .iter()
         .find_map(|key| fields.iter().find(|(k, _)| k == key))
-        .and_then(|(_, v)| v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()))
+        .and_then(|(_, v)| {
+            v.as_str()
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        })
         .map(|t| t.with_timezone(&Utc));
-    let title = sections.first().map(|s| s.heading).unwrap_or_default().to_string();
+    let title = sections
+        .first()
+        .map(|s| s.heading)
+        .unwrap_or_default()
+        .to_string();
     sections
         .iter()
         .filter(|s| !s.heading.is_empty() || s.lines.iter().any(|l| !l.trim().is_empty()))
         .map(|section| {
-            let body = format!("{}\n{}", section.heading, section.lines.join("\n")).trim().to_string();
-            let mut draft = RecordDraft { kind: Some(SourceKind::Knowledge), ts, body, ..RecordDraft::default() };
+            let body = format!("{}\n{}", section.heading, section.lines.join("\n"))
+                .trim()
+                .to_string();
+            let mut draft = RecordDraft {
+                kind: Some(SourceKind::Knowledge),
+                ts,
+                body,
+                ..RecordDraft::default()
+            };
             draft.fields.insert("document".into(), title.clone().into());
-            draft.fields.insert("section".into(), section.heading.into());
+            draft
+                .fields
+                .insert("section".into(), section.heading.into());
             draft.fields.extend(fields.iter().cloned());
             let raw = format!("{}\n{}", section.heading, section.lines.join("\n"));
             draft.finish(ctx, section.line, &raw)
@@ -57,14 +100,31 @@ pub(crate) fn parse_markdown(ctx: &SourceContext<'_>, text: &str) -> Vec<Record>
         .collect()
 }
 
-fn document_fields(ctx: &SourceContext<'_>, text: &str, sections: &[Section<'_>]) -> Vec<(String, Value)> {
-    let date = text.split(|c: char| c.is_whitespace() || c == '|' || c == '*').find_map(|w| NaiveDate::parse_from_str(w.trim_matches(|c: char| !c.is_ascii_digit()), "%Y-%m-%d").ok());
+fn document_fields(
+    ctx: &SourceContext<'_>,
+    text: &str,
+    sections: &[Section<'_>],
+) -> Vec<(String, Value)> {
+    let date = text
+        .split(|c: char| c.is_whitespace() || c == '|' || c == '*')
+        .find_map(|w| {
+            NaiveDate::parse_from_str(w.trim_matches(|c: char| !c.is_ascii_digit()), "%Y-%m-%d")
+                .ok()
+        });
     let mut fields: Vec<(String, Value)> = Vec::new();
     let mut times: Vec<(&str, DateTime<Utc>)> = Vec::new();
     for line in text.lines() {
-        let Some((label, value)) = label_value(line) else { continue };
+        let Some((label, value)) = label_value(line) else {
+            continue;
+        };
         let label = label.to_lowercase();
-        if let Some((field, _)) = TIME_LABELS.iter().find(|(_, names)| names.iter().any(|n| label == *n || label.starts_with(&format!("{n} ")) || label.ends_with(&format!(" {n}")))) {
+        if let Some((field, _)) = TIME_LABELS.iter().find(|(_, names)| {
+            names.iter().any(|n| {
+                label == *n
+                    || label.starts_with(&format!("{n} "))
+                    || label.ends_with(&format!(" {n}"))
+            })
+        }) {
             if times.iter().any(|(f, _)| f == field) {
                 continue;
             }
@@ -79,15 +139,37 @@ fn document_fields(ctx: &SourceContext<'_>, text: &str, sections: &[Section<'_>]
     let at = |name: &str| times.iter().find(|(f, _)| *f == name).map(|(_, t)| *t);
     let start = at("fault_at").or(at("detected_at"));
     if let (Some(start), Some(end)) = (start, at("resolved_at")) {
-        fields.push(("time_to_resolve_min".into(), (end - start).num_minutes().into()));
+        fields.push((
+            "time_to_resolve_min".into(),
+            (end - start).num_minutes().into(),
+        ));
     }
     if let (Some(fault), Some(detected)) = (at("fault_at"), at("detected_at")) {
-        fields.push(("time_to_detect_min".into(), (detected - fault).num_minutes().into()));
+        fields.push((
+            "time_to_detect_min".into(),
+            (detected - fault).num_minutes().into(),
+        ));
     }
-    for (field, names) in [("root_cause", &["root cause", "cause"][..]), ("resolution", &["resolution", "remediation", "fix", "mitigation"])] {
-        let section = sections.iter().find(|s| names.iter().any(|n| s.heading.to_lowercase().starts_with(n)));
+    for (field, names) in [
+        ("root_cause", &["root cause", "cause"][..]),
+        (
+            "resolution",
+            &["resolution", "remediation", "fix", "mitigation"],
+        ),
+    ] {
+        let section = sections.iter().find(|s| {
+            names
+                .iter()
+                .any(|n| s.heading.to_lowercase().starts_with(n))
+        });
         if let Some(section) = section {
-            let paragraph: Vec<&str> = section.lines.iter().map(|l| l.trim()).skip_while(|l| l.is_empty()).take_while(|l| !l.is_empty()).collect();
+            let paragraph: Vec<&str> = section
+                .lines
+                .iter()
+                .map(|l| l.trim())
+                .skip_while(|l| l.is_empty())
+                .take_while(|l| !l.is_empty())
+                .collect();
             fields.push((field.into(), paragraph.join(" ").into()));
         }
     }
@@ -104,17 +186,24 @@ fn label_value(line: &str) -> Option<(&str, &str)> {
     }
     let (label, value) = line.split_once(':')?;
     let label = label.trim().trim_matches('*').trim();
-    (label.len() <= 40 && !label.is_empty()).then_some((label, value.trim().trim_start_matches('*').trim()))
+    (label.len() <= 40 && !label.is_empty())
+        .then_some((label, value.trim().trim_start_matches('*').trim()))
 }
 
-fn parse_when(ctx: &SourceContext<'_>, value: &str, date: Option<NaiveDate>) -> Option<DateTime<Utc>> {
+fn parse_when(
+    ctx: &SourceContext<'_>,
+    value: &str,
+    date: Option<NaiveDate>,
+) -> Option<DateTime<Utc>> {
     let cleaned = value.replace(" UTC", "").replace('*', "");
     let cleaned = cleaned.trim();
     if let Some(at) = parse_timestamp_in(cleaned, ctx.zone) {
         return Some(at);
     }
     let first = cleaned.split_whitespace().next()?;
-    let time = NaiveTime::parse_from_str(first, "%H:%M").or_else(|_| NaiveTime::parse_from_str(first, "%H:%M:%S")).ok()?;
+    let time = NaiveTime::parse_from_str(first, "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(first, "%H:%M:%S"))
+        .ok()?;
     Some((date?.and_time(time) - ctx.zone).and_utc())
 }
 
@@ -125,18 +214,39 @@ mod tests {
     #[test]
     fn postmortem_sections_carry_key_times_and_cause() {
         let text = "# Postmortem: 401s after signing key rotation\n\nDate: 2026-11-20\n\n- **Fault:** 14:02 UTC\n- **Detected:** 14:09 UTC\n| Resolved | 2026-11-20 14:48 |\n\nAffected services: api-gateway, auth-server\n\n## Root cause\n\nThe gateway cached the JWKS for 24h and did not refetch on an unknown kid.\n\n## Resolution\n\nFlushed the gateway JWKS cache.\n";
-        let ctx = SourceContext { tenant: "t", source: "pm.md", default_service: "pm", zone: crate::sources::UTC };
+        let ctx = SourceContext {
+            tenant: "t",
+            source: "pm.md",
+            default_service: "pm",
+            zone: crate::sources::UTC,
+        };
         let records = parse_markdown(&ctx, text);
         assert_eq!(records.len(), 3);
         let cause = &records[1];
         assert_eq!(cause.kind, SourceKind::Knowledge);
         assert_eq!(cause.origin.line, 11);
         assert_eq!(cause.field_str("section").as_deref(), Some("Root cause"));
-        assert_eq!(cause.field_str("time_to_resolve_min").as_deref(), Some("46"));
+        assert_eq!(
+            cause.field_str("time_to_resolve_min").as_deref(),
+            Some("46")
+        );
         assert_eq!(cause.field_str("time_to_detect_min").as_deref(), Some("7"));
-        assert_eq!(cause.field_str("services").as_deref(), Some("api-gateway, auth-server"));
-        assert_eq!(cause.field_str("resolution").as_deref(), Some("Flushed the gateway JWKS cache."));
-        assert!(cause.field_str("root_cause").is_some_and(|c| c.contains("unknown kid")));
-        assert_eq!(cause.ts.map(|t| t.to_rfc3339()).as_deref(), Some("2026-11-20T14:02:00+00:00"));
+        assert_eq!(
+            cause.field_str("services").as_deref(),
+            Some("api-gateway, auth-server")
+        );
+        assert_eq!(
+            cause.field_str("resolution").as_deref(),
+            Some("Flushed the gateway JWKS cache.")
+        );
+        assert!(
+            cause
+                .field_str("root_cause")
+                .is_some_and(|c| c.contains("unknown kid"))
+        );
+        assert_eq!(
+            cause.ts.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-11-20T14:02:00+00:00")
+        );
     }
 }

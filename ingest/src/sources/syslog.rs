@@ -1,7 +1,7 @@
 //! Syslog lines: RFC 5424 (`<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`)
 //! and RFC 3164 (`[<PRI>]Mmm dd hh:mm:ss HOST TAG[PID]: MSG`).
 
-use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
+use chrono::{Datelike, NaiveDateTime, Utc};
 
 use super::{RecordDraft, SourceContext};
 use crate::timestamp::parse_timestamp;
@@ -10,7 +10,9 @@ use crate::{Record, Severity, SourceKind};
 /// True when `line` is a syslog line of either RFC.
 pub(crate) fn looks_like_syslog(line: &str) -> bool {
     let (_, rest) = split_priority(line);
-    rest.starts_with("1 ") && rest.len() > 2 && rest[2..].starts_with(|c: char| c.is_ascii_digit() || c == '-')
+    rest.starts_with("1 ")
+        && rest.len() > 2
+        && rest[2..].starts_with(|c: char| c.is_ascii_digit() || c == '-')
         || bsd_timestamp(rest).is_some()
 }
 
@@ -28,7 +30,11 @@ fn split_priority(line: &str) -> (Option<u8>, &str) {
 fn bsd_timestamp(text: &str) -> Option<(NaiveDateTime, &str)> {
     let head = text.get(..15)?;
     let year = Utc::now().year();
-    let naive = NaiveDateTime::parse_from_str(&format!("{year} {}", head.replace("  ", " 0")), "%Y %b %d %H:%M:%S").ok()?;
+    let naive = NaiveDateTime::parse_from_str(
+        &format!("{year} {}", head.replace("  ", " 0")),
+        "%Y %b %d %H:%M:%S",
+    )
+    .ok()?;
     Some((naive, text[15..].trim_start()))
 }
 
@@ -42,7 +48,11 @@ fn severity_of(pri: Option<u8>) -> Option<Severity> {
     })
 }
 
-pub(crate) fn parse_syslog_line(ctx: &SourceContext<'_>, line: u64, raw: &str) -> Result<Record, String> {
+pub(crate) fn parse_syslog_line(
+    ctx: &SourceContext<'_>,
+    line: u64,
+    raw: &str,
+) -> Result<Record, String> {
     let (pri, rest) = split_priority(raw.trim_end());
     let mut draft = RecordDraft {
         kind: Some(SourceKind::Log),
@@ -62,12 +72,18 @@ pub(crate) fn parse_syslog_line(ctx: &SourceContext<'_>, line: u64, raw: &str) -
             draft.fields.insert("msgid".into(), msg_id.into());
         }
         let remainder = parts.next().unwrap_or_default();
-        draft.body = strip_structured_data(remainder, &mut draft).trim_start_matches('\u{feff}').to_string();
+        draft.body = strip_structured_data(remainder, &mut draft)
+            .trim_start_matches('\u{feff}')
+            .to_string();
     } else {
         let (naive, after) = bsd_timestamp(rest).ok_or("not a syslog line")?;
-        let ts = ctx.zone.from_local(naive);
+        let ts = (naive - ctx.zone).and_utc();
         // RFC 3164 has no year: a date in the future belongs to last year.
-        draft.ts = Some(if ts > Utc::now() + chrono::Duration::days(1) { ts - chrono::Duration::days(365) } else { ts });
+        draft.ts = Some(if ts > Utc::now() + chrono::Duration::days(1) {
+            ts - chrono::Duration::days(365)
+        } else {
+            ts
+        });
         let (host, after) = after.split_once(' ').ok_or("syslog line without host")?;
         draft.host = Some(host.to_string());
         let (tag, message) = after.split_once(": ").unwrap_or(("", after));
@@ -99,7 +115,9 @@ fn strip_structured_data<'a>(text: &'a str, draft: &mut RecordDraft) -> &'a str 
         let Some(end) = inner.find(']') else { break };
         for pair in inner[..end].split_whitespace().skip(1) {
             if let Some((key, value)) = pair.split_once('=') {
-                draft.fields.insert(key.to_string(), value.trim_matches('"').into());
+                draft
+                    .fields
+                    .insert(key.to_string(), value.trim_matches('"').into());
             }
         }
         rest = inner[end + 1..].trim_start();
@@ -107,23 +125,17 @@ fn strip_structured_data<'a>(text: &'a str, draft: &mut RecordDraft) -> &'a str 
     rest
 }
 
-/// Converts a zone-less local time to UTC.
-pub(crate) trait FromLocal {
-    fn from_local(&self, naive: NaiveDateTime) -> DateTime<Utc>;
-}
-
-impl FromLocal for chrono::FixedOffset {
-    fn from_local(&self, naive: NaiveDateTime) -> DateTime<Utc> {
-        (naive - *self).and_utc()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn ctx() -> SourceContext<'static> {
-        SourceContext { tenant: "t", source: "syslog", default_service: "syslog", zone: crate::sources::UTC }
+        SourceContext {
+            tenant: "t",
+            source: "syslog",
+            default_service: "syslog",
+            zone: crate::sources::UTC,
+        }
     }
 
     #[test]
@@ -140,13 +152,22 @@ mod tests {
 
     #[test]
     fn rfc3164_with_and_without_priority() {
-        for raw in ["<11>Nov  2 14:05:01 auth-1 sshd[4242]: Failed password for root", "Nov  2 14:05:01 auth-1 sshd[4242]: Failed password for root"] {
+        for raw in [
+            "<11>Nov  2 14:05:01 auth-1 sshd[4242]: Failed password for root",
+            "Nov  2 14:05:01 auth-1 sshd[4242]: Failed password for root",
+        ] {
             assert!(looks_like_syslog(raw), "{raw}");
             let record = parse_syslog_line(&ctx(), 1, raw).expect("parses");
             assert_eq!(record.service, "sshd");
             assert_eq!(record.field_str("pid").as_deref(), Some("4242"));
             assert_eq!(record.body, "Failed password for root");
-            assert_eq!(record.ts.map(|t| t.format("%m-%d %H:%M").to_string()).as_deref(), Some("11-02 14:05"));
+            assert_eq!(
+                record
+                    .ts
+                    .map(|t| t.format("%m-%d %H:%M").to_string())
+                    .as_deref(),
+                Some("11-02 14:05")
+            );
         }
         assert!(!looks_like_syslog("2026-11-20 INFO started"));
     }
