@@ -121,6 +121,9 @@ enum EvalTarget {
     Loghub {
         /// Folder with formats.tsv and NAME/NAME_2k.log{,_structured.csv}.
         dir: PathBuf,
+        /// Times each log is mined (fresh miner each time), for steady throughput figures.
+        #[arg(long, default_value_t = 1)]
+        passes: usize,
         /// Print the scores as JSON.
         #[arg(long)]
         json: bool,
@@ -215,10 +218,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval {
-            target: Some(EvalTarget::Loghub { dir, json }),
+            target: Some(EvalTarget::Loghub { dir, passes, json }),
             ..
         } => {
-            let report = evals::evaluate_loghub(&dir)?;
+            let report = evals::evaluate_loghub(&dir, passes)?;
             report::loghub(&report, json)?;
             Ok(ExitCode::SUCCESS)
         }

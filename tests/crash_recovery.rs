@@ -63,16 +63,21 @@ fn sigkill_mid_ingest_loses_nothing_and_duplicates_nothing() {
             .collect();
     assert_eq!(expected.len(), LINES);
 
-    // Kill points spread over a run, in a fixed pseudo-random order.
+    // Time one full run elsewhere, then kill at fractions of it, in a fixed
+    // shuffled order, so the kills land mid-ingest however fast the machine.
+    let reference = tempfile::tempdir().expect("tempdir");
+    let started = Instant::now();
+    assert!(ingest(reference.path(), &corpus).wait().expect("reference run").success());
+    let full_run = started.elapsed();
     let mut kills = 0;
-    for delay_ms in [2300, 700, 4100, 1500] {
+    for fraction in [0.35, 0.1, 0.3, 0.2, 0.4] {
         let mut child = ingest(home.path(), &corpus);
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_millis(delay_ms) {
+        let deadline = Instant::now() + full_run.mul_f64(fraction);
+        while Instant::now() < deadline {
             if child.try_wait().expect("wait").is_some() {
                 break;
             }
-            std::thread::sleep(Duration::from_millis(20));
+            std::thread::sleep(Duration::from_millis(5));
         }
         if child.try_wait().expect("wait").is_none() {
             child.kill().expect("SIGKILL");

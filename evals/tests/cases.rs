@@ -178,7 +178,7 @@ fn template_mining_beats_drains_published_grouping_accuracy_on_loghub() {
         eprintln!("SKIPPED: ../shared/data/loghub is absent (a fresh clone has no shared data)");
         return;
     };
-    let report = evals::evaluate_loghub(&dir).expect("loghub eval");
+    let report = evals::evaluate_loghub(&dir, 1).expect("loghub eval");
     assert_eq!(report.systems.len(), 8);
     // Drain's published mean over these 8 systems (ICSE'19, tuned per system) is 0.954.
     assert!(report.average.grouping_accuracy > 0.954, "{report:#?}");

@@ -185,6 +185,23 @@ impl Ingestor {
             Some(Format::PlainText) if self.options.header.is_some() => Some(Format::Header),
             other => other,
         });
+        let unknown = format == Some(Format::PlainText)
+            && self.options.format.is_none()
+            && first_line.as_deref().is_some_and(|line| {
+                crate::timestamp::leading_timestamp(line, self.options.zone).is_none()
+            });
+        if unknown {
+            let reason = "unknown format: the first line has no timestamp and no JSON, syslog or access-log shape; name one with --format or describe the layout with --header";
+            report.bad.push(BadInput {
+                origin: Origin {
+                    source: source.to_string(),
+                    line: 1,
+                },
+                reason: reason.into(),
+            });
+            report.files.push((source.to_string(), None));
+            return Ok(());
+        }
         report.files.push((source.to_string(), format));
         let Some(format) = format else {
             debug!(source, "empty input");
@@ -722,6 +739,30 @@ mod tests {
             from_cut > 0 && from_cut < 2000,
             "kept {from_cut} records from the readable part"
         );
+    }
+
+    #[test]
+    fn unknown_formats_are_reported_unless_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("notes.txt"),
+            "remember to rotate keys\nand the milk\n",
+        )
+        .expect("write");
+        let parsed = read(dir.path());
+        assert!(parsed.records.is_empty());
+        assert_eq!(parsed.bad.len(), 1);
+        assert!(
+            parsed.bad[0].reason.starts_with("unknown format"),
+            "{}",
+            parsed.bad[0].reason
+        );
+        let named = ReadOptions {
+            format: Some(Format::PlainText),
+            ..options()
+        };
+        let forced = read_path(dir.path(), &named, &mut TemplateMiner::default()).expect("reads");
+        assert_eq!(forced.records.len(), 2, "--format text reads it anyway");
     }
 
     #[test]

@@ -20,6 +20,7 @@
 
 mod anomalies;
 mod error;
+mod log_tokenizer;
 mod query;
 mod text_store;
 mod timeline;

@@ -1,27 +1,29 @@
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::Mutex;
 
 use ingest::{BadInput, IngestState, Record, RecordId, RecordSink, SinkError};
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery, TermSetQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
 };
 use tantivy::tokenizer::{
-    Language, LowerCaser, RegexTokenizer, RemoveLongFilter, Stemmer, StopWordFilter, TextAnalyzer,
+    Language, LowerCaser, RemoveLongFilter, Stemmer, StopWordFilter, TextAnalyzer,
 };
 use tantivy::{Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
 use tracing::debug;
 
 use crate::error::{Result, RetrievalError};
+use crate::log_tokenizer::LogTokenizer;
 use crate::query::{Filters, Hit, SearchQuery};
 
 const LOG_TOKENIZER: &str = "log";
-const WRITER_HEAP_BYTES: usize = 64 << 20;
+/// Indexing memory; larger means fewer, bigger segments to merge.
+const WRITER_HEAP_BYTES: usize = 192 << 20;
 
 /// The full-text store: a tantivy index on disk.
 ///
@@ -32,6 +34,8 @@ pub struct TextStore {
     index: Index,
     reader: IndexReader,
     writer: Mutex<Option<IndexWriter>>,
+    /// Ids added since the last commit, which searches cannot see yet.
+    pending: Mutex<HashSet<String>>,
     fields: StoreFields,
 }
 
@@ -80,7 +84,7 @@ fn schema() -> (Schema, StoreFields) {
 }
 
 fn log_analyzer() -> Result<TextAnalyzer> {
-    let tokenizer = RegexTokenizer::new(r"[\p{L}\p{N}_]+")?;
+    let tokenizer = LogTokenizer::default();
     let stop_words = StopWordFilter::new(Language::English)
         .ok_or_else(|| RetrievalError::InvalidQuery("no English stop words".into()))?;
     Ok(TextAnalyzer::builder(tokenizer)
@@ -119,13 +123,15 @@ impl TextStore {
             index,
             reader,
             writer: Mutex::new(None),
+            pending: Mutex::new(HashSet::new()),
             fields,
         })
     }
 
-    /// Adds records, replacing any with the same id, so re-ingest is
+    /// Adds the records whose ids are not stored yet, so re-ingest is
     /// idempotent. Nothing is visible to searches until [`TextStore::commit`].
     pub fn upsert(&self, records: &[Record]) -> Result<()> {
+        let stored = self.stored_ids(records)?;
         let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         if guard.is_none() {
             *guard = Some(self.index.writer(WRITER_HEAP_BYTES)?);
@@ -133,12 +139,38 @@ impl TextStore {
         let Some(writer) = guard.as_mut() else {
             return Ok(());
         };
-        let f = self.fields;
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
         for record in records {
-            writer.delete_term(Term::from_field_text(f.id, record.id.as_str()));
+            // Ids are content hashes: a known id is this very record.
+            if stored.contains(record.id.as_str()) || !pending.insert(record.id.to_string()) {
+                continue;
+            }
             writer.add_document(self.document(record)?)?;
         }
         Ok(())
+    }
+
+    /// Which of these records' ids are already committed. One set query per
+    /// batch: deleting by id per record made every commit scan every segment.
+    fn stored_ids(&self, records: &[Record]) -> Result<HashSet<String>> {
+        let f = self.fields;
+        let query = TermSetQuery::new(
+            records
+                .iter()
+                .map(|r| Term::from_field_text(f.id, r.id.as_str())),
+        );
+        let searcher = self.reader.searcher();
+        if searcher.search(&query, &Count)? == 0 {
+            return Ok(HashSet::new());
+        }
+        let mut ids = HashSet::new();
+        for address in searcher.search(&query, &DocSetCollector)? {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            if let Some(id) = doc.get_first(f.id).and_then(|v| v.as_str()) {
+                ids.insert(id.to_string());
+            }
+        }
+        Ok(ids)
     }
 
     fn document(&self, record: &Record) -> Result<TantivyDocument> {
@@ -199,6 +231,10 @@ impl TextStore {
         }
         drop(guard);
         self.reader.reload()?;
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         Ok(())
     }
 

@@ -5,6 +5,12 @@ use super::{RecordDraft, SourceContext};
 use crate::{Record, SourceKind};
 
 pub(crate) fn parse_config_document(ctx: &SourceContext<'_>, text: &str) -> Vec<Record> {
+    if ctx.source.ends_with(".conf") {
+        let servers = nginx_servers(ctx, text);
+        if !servers.is_empty() {
+            return servers;
+        }
+    }
     let mut records = Vec::new();
     let mut start = 1u64;
     let mut lines: Vec<&str> = Vec::new();
@@ -49,6 +55,62 @@ fn push_document(ctx: &SourceContext<'_>, start: u64, lines: &[&str], records: &
         }
     }
     records.push(draft.finish(ctx, start + offset as u64, &raw));
+}
+
+/// nginx.conf: one record per `server { }` block, with its `server_name`,
+/// `listen`, `proxy_pass` and certificate directives as fields.
+fn nginx_servers(ctx: &SourceContext<'_>, text: &str) -> Vec<Record> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut records = Vec::new();
+    let mut index = 0;
+    while index < lines.len() {
+        let head = lines[index].trim();
+        let is_server = head
+            .strip_prefix("server")
+            .is_some_and(|rest| rest.trim() == "{");
+        if !is_server {
+            index += 1;
+            continue;
+        }
+        let mut depth = 0i64;
+        let mut end = index;
+        for (offset, line) in lines[index..].iter().enumerate() {
+            depth += line.matches('{').count() as i64 - line.matches('}').count() as i64;
+            end = index + offset;
+            if depth <= 0 {
+                break;
+            }
+        }
+        let block = &lines[index..=end];
+        let raw = block.join("\n");
+        let mut draft = RecordDraft {
+            kind: Some(SourceKind::Config),
+            body: raw.clone(),
+            ..RecordDraft::default()
+        };
+        draft.fields.insert("block".into(), "server".into());
+        for line in block {
+            let directive = line.trim().trim_end_matches(';');
+            if let Some((name, value)) = directive.split_once(char::is_whitespace)
+                && [
+                    "server_name",
+                    "listen",
+                    "proxy_pass",
+                    "ssl_certificate",
+                    "return",
+                ]
+                .contains(&name)
+            {
+                draft
+                    .fields
+                    .entry(name.to_string())
+                    .or_insert_with(|| value.trim().into());
+            }
+        }
+        records.push(draft.finish(ctx, index as u64 + 1, &raw));
+        index = end + 1;
+    }
+    records
 }
 
 #[cfg(test)]

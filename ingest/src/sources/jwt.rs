@@ -35,14 +35,25 @@ pub(crate) fn decode_and_strip_jwts(draft: &mut RecordDraft) {
         draft.body = body;
     }
     for value in draft.fields.values_mut() {
-        if let Value::String(text) = value
-            && let Some(stripped) = strip(text)
-        {
-            *text = stripped;
-        }
+        strip_nested(value, &mut strip);
     }
     for (name, value) in decoded {
         draft.fields.entry(format!("jwt_{name}")).or_insert(value);
+    }
+}
+
+/// Strips tokens from every string inside `value`, however deeply nested
+/// (Kong puts them in `request.headers.authorization`).
+fn strip_nested(value: &mut Value, strip: &mut impl FnMut(&str) -> Option<String>) {
+    match value {
+        Value::String(text) => {
+            if let Some(stripped) = strip(text) {
+                *text = stripped;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| strip_nested(item, strip)),
+        Value::Object(map) => map.values_mut().for_each(|item| strip_nested(item, strip)),
+        _ => {}
     }
 }
 
