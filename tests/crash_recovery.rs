@@ -67,7 +67,12 @@ fn sigkill_mid_ingest_loses_nothing_and_duplicates_nothing() {
     // shuffled order, so the kills land mid-ingest however fast the machine.
     let reference = tempfile::tempdir().expect("tempdir");
     let started = Instant::now();
-    assert!(ingest(reference.path(), &corpus).wait().expect("reference run").success());
+    assert!(
+        ingest(reference.path(), &corpus)
+            .wait()
+            .expect("reference run")
+            .success()
+    );
     let full_run = started.elapsed();
     let mut kills = 0;
     for fraction in [0.35, 0.1, 0.3, 0.2, 0.4] {
