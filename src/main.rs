@@ -107,6 +107,8 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Redact personal data and secrets from standard input (counts on stderr).
+    Redact,
     /// Ingest the bundled incident into a temporary store and answer its question.
     Demo {
         /// Print the answer as JSON.
@@ -261,6 +263,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 )?;
                 report::generated(&dir, &truth)?;
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Redact => {
+            let redactor = agent::privacy::Redactor::new()?;
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text)
+                .context("reading standard input")?;
+            let redacted = redactor.redact(&text, &mut agent::privacy::RedactionSession::default());
+            report::redacted(&redacted)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { json } => {

@@ -230,3 +230,18 @@ pub fn loghub(report: &evals::LoghubReport, json: bool) -> Result<()> {
     )?;
     Ok(())
 }
+
+pub fn redacted(redacted: &agent::privacy::Redacted) -> Result<()> {
+    std::io::stdout()
+        .lock()
+        .write_all(redacted.text.as_bytes())?;
+    let mut err = std::io::stderr().lock();
+    let total: usize = redacted.counts.values().sum();
+    let parts: Vec<String> = redacted
+        .counts
+        .iter()
+        .map(|(category, n)| format!("{} {n}", category.label().to_lowercase()))
+        .collect();
+    writeln!(err, "redacted {total}: {}", parts.join(", "))?;
+    Ok(())
+}

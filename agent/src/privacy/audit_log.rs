@@ -1,0 +1,155 @@
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{Category, PrivacyError, RedactionSession, Redactor};
+
+/// One payload that left the process: where to, its hash, and what the
+/// filter removed. Evals scan these for planted secrets.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutboundEntry {
+    /// When it was sent.
+    pub at: DateTime<Utc>,
+    /// `llm:<model>`, `slack:<channel>`, `judge:<model>`, ...
+    pub destination: String,
+    /// SHA-256 of the payload as sent.
+    pub sha256: String,
+    /// Size of the payload as sent.
+    pub bytes: usize,
+    /// Spans redacted, by category.
+    pub redactions: BTreeMap<Category, usize>,
+    /// Prompt version, for LLM payloads.
+    pub prompt_version: Option<String>,
+}
+
+/// Append-only JSONL record of every outbound payload.
+#[derive(Clone, Debug)]
+pub struct AuditLog {
+    path: PathBuf,
+}
+
+impl AuditLog {
+    /// A log at `path` (created on first write).
+    pub fn new(path: &Path) -> Self {
+        AuditLog {
+            path: path.to_path_buf(),
+        }
+    }
+
+    /// Every entry written so far.
+    pub fn entries(&self) -> std::io::Result<Vec<OutboundEntry>> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        Ok(text
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect())
+    }
+
+    fn append(&self, entry: &OutboundEntry) -> std::io::Result<()> {
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
+        let line = serde_json::to_string(entry).map_err(std::io::Error::other)?;
+        writeln!(file, "{line}")?;
+        file.sync_data()
+    }
+}
+
+/// The one way out of the process: redacts `text` for `destination`,
+/// records it in the audit log, and returns what may be sent. Fails closed:
+/// without a filter, or when the audit entry cannot be written, it returns
+/// an error and nothing may be sent.
+pub fn prepare_outbound(
+    redactor: Option<&Redactor>,
+    session: &mut RedactionSession,
+    audit: &AuditLog,
+    destination: &str,
+    text: &str,
+    prompt_version: Option<&str>,
+) -> Result<String, PrivacyError> {
+    let redactor =
+        redactor.ok_or_else(|| PrivacyError::new("no privacy filter: nothing is sent"))?;
+    let redacted = redactor.redact(text, session);
+    let entry = OutboundEntry {
+        at: Utc::now(),
+        destination: destination.to_string(),
+        sha256: Sha256::digest(redacted.text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+        bytes: redacted.text.len(),
+        redactions: redacted.counts,
+        prompt_version: prompt_version.map(str::to_string),
+    };
+    audit
+        .append(&entry)
+        .map_err(|e| PrivacyError::new(&format!("audit log unwritable ({e}): nothing is sent")))?;
+    tracing::info!(
+        destination,
+        bytes = entry.bytes,
+        redactions = entry.redactions.values().sum::<usize>(),
+        "outbound payload"
+    );
+    Ok(redacted.text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outbound_payloads_are_redacted_and_audited() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let audit = AuditLog::new(&dir.path().join("audit/outbound.jsonl"));
+        let filter = Redactor::new().expect("filter");
+        let mut session = RedactionSession::default();
+        let sent = prepare_outbound(
+            Some(&filter),
+            &mut session,
+            &audit,
+            "llm:test",
+            "token=abcd1234efgh for ana@example.com",
+            Some("diagnose.v1"),
+        )
+        .expect("sent");
+        assert_eq!(sent, "token=<SECRET_1> for <EMAIL_1>");
+        let entries = audit.entries().expect("entries");
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].redactions.values().sum::<usize>(), 2);
+        assert_eq!(entries[0].prompt_version.as_deref(), Some("diagnose.v1"));
+    }
+
+    #[test]
+    fn without_a_filter_or_an_audit_log_nothing_is_sent() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let audit = AuditLog::new(&dir.path().join("audit.jsonl"));
+        let mut session = RedactionSession::default();
+        assert!(prepare_outbound(None, &mut session, &audit, "llm:test", "secret", None).is_err());
+        std::fs::write(dir.path().join("blocker"), "").expect("write");
+        let unwritable = AuditLog::new(&dir.path().join("blocker/audit.jsonl"));
+        let filter = Redactor::new().expect("filter");
+        assert!(
+            prepare_outbound(
+                Some(&filter),
+                &mut session,
+                &unwritable,
+                "llm:test",
+                "hello",
+                None
+            )
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,12 @@
+//! The privacy filter: every byte that leaves the process (LLM request,
+//! chat message, eval judge call) goes through [`prepare_outbound`], which
+//! pseudonymizes personal data and secrets with a [`Redactor`], records the
+//! payload in the [`AuditLog`], and fails closed.
+
+mod audit_log;
+mod category;
+mod redactor;
+
+pub use audit_log::{AuditLog, OutboundEntry, prepare_outbound};
+pub use category::Category;
+pub use redactor::{Detection, PrivacyError, Redacted, RedactionSession, Redactor};
