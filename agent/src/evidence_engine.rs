@@ -322,13 +322,7 @@ impl<'a> EvidenceEngine<'a> {
             .take(2)
             .collect();
         for record in unseen {
-            let cite = builder.cite(record, EvidenceRole::Match);
-            builder.line(format!(
-                "Matching the question: {} \"{}\" {}.",
-                record.service,
-                excerpt(&record.body),
-                cite
-            ));
+            builder.match_line("Matching the question: ", record);
         }
         Ok(builder.finish(Some(root_cause), alternatives, remediation))
     }
@@ -392,13 +386,7 @@ impl<'a> EvidenceEngine<'a> {
         let mut builder = AnswerBuilder::new(question);
         builder.line("Evidence mode (no LLM configured): no rate change stands out in the analysed window, so this is a list of the records that best match the question, not a diagnosis.".into());
         for record in &records {
-            let cite = builder.cite(record, EvidenceRole::Match);
-            builder.line(format!(
-                "{} \"{}\" {}.",
-                record.service,
-                excerpt(&record.body),
-                cite
-            ));
+            builder.match_line("", record);
         }
         builder.finish(None, Vec::new(), Remediation::default())
     }
@@ -603,6 +591,16 @@ impl AnswerBuilder {
             });
         }
         format!("[{}]", record.id)
+    }
+
+    /// A line quoting a record that matched the question's words.
+    fn match_line(&mut self, lead: &str, record: &Record) {
+        let cite = self.cite(record, EvidenceRole::Match);
+        self.line(format!(
+            "{lead}{} \"{}\" {cite}.",
+            record.service,
+            excerpt(&record.body)
+        ));
     }
 
     fn cite_all(&mut self, records: &[&Record], role: EvidenceRole) -> String {

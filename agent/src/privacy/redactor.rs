@@ -165,28 +165,41 @@ impl Redactor {
     /// Non-overlapping sensitive spans, in order. Rules are listed from most
     /// to least specific; an earlier rule's span wins an overlap.
     fn find(&self, text: &str) -> Vec<(usize, usize, Category)> {
-        let mut taken: Vec<(usize, usize, Category)> = Vec::new();
+        // Disjoint spans by start: the span starting last before `end` is
+        // the only one that can overlap [start, end).
+        let mut taken: BTreeMap<usize, (usize, Category)> = BTreeMap::new();
         for rule in &self.rules {
-            for captures in rule.regex.captures_iter(text) {
-                let found = if rule.group == 0 {
-                    captures.get(0)
-                } else {
-                    (rule.group..captures.len()).find_map(|g| captures.get(g))
-                };
-                let Some(found) = found else { continue };
-                let value = found.as_str();
-                if !(rule.check)(value) {
+            // Capture groups need the slower engines; most text matches no
+            // rule, which the fast matcher settles first.
+            let spans: Vec<(usize, usize)> = if rule.group == 0 {
+                rule.regex
+                    .find_iter(text)
+                    .map(|m| (m.start(), m.end()))
+                    .collect()
+            } else if rule.regex.is_match(text) {
+                rule.regex
+                    .captures_iter(text)
+                    .filter_map(|c| (rule.group..c.len()).find_map(|g| c.get(g)))
+                    .map(|m| (m.start(), m.end()))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            for (start, end) in spans {
+                let overlaps = taken
+                    .range(..end)
+                    .next_back()
+                    .is_some_and(|(_, (e, _))| *e > start);
+                if overlaps || !(rule.check)(&text[start..end]) {
                     continue;
                 }
-                let (start, end) = (found.start(), found.end());
-                if taken.iter().any(|(s, e, _)| start < *e && *s < end) {
-                    continue;
-                }
-                taken.push((start, end, rule.category));
+                taken.insert(start, (end, rule.category));
             }
         }
-        taken.sort_by_key(|(start, _, _)| *start);
         taken
+            .into_iter()
+            .map(|(start, (end, category))| (start, end, category))
+            .collect()
     }
 }
 
