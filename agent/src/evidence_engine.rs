@@ -164,12 +164,17 @@ impl<'a> EvidenceEngine<'a> {
             .chain(correlated.iter().copied())
             .map(|a| a.service.as_str())
             .collect();
+        // How common a term was before the incident, across every source.
+        let baseline = Filters {
+            time: TimeRange::between(start, onset),
+            ..Filters::default()
+        };
         let mut links = Vec::new();
         for change in &changes {
             let terms: BTreeSet<String> = self.store.analyze(&change.body)?.into_iter().collect();
             let mut shared = Vec::new();
             for term in terms.intersection(&symptom_terms) {
-                if self.store.term_share(term)? < COMMON_TERM_SHARE {
+                if self.store.term_share(tenant, term, &baseline)? < COMMON_TERM_SHARE {
                     shared.push(term.clone());
                 }
             }
@@ -251,6 +256,11 @@ impl<'a> EvidenceEngine<'a> {
                 );
                 let change_ref = change
                     .field_str("change_id")
+                    .or_else(|| {
+                        change
+                            .field_str("commit")
+                            .map(|c| c.chars().take(12).collect())
+                    })
                     .unwrap_or_else(|| change.id.to_string());
                 (
                     RootCause {

@@ -322,16 +322,28 @@ impl TextStore {
         Ok(terms)
     }
 
-    /// Share of indexed records whose text contains `term` (an analyzed
-    /// term), 0 to 1: how little a shared term says about a link.
-    pub fn term_share(&self, term: &str) -> Result<f64> {
-        let searcher = self.reader.searcher();
-        let total = searcher.num_docs();
+    /// Share of a tenant's records matching `filters` whose text contains
+    /// `term` (an analyzed term), 0 to 1: how little a shared term says
+    /// about a link. Measured on a baseline window, a term common only
+    /// because an incident repeats it still counts as specific.
+    pub fn term_share(&self, tenant: &str, term: &str, filters: &Filters) -> Result<f64> {
+        let total = self.count(tenant, filters)?;
         if total == 0 {
             return Ok(0.0);
         }
-        let frequency = searcher.doc_freq(&Term::from_field_text(self.fields.body, term))?;
-        Ok(frequency as f64 / total as f64)
+        let mut clauses = self.scope(tenant, filters)?;
+        clauses.push((
+            Occur::Must,
+            Box::new(TermQuery::new(
+                Term::from_field_text(self.fields.body, term),
+                IndexRecordOption::Basic,
+            )),
+        ));
+        let matching = self
+            .reader
+            .searcher()
+            .search(&BooleanQuery::new(clauses), &Count)?;
+        Ok(matching as f64 / total as f64)
     }
 
     /// Ranked full-text search (BM25) within the query's tenant and filters.
