@@ -85,10 +85,22 @@ enum Command {
         /// A specific evaluation instead of the cases.
         #[command(subcommand)]
         target: Option<EvalTarget>,
-        /// Seeds per family for generated cases.
-        #[arg(long, default_value_t = 2)]
-        seeds: u64,
-        /// Print the scores as JSON.
+        /// Dataset (JSONL); the bundled one (41 cases) by default.
+        #[arg(long)]
+        dataset: Option<PathBuf>,
+        /// Run one split only: dev or test.
+        #[arg(long, value_parser = parse_split)]
+        split: Option<evals::Split>,
+        /// Fail (exit 1) when a metric falls below the accepted baseline by more than --tolerance.
+        #[arg(long)]
+        check: bool,
+        /// Accept this run as the new baseline.
+        #[arg(long)]
+        accept: bool,
+        /// Allowed drop per metric for --check.
+        #[arg(long, default_value_t = 0.02)]
+        tolerance: f64,
+        /// Print the aggregate metrics as one JSON object.
         #[arg(long)]
         json: bool,
     },
@@ -229,13 +241,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Eval {
             target: None,
-            seeds,
+            dataset,
+            split,
+            check,
+            accept,
+            tolerance,
             json,
-        } => {
-            let scores = run_eval(seeds)?;
-            report::eval(&scores, json)?;
-            Ok(ExitCode::SUCCESS)
-        }
+        } => run_eval(&cli.home, dataset, split, check, accept, tolerance, json),
         Command::Gen {
             family,
             seed,
@@ -306,23 +318,66 @@ fn open_existing(home: &Path) -> Result<TextStore> {
     Ok(TextStore::open(&dir)?)
 }
 
-fn run_eval(seeds: u64) -> Result<Vec<evals::CaseScore>> {
-    let mut scores = Vec::new();
-    let bundled = evals::Case::load(&evals::bundled_incident_dir())?;
-    scores.push(evals::run_case(&bundled)?.1);
+fn parse_split(name: &str) -> Result<evals::Split, String> {
+    evals::Split::parse(name).ok_or_else(|| format!("unknown split {name:?}; dev or test"))
+}
+
+/// Runs a dataset, keeps the run in `$ONCALL_HOME/evals`, and checks it
+/// against the accepted baseline when asked.
+fn run_eval(
+    home: &Path,
+    dataset: Option<PathBuf>,
+    split: Option<evals::Split>,
+    check: bool,
+    accept: bool,
+    tolerance: f64,
+    json: bool,
+) -> Result<ExitCode> {
+    let dataset = dataset.unwrap_or_else(evals::default_dataset);
     let scratch = tempfile::tempdir()?;
-    for family in evals::Family::ALL {
-        for seed in 1..=seeds {
-            let dir = scratch.path().join(format!("{}-{seed}", family.name()));
-            let options = evals::GenOptions {
-                family,
-                seed,
-                background_lines: 6000,
-                tenant: "default".into(),
-            };
-            evals::generate(&dir, &options)?;
-            scores.push(evals::run_case(&evals::Case::load(&dir)?)?.1);
+    let cases = evals::load_dataset(&dataset, split, scratch.path())?;
+    let started = chrono::Utc::now();
+    let scores = evals::run_dataset(&cases)?;
+    let run = evals::Run {
+        started,
+        dataset: dataset.display().to_string(),
+        split,
+        mode: "evidence".into(),
+        summary: evals::Summary::of(&scores),
+        cases: scores,
+    };
+    let history = evals::History::new(&home.join("evals"));
+    let saved = history.save(&run)?;
+    let baseline = history.baseline()?;
+    report::eval(&run, &saved, json)?;
+    let failures = match (&baseline, check) {
+        (Some(baseline), true)
+            if baseline.dataset != run.dataset || baseline.split != run.split =>
+        {
+            eprintln!(
+                "the accepted baseline ran {} (split {:?}); nothing to compare with this run",
+                baseline.dataset, baseline.split
+            );
+            Vec::new()
         }
+        (Some(baseline), true) => evals::regressions(&run.summary, &baseline.summary, tolerance),
+        (None, true) => {
+            eprintln!(
+                "no accepted baseline yet: nothing to check against (run with --accept to set one)"
+            );
+            Vec::new()
+        }
+        _ => Vec::new(),
+    };
+    if accept {
+        history.accept(&run)?;
     }
-    Ok(scores)
+    for failure in &failures {
+        eprintln!("regression: {failure}");
+    }
+    Ok(if failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

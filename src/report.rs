@@ -126,44 +126,74 @@ pub fn hits(hits: &[Hit], json: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn eval(scores: &[evals::CaseScore], json: bool) -> Result<()> {
+pub fn eval(run: &evals::Run, saved: &std::path::Path, json: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    let summary = evals::Summary::of(scores);
+    let summary = &run.summary;
     if json {
-        writeln!(
-            out,
-            "{}",
-            serde_json::json!({"summary": summary, "cases": scores})
-        )?;
+        let mut object = serde_json::Map::new();
+        for (name, value) in summary.named() {
+            object.insert(name.into(), value.into());
+        }
+        object.insert("cases".into(), summary.cases.into());
+        object.insert("split".into(), serde_json::to_value(run.split)?);
+        object.insert("latency_p50_secs".into(), summary.latency_p50_secs.into());
+        object.insert("latency_p95_secs".into(), summary.latency_p95_secs.into());
+        object.insert("run".into(), saved.display().to_string().into());
+        writeln!(out, "{}", serde_json::Value::Object(object))?;
         return Ok(());
     }
     writeln!(
         out,
-        "{:<28} {:>6} {:>6} {:>6} {:>6} {:>8}",
-        "case", "R@5", "R@10", "prec", "cause", "secs"
+        "{:<28} {:>6} {:>6} {:>6} {:>6} {:>6} {:>8}",
+        "case", "R@5", "R@10", "MRR", "prec", "cause", "secs"
     )?;
-    for s in scores {
+    for s in &run.cases {
         writeln!(
             out,
-            "{:<28} {:>6.2} {:>6.2} {:>6.2} {:>6} {:>8.3}",
+            "{:<28} {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>6} {:>8.3}",
             s.case,
             s.recall_at_5,
             s.recall_at_10,
+            s.reciprocal_rank,
             s.citation_precision,
             if s.root_cause_correct { "yes" } else { "NO" },
             s.answer_secs
         )?;
     }
+    let split = run.split.map_or("all", |s| {
+        if s == evals::Split::Dev {
+            "dev"
+        } else {
+            "test"
+        }
+    });
     writeln!(
         out,
-        "\n{} cases: recall@5 {:.3}, recall@10 {:.3}, citation precision {:.3}, root-cause accuracy {:.3}, citations resolving {:.3}",
-        summary.cases,
-        summary.recall_at_5,
-        summary.recall_at_10,
-        summary.citation_precision,
-        summary.root_cause_accuracy,
-        summary.citations_resolve
+        "\n{} cases, split {split}, evidence mode (mean [95% interval]):",
+        summary.cases
     )?;
+    for (name, estimate) in [
+        ("recall@5", summary.recall_at_5),
+        ("recall@10", summary.recall_at_10),
+        ("MRR", summary.mrr),
+        ("nDCG@10", summary.ndcg_at_10),
+        ("citation precision", summary.citation_precision),
+        ("citation recall", summary.citation_recall),
+        ("root-cause accuracy", summary.root_cause_accuracy),
+        ("citations resolving", summary.citations_resolve),
+    ] {
+        writeln!(
+            out,
+            "  {name:<20} {:.3} [{:.3}, {:.3}]",
+            estimate.mean, estimate.low, estimate.high
+        )?;
+    }
+    writeln!(
+        out,
+        "  latency p50 {:.3} s, p95 {:.3} s",
+        summary.latency_p50_secs, summary.latency_p95_secs
+    )?;
+    writeln!(out, "run saved to {}", saved.display())?;
     Ok(())
 }
 

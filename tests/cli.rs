@@ -169,3 +169,58 @@ fn gen_writes_a_case_that_ask_can_answer() {
         .to_lowercase();
     assert!(cause.contains("dns"), "{cause}");
 }
+
+#[test]
+fn eval_keeps_history_and_checks_against_the_accepted_baseline() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let dataset = tempfile::tempdir().expect("tempdir");
+    let path = dataset.path().join("small.jsonl");
+    std::fs::write(
+        &path,
+        "{\"version\":1,\"split\":\"dev\",\"generate\":{\"family\":\"tls-expiry\",\"seed\":9,\"lines\":1500}}\n{\"version\":1,\"split\":\"test\",\"generate\":{\"family\":\"rate-limit\",\"seed\":9,\"lines\":1500}}\n",
+    )
+    .expect("write");
+    let path = path.to_str().expect("utf-8");
+    let first = oncall(
+        home.path(),
+        &[
+            "eval",
+            "--dataset",
+            path,
+            "--split",
+            "dev",
+            "--accept",
+            "--json",
+        ],
+    );
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&first)).expect("json");
+    assert_eq!(summary["cases"], 1);
+    assert_eq!(summary["root_cause_accuracy"], 1.0);
+    for key in [
+        "recall_at_10",
+        "citation_precision",
+        "mrr",
+        "ndcg_at_10",
+        "latency_p95_secs",
+    ] {
+        assert!(summary[key].is_number(), "{key} in {summary}");
+    }
+    let again = oncall(
+        home.path(),
+        &["eval", "--dataset", path, "--split", "dev", "--check"],
+    );
+    assert!(
+        again.status.success(),
+        "the same run passes its own baseline: {}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let runs = std::fs::read_dir(home.path().join("evals/runs"))
+        .expect("runs")
+        .count();
+    assert_eq!(runs, 2, "every run is kept");
+}

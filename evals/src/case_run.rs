@@ -6,7 +6,9 @@ use retrieval::{Filters, TextStore};
 
 use crate::error::Result;
 use crate::ground_truth::Case;
-use crate::metrics::{CaseScore, citation_precision, evidence_recall_at, root_cause_matches};
+use crate::metrics::{
+    CaseScore, citation_precision, evidence_recall_at, ndcg_at, reciprocal_rank, root_cause_matches,
+};
 
 /// Ingests a case's data into a fresh in-memory store, asks its question in
 /// evidence mode and scores the answer against the ground truth.
@@ -35,11 +37,22 @@ pub fn run_case(case: &Case) -> Result<(Answer, CaseScore)> {
         family: truth.family.clone(),
         recall_at_5: evidence_recall_at(5, &cited, &truth.evidence),
         recall_at_10: evidence_recall_at(10, &cited, &truth.evidence),
+        reciprocal_rank: reciprocal_rank(&cited, &truth.evidence),
+        ndcg_at_10: ndcg_at(10, &cited, &truth.evidence),
         citation_precision: citation_precision(&cited, &truth.evidence),
+        citation_recall: evidence_recall_at(usize::MAX, &cited, &truth.evidence),
         root_cause_correct: root_cause_matches(statement, &truth.root_cause),
         citations_resolve: resolved.len() == cited.len()
             && store.count(&truth.tenant, &Filters::default())? > 0,
         answer_secs,
     };
     Ok((answer, score))
+}
+
+/// Runs every case of a dataset in evidence mode.
+pub fn run_dataset(cases: &[crate::dataset::DatasetCase]) -> Result<Vec<CaseScore>> {
+    cases
+        .iter()
+        .map(|c| run_case(&c.case).map(|(_, score)| score))
+        .collect()
 }

@@ -8,18 +8,25 @@
 //! read by none.
 
 mod case_run;
+mod dataset;
 mod error;
 mod generator;
 mod ground_truth;
+mod history;
 mod loghub;
 mod metrics;
 
-pub use case_run::run_case;
+pub use case_run::{run_case, run_dataset};
+pub use dataset::{DATASET_VERSION, DatasetCase, Split, default_dataset, load_dataset};
 pub use error::{EvalError, Result};
 pub use generator::{Family, GenOptions, generate};
 pub use ground_truth::{Case, GoldEvidence, GoldRootCause, GroundTruth, bundled_incident_dir};
+pub use history::{History, Run, regressions};
 pub use loghub::{
     Average, LoghubReport, SystemScore, evaluate_loghub, evaluate_system, grouping_accuracy,
     parsing_accuracy,
 };
-pub use metrics::{CaseScore, Summary, citation_precision, evidence_recall_at, root_cause_matches};
+pub use metrics::{
+    CaseScore, Estimate, Summary, citation_precision, evidence_recall_at, ndcg_at, reciprocal_rank,
+    root_cause_matches,
+};

@@ -16,6 +16,35 @@ pub fn evidence_recall_at(k: usize, cited: &[RecordId], gold: &[GoldEvidence]) -
     found as f64 / gold.len() as f64
 }
 
+/// 1 / rank of the first cited id that satisfies a gold item (0 when none).
+pub fn reciprocal_rank(cited: &[RecordId], gold: &[GoldEvidence]) -> f64 {
+    cited
+        .iter()
+        .position(|id| gold.iter().any(|item| item.ids.contains(id)))
+        .map_or(0.0, |rank| 1.0 / (rank + 1) as f64)
+}
+
+/// nDCG@k with binary gains: a citation gains when it satisfies a gold item
+/// not satisfied by an earlier citation; the ideal cites one record per item.
+pub fn ndcg_at(k: usize, cited: &[RecordId], gold: &[GoldEvidence]) -> f64 {
+    let mut satisfied = vec![false; gold.len()];
+    let mut dcg = 0.0;
+    for (rank, id) in cited.iter().take(k).enumerate() {
+        if let Some(item) = gold
+            .iter()
+            .enumerate()
+            .position(|(i, g)| !satisfied[i] && g.ids.contains(id))
+        {
+            satisfied[item] = true;
+            dcg += 1.0 / ((rank + 2) as f64).log2();
+        }
+    }
+    let ideal: f64 = (0..gold.len().min(k))
+        .map(|rank| 1.0 / ((rank + 2) as f64).log2())
+        .sum();
+    if ideal == 0.0 { 1.0 } else { dcg / ideal }
+}
+
 /// Fraction of cited ids that belong to some gold evidence item.
 pub fn citation_precision(cited: &[RecordId], gold: &[GoldEvidence]) -> f64 {
     if cited.is_empty() {
@@ -50,8 +79,14 @@ pub struct CaseScore {
     pub recall_at_5: f64,
     /// Gold evidence items found in the first 10 citations.
     pub recall_at_10: f64,
+    /// 1 / rank of the first gold citation.
+    pub reciprocal_rank: f64,
+    /// nDCG@10 of the citations against the gold items.
+    pub ndcg_at_10: f64,
     /// Cited records that are gold.
     pub citation_precision: f64,
+    /// Gold items cited anywhere in the answer.
+    pub citation_recall: f64,
     /// Root cause names every key fact.
     pub root_cause_correct: bool,
     /// Every citation in the text resolves to a record of the tenant.
@@ -60,36 +95,108 @@ pub struct CaseScore {
     pub answer_secs: f64,
 }
 
-/// Mean of the case scores.
+/// A mean with its 95% confidence interval.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    /// The mean.
+    pub mean: f64,
+    /// Lower bound of the 95% interval.
+    pub low: f64,
+    /// Upper bound of the 95% interval.
+    pub high: f64,
+}
+
+impl Estimate {
+    /// Mean of `values` in [0, 1] with a Wilson interval, which stays
+    /// honest for small samples and means near 0 or 1.
+    pub fn of(values: &[f64]) -> Self {
+        let n = values.len() as f64;
+        if values.is_empty() {
+            return Estimate {
+                mean: 0.0,
+                low: 0.0,
+                high: 0.0,
+            };
+        }
+        let mean = values.iter().sum::<f64>() / n;
+        let z = 1.96f64;
+        let centre = (mean + z * z / (2.0 * n)) / (1.0 + z * z / n);
+        let half = z * (mean * (1.0 - mean) / n + z * z / (4.0 * n * n)).sqrt() / (1.0 + z * z / n);
+        Estimate {
+            mean,
+            low: (centre - half).max(0.0),
+            high: (centre + half).min(1.0),
+        }
+    }
+}
+
+/// The aggregate of a run; keys name the metrics.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Number of cases.
     pub cases: usize,
-    /// Mean recall@5.
-    pub recall_at_5: f64,
-    /// Mean recall@10.
-    pub recall_at_10: f64,
+    /// Mean recall@5 of gold evidence.
+    pub recall_at_5: Estimate,
+    /// Mean recall@10 of gold evidence.
+    pub recall_at_10: Estimate,
+    /// Mean reciprocal rank of the first gold citation.
+    pub mrr: Estimate,
+    /// Mean nDCG@10.
+    pub ndcg_at_10: Estimate,
     /// Mean citation precision.
-    pub citation_precision: f64,
-    /// Share of cases whose root cause is correct.
-    pub root_cause_accuracy: f64,
+    pub citation_precision: Estimate,
+    /// Mean citation recall.
+    pub citation_recall: Estimate,
+    /// Share of cases whose root cause names every key fact.
+    pub root_cause_accuracy: Estimate,
     /// Share of cases whose citations all resolve.
-    pub citations_resolve: f64,
+    pub citations_resolve: Estimate,
+    /// Median seconds to answer.
+    pub latency_p50_secs: f64,
+    /// 95th percentile seconds to answer.
+    pub latency_p95_secs: f64,
 }
 
 impl Summary {
     /// Aggregates case scores.
     pub fn of(scores: &[CaseScore]) -> Self {
-        let n = scores.len().max(1) as f64;
-        let mean = |f: fn(&CaseScore) -> f64| scores.iter().map(f).sum::<f64>() / n;
+        let estimate =
+            |f: fn(&CaseScore) -> f64| Estimate::of(&scores.iter().map(f).collect::<Vec<_>>());
+        let mut latencies: Vec<f64> = scores.iter().map(|s| s.answer_secs).collect();
+        latencies.sort_by(f64::total_cmp);
+        let percentile = |p: f64| {
+            latencies
+                .get(((latencies.len() as f64 - 1.0) * p).round() as usize)
+                .copied()
+                .unwrap_or(0.0)
+        };
         Summary {
             cases: scores.len(),
-            recall_at_5: mean(|s| s.recall_at_5),
-            recall_at_10: mean(|s| s.recall_at_10),
-            citation_precision: mean(|s| s.citation_precision),
-            root_cause_accuracy: mean(|s| f64::from(u8::from(s.root_cause_correct))),
-            citations_resolve: mean(|s| f64::from(u8::from(s.citations_resolve))),
+            recall_at_5: estimate(|s| s.recall_at_5),
+            recall_at_10: estimate(|s| s.recall_at_10),
+            mrr: estimate(|s| s.reciprocal_rank),
+            ndcg_at_10: estimate(|s| s.ndcg_at_10),
+            citation_precision: estimate(|s| s.citation_precision),
+            citation_recall: estimate(|s| s.citation_recall),
+            root_cause_accuracy: estimate(|s| f64::from(u8::from(s.root_cause_correct))),
+            citations_resolve: estimate(|s| f64::from(u8::from(s.citations_resolve))),
+            latency_p50_secs: percentile(0.5),
+            latency_p95_secs: percentile(0.95),
         }
+    }
+
+    /// The quality metrics by name, for comparisons with a baseline.
+    pub fn named(&self) -> Vec<(&'static str, f64)> {
+        vec![
+            ("recall_at_5", self.recall_at_5.mean),
+            ("recall_at_10", self.recall_at_10.mean),
+            ("mrr", self.mrr.mean),
+            ("ndcg_at_10", self.ndcg_at_10.mean),
+            ("citation_precision", self.citation_precision.mean),
+            ("citation_recall", self.citation_recall.mean),
+            ("root_cause_accuracy", self.root_cause_accuracy.mean),
+            ("citations_resolve", self.citations_resolve.mean),
+        ]
     }
 }
 
@@ -121,6 +228,31 @@ mod tests {
             0.5
         );
         assert_eq!(evidence_recall_at(5, &ids(&[]), &gold()), 0.0);
+    }
+
+    #[test]
+    fn rank_metrics_reward_early_gold() {
+        assert_eq!(reciprocal_rank(&ids(&["r-x", "r-b"]), &gold()), 0.5);
+        assert_eq!(reciprocal_rank(&ids(&["r-x"]), &gold()), 0.0);
+        assert!((ndcg_at(10, &ids(&["r-a", "r-c"]), &gold()) - 1.0).abs() < 1e-9);
+        let late = ndcg_at(10, &ids(&["r-x", "r-y", "r-a", "r-c"]), &gold());
+        assert!(late > 0.0 && late < 1.0, "{late}");
+        assert!(
+            ndcg_at(10, &ids(&["r-b", "r-c"]), &gold()) < 1.0,
+            "two citations of one item count once"
+        );
+    }
+
+    #[test]
+    fn wilson_intervals_bracket_the_mean() {
+        let all_right = Estimate::of(&[1.0; 10]);
+        assert_eq!(all_right.mean, 1.0);
+        assert!(
+            all_right.low > 0.65 && all_right.low < 0.75,
+            "{all_right:?}"
+        );
+        let none = Estimate::of(&[]);
+        assert_eq!(none.mean, 0.0);
     }
 
     #[test]
