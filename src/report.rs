@@ -180,6 +180,7 @@ pub fn eval(run: &evals::Run, saved: &std::path::Path, json: bool) -> Result<()>
         ("citation precision", summary.citation_precision),
         ("citation recall", summary.citation_recall),
         ("root-cause accuracy", summary.root_cause_accuracy),
+        ("remediation coverage", summary.remediation_coverage),
         ("citations resolving", summary.citations_resolve),
     ] {
         writeln!(

@@ -7,7 +7,8 @@ use retrieval::{Filters, TextStore};
 use crate::error::Result;
 use crate::ground_truth::Case;
 use crate::metrics::{
-    CaseScore, citation_precision, evidence_recall_at, ndcg_at, reciprocal_rank, root_cause_matches,
+    CaseScore, citation_precision, evidence_recall_at, ndcg_at, reciprocal_rank,
+    remediation_coverage, root_cause_matches,
 };
 
 /// Ingests a case's data into a fresh in-memory store, asks its question in
@@ -42,6 +43,15 @@ pub fn run_case(case: &Case) -> Result<(Answer, CaseScore)> {
         citation_precision: citation_precision(&cited, &truth.evidence),
         citation_recall: evidence_recall_at(usize::MAX, &cited, &truth.evidence),
         root_cause_correct: root_cause_matches(statement, &truth.root_cause),
+        remediation_coverage: remediation_coverage(
+            &[
+                answer.remediation.steps.join(" "),
+                answer.remediation.rollback.join(" "),
+                answer.remediation.verify.clone(),
+            ]
+            .join(" "),
+            &truth.remediation,
+        ),
         citations_resolve: resolved.len() == cited.len()
             && store.count(&truth.tenant, &Filters::default())? > 0,
         answer_secs,

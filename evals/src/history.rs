@@ -134,6 +134,7 @@ mod tests {
             citation_precision: 1.0,
             citation_recall: recall,
             root_cause_correct: correct,
+            remediation_coverage: 0.5,
             citations_resolve: true,
             answer_secs: 0.1,
         }

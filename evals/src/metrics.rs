@@ -16,6 +16,39 @@ pub fn evidence_recall_at(k: usize, cited: &[RecordId], gold: &[GoldEvidence]) -
     found as f64 / gold.len() as f64
 }
 
+/// Share of gold remediation key points that `remediation` covers: a point
+/// is covered when at least half of its content words (four letters or
+/// more) appear in the remediation text.
+pub fn remediation_coverage(remediation: &str, key_points: &[String]) -> f64 {
+    if key_points.is_empty() {
+        return 1.0;
+    }
+    let words = |text: &str| -> Vec<String> {
+        text.to_lowercase()
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.len() >= 4)
+            .map(str::to_string)
+            .collect()
+    };
+    let available = words(remediation);
+    let covered = key_points
+        .iter()
+        .filter(|point| {
+            let wanted = words(point);
+            let found = wanted
+                .iter()
+                .filter(|w| {
+                    available
+                        .iter()
+                        .any(|a| a.starts_with(w.as_str()) || w.starts_with(a.as_str()))
+                })
+                .count();
+            !wanted.is_empty() && found * 2 >= wanted.len()
+        })
+        .count();
+    covered as f64 / key_points.len() as f64
+}
+
 /// 1 / rank of the first cited id that satisfies a gold item (0 when none).
 pub fn reciprocal_rank(cited: &[RecordId], gold: &[GoldEvidence]) -> f64 {
     cited
@@ -89,6 +122,8 @@ pub struct CaseScore {
     pub citation_recall: f64,
     /// Root cause names every key fact.
     pub root_cause_correct: bool,
+    /// Gold remediation key points the drafted remediation covers.
+    pub remediation_coverage: f64,
     /// Every citation in the text resolves to a record of the tenant.
     pub citations_resolve: bool,
     /// Seconds to answer (retrieval and analysis).
@@ -149,6 +184,8 @@ pub struct Summary {
     pub citation_recall: Estimate,
     /// Share of cases whose root cause names every key fact.
     pub root_cause_accuracy: Estimate,
+    /// Mean share of gold remediation key points covered.
+    pub remediation_coverage: Estimate,
     /// Share of cases whose citations all resolve.
     pub citations_resolve: Estimate,
     /// Median seconds to answer.
@@ -179,6 +216,7 @@ impl Summary {
             citation_precision: estimate(|s| s.citation_precision),
             citation_recall: estimate(|s| s.citation_recall),
             root_cause_accuracy: estimate(|s| f64::from(u8::from(s.root_cause_correct))),
+            remediation_coverage: estimate(|s| s.remediation_coverage),
             citations_resolve: estimate(|s| f64::from(u8::from(s.citations_resolve))),
             latency_p50_secs: percentile(0.5),
             latency_p95_secs: percentile(0.95),
@@ -195,6 +233,7 @@ impl Summary {
             ("citation_precision", self.citation_precision.mean),
             ("citation_recall", self.citation_recall.mean),
             ("root_cause_accuracy", self.root_cause_accuracy.mean),
+            ("remediation_coverage", self.remediation_coverage.mean),
             ("citations_resolve", self.citations_resolve.mean),
         ]
     }
@@ -241,6 +280,20 @@ mod tests {
             ndcg_at(10, &ids(&["r-b", "r-c"]), &gold()) < 1.0,
             "two citations of one item count once"
         );
+    }
+
+    #[test]
+    fn remediation_coverage_counts_key_points() {
+        let points = vec![
+            "refresh the gateway JWKS cache".to_string(),
+            "lower the TTL to five minutes".to_string(),
+        ];
+        assert_eq!(
+            remediation_coverage("Flush and refresh the JWKS cache on the gateway", &points),
+            0.5
+        );
+        assert_eq!(remediation_coverage("restart everything", &points), 0.0);
+        assert_eq!(remediation_coverage("anything", &[]), 1.0);
     }
 
     #[test]
