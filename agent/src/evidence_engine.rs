@@ -274,8 +274,9 @@ impl<'a> EvidenceEngine<'a> {
                                 onset.format("%H:%M")
                             ),
                             format!(
-                                "Roll back change {change_ref} on {}, or complete it on every dependent component that still holds the old state.",
-                                change.service
+                                "Roll back change {change_ref} on {}, or complete it on every dependent component that still holds the old state: {}.",
+                                change.service,
+                                affected_components(&primary, &correlated)
                             ),
                             format!(
                                 "Watch \"{}\" on {} return to its rate before the onset ({:.1}/min).",
@@ -495,6 +496,19 @@ fn symptoms_phrase(primary: &Anomaly, correlated: &[&Anomaly]) -> String {
         Some(other) => format!("{} and {}", describe(primary), describe(other)),
         None => describe(primary),
     }
+}
+
+/// Where the symptoms show, with what they say: the components a fix must reach.
+fn affected_components(primary: &Anomaly, correlated: &[&Anomaly]) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut parts = Vec::new();
+    for anomaly in std::iter::once(primary).chain(correlated.iter().copied()) {
+        if !seen.contains(&anomaly.service.as_str()) {
+            seen.push(&anomaly.service);
+            parts.push(format!("{} (\"{}\")", anomaly.service, anomaly.template));
+        }
+    }
+    parts.join(", ")
 }
 
 fn verify_query(anomaly: &Anomaly) -> String {
