@@ -58,6 +58,12 @@ impl<'a> EvidenceEngine<'a> {
             ..Filters::default()
         };
         let records = self.store.scan(tenant, &activity, SCAN_LIMIT)?;
+        // A full scan stops short of the window's end; past it, every series
+        // would look like it dropped to zero.
+        let end = match records.last().and_then(|r| r.ts) {
+            Some(last) if records.len() == SCAN_LIMIT => last,
+            _ => end,
+        };
         // Series that begin with the data are not new: start at the first record.
         let start = records
             .first()

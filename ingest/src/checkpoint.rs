@@ -7,13 +7,27 @@ use crate::TemplateMiner;
 /// How far a source has been ingested and committed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Checkpoint {
-    /// Hash of the source's first bytes: a rotated or replaced file at the
-    /// same path has another fingerprint and is read from the start.
+    /// Hash of the source's first `fingerprint_len` bytes: a rotated or
+    /// replaced file at the same path has another fingerprint and is read
+    /// from the start.
     pub fingerprint: String,
+    /// How many leading bytes the fingerprint covers (fewer than 4 KiB for a
+    /// file that was small when first read, so that it stays stable as the
+    /// file grows).
+    pub fingerprint_len: usize,
     /// Bytes consumed (of the decompressed stream for `.gz`).
     pub offset: u64,
     /// Lines consumed.
     pub line: u64,
+}
+
+impl Checkpoint {
+    /// True when a source starting with `head` is the file this checkpoint
+    /// was taken of.
+    pub fn matches(&self, head: &[u8]) -> bool {
+        head.len() >= self.fingerprint_len
+            && crate::reader::fingerprint(&head[..self.fingerprint_len]) == self.fingerprint
+    }
 }
 
 /// Everything an ingest must persist together with the records it wrote:

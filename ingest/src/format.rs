@@ -105,7 +105,12 @@ impl Format {
                 Format::JsonDocument
             });
         }
-        if line.starts_with('[') || extension == "json" {
+        // `[2026-11-20 14:05:01] ...` is a log line; a JSON array opens with `[`, `[{` or `["`.
+        let opens_array = line == "["
+            || line.starts_with("[{")
+            || line.starts_with("[\"")
+            || line.starts_with("[]");
+        if opens_array || extension == "json" {
             return Some(Format::JsonDocument);
         }
         if looks_like_change_log(line) {
@@ -146,6 +151,21 @@ mod tests {
         check("a.log.gz", Some(r#"{"msg":"x"}"#), Some(Format::JsonLines));
         check("a.json", Some("{"), Some(Format::JsonDocument));
         check("events.json", Some("["), Some(Format::JsonDocument));
+        check(
+            "events.log",
+            Some(r#"[{"a":1},"#),
+            Some(Format::JsonDocument),
+        );
+        check(
+            "app.log",
+            Some("[2026-11-20 14:05:01,123] ERROR x"),
+            Some(Format::PlainText),
+        );
+        check(
+            "mail.log",
+            Some("From alice: hello"),
+            Some(Format::PlainText),
+        );
         check("pm.md", Some("# Postmortem"), Some(Format::Markdown));
         check(
             "git.log",

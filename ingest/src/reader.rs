@@ -24,6 +24,8 @@ pub const MAX_LINE_BYTES: usize = 1 << 20;
 pub const BATCH_RECORDS: usize = 50_000;
 /// Bytes hashed to recognise a source across runs.
 const FINGERPRINT_BYTES: usize = 4096;
+/// Marks the checkpoint of a path's previous file, kept after a rotation.
+const ROTATED: &str = "#rotated-";
 
 /// How to read inputs.
 #[derive(Clone, Debug)]
@@ -92,12 +94,19 @@ pub struct IngestReport {
 pub struct Ingestor {
     options: ReadOptions,
     state: IngestState,
+    /// Checkpoints moved since the last commit (rotations), to commit even
+    /// when no record was written.
+    moved: bool,
 }
 
 impl Ingestor {
     /// An ingestor resuming from `state` (the default state starts afresh).
     pub fn new(options: ReadOptions, state: IngestState) -> Self {
-        Ingestor { options, state }
+        Ingestor {
+            options,
+            state,
+            moved: false,
+        }
     }
 
     /// The state to persist with the records.
@@ -129,6 +138,10 @@ impl Ingestor {
         } else {
             let name = path.file_name().map(PathBuf::from).unwrap_or_default();
             self.ingest_file(path, &source_name(&name), sink, &mut report)?;
+        }
+        if std::mem::take(&mut self.moved) {
+            sink.commit(&self.state)
+                .map_err(|e| IngestError::sink(&path.display().to_string(), e))?;
         }
         Ok(report)
     }
@@ -175,7 +188,7 @@ impl Ingestor {
             report.files.push((source.to_string(), None));
             return Ok(());
         }
-        let fingerprint = fingerprint(&head);
+        let fingerprint_len = head.len().min(FINGERPRINT_BYTES);
         let first_line = head
             .split(|b| *b == b'\n')
             .find(|l| !l.iter().all(u8::is_ascii_whitespace))
@@ -207,12 +220,18 @@ impl Ingestor {
             debug!(source, "empty input");
             return Ok(());
         };
-        let resume = self.resume_point(&key, &fingerprint);
+        let resume = self.resume_point(&key, &head);
+        // A resumed file keeps the identity it was first checkpointed with.
+        let (fingerprint, fingerprint_len) = match &resume {
+            Some(checkpoint) => (checkpoint.fingerprint.clone(), checkpoint.fingerprint_len),
+            None => (fingerprint(&head[..fingerprint_len]), fingerprint_len),
+        };
         let service = default_service(source);
         let mut file = FileRead {
             source,
             key: &key,
             fingerprint: &fingerprint,
+            fingerprint_len,
             service: &service,
             resume,
         };
@@ -233,28 +252,46 @@ impl Ingestor {
     /// Where to resume `key`: its own checkpoint if the content is the same
     /// file; otherwise, after a rotation by rename, the checkpoint of the
     /// path it was renamed from (that path now holds a new file or none).
-    fn resume_point(&mut self, key: &str, fingerprint: &str) -> Option<Checkpoint> {
+    /// Records `checkpoint` under `key` when it came from elsewhere (a
+    /// rotation), so the next rotation still finds it.
+    fn keep_checkpoint(&mut self, key: &str, checkpoint: &Checkpoint) {
+        if self.state.checkpoints.get(key) != Some(checkpoint) {
+            self.state
+                .checkpoints
+                .insert(key.to_string(), checkpoint.clone());
+            self.moved = true;
+        }
+    }
+
+    fn resume_point(&mut self, key: &str, head: &[u8]) -> Option<Checkpoint> {
         if let Some(own) = self.state.checkpoints.get(key) {
-            if own.fingerprint == fingerprint {
+            if own.matches(head) {
                 return Some(own.clone());
             }
             // Another file took this path: keep the old checkpoint for the
             // renamed file, which may still be read under its new name.
             let rotated = own.clone();
+            self.state.checkpoints.remove(key);
             self.state
                 .checkpoints
-                .insert(format!("{key}#rotated-{}", rotated.fingerprint), rotated);
-            self.state.checkpoints.remove(key);
-            return None;
+                .insert(format!("{key}{ROTATED}{}", rotated.fingerprint), rotated);
         }
-        self.state
+        // A file renamed away from a checkpointed path resumes from the
+        // furthest checkpoint of its content whose path no longer holds it.
+        let (found_key, found) = self
+            .state
             .checkpoints
             .iter()
             .filter(|(other, checkpoint)| {
-                checkpoint.fingerprint == fingerprint && !still_holds(other, fingerprint)
+                checkpoint.matches(head) && !still_holds(other, checkpoint)
             })
-            .map(|(_, checkpoint)| checkpoint.clone())
-            .next()
+            .max_by_key(|(_, checkpoint)| checkpoint.offset)
+            .map(|(k, c)| (k.clone(), c.clone()))?;
+        if found_key.contains(ROTATED) {
+            self.state.checkpoints.remove(&found_key);
+            self.moved = true;
+        }
+        Some(found)
     }
 
     fn read_document(
@@ -271,7 +308,8 @@ impl Ingestor {
             bad.push(file.bad_at(1, format!("read stopped early: {e}")));
         }
         let offset = bytes.len() as u64;
-        if file.resume.as_ref().is_some_and(|c| c.offset == offset) {
+        if let Some(done) = file.resume.as_ref().filter(|c| c.offset == offset) {
+            self.keep_checkpoint(file.key, done);
             report.up_to_date.push(file.source.to_string());
             return Ok(());
         }
@@ -302,6 +340,7 @@ impl Ingestor {
             bad,
             Checkpoint {
                 fingerprint: file.fingerprint.to_string(),
+                fingerprint_len: file.fingerprint_len,
                 offset,
                 line,
             },
@@ -348,6 +387,7 @@ impl Ingestor {
         let mut bad = Vec::new();
         let mut buffer = Vec::new();
         let mut committed_any = false;
+        let (mut settled_offset, mut settled_line) = (offset, line_no);
         loop {
             let read = match read_line_capped(reader, &mut buffer, MAX_LINE_BYTES) {
                 Ok(Some(read)) => read,
@@ -362,6 +402,11 @@ impl Ingestor {
             };
             line_no += 1;
             offset += read.consumed as u64;
+            // A last line without its newline may still be being written:
+            // it is read, but the checkpoint stays before it.
+            if read.terminated {
+                (settled_offset, settled_line) = (offset, line_no);
+            }
             let line = buffer.strip_suffix(b"\r").unwrap_or(&buffer);
             if read.total_len > MAX_LINE_BYTES {
                 bad.push(file.bad_at(
@@ -386,8 +431,9 @@ impl Ingestor {
             if records.len() >= BATCH_RECORDS {
                 let checkpoint = Checkpoint {
                     fingerprint: file.fingerprint.to_string(),
-                    offset,
-                    line: line_no,
+                    fingerprint_len: file.fingerprint_len,
+                    offset: settled_offset,
+                    line: settled_line,
                 };
                 self.flush(
                     file,
@@ -402,13 +448,17 @@ impl Ingestor {
         }
         let unchanged = file.resume.as_ref().is_some_and(|c| c.offset == offset);
         if unchanged && !committed_any && records.is_empty() && bad.is_empty() {
+            if let Some(done) = file.resume.clone() {
+                self.keep_checkpoint(file.key, &done);
+            }
             report.up_to_date.push(file.source.to_string());
             return Ok(());
         }
         let checkpoint = Checkpoint {
             fingerprint: file.fingerprint.to_string(),
-            offset,
-            line: line_no,
+            fingerprint_len: file.fingerprint_len,
+            offset: settled_offset,
+            line: settled_line,
         };
         self.flush(file, records, bad, checkpoint, sink, report)
     }
@@ -455,6 +505,7 @@ struct FileRead<'a> {
     source: &'a str,
     key: &'a str,
     fingerprint: &'a str,
+    fingerprint_len: usize,
     service: &'a str,
     resume: Option<Checkpoint>,
 }
@@ -515,17 +566,15 @@ fn glob_match(pattern: &str, text: &str) -> bool {
     pattern[p..].iter().all(|c| *c == '*')
 }
 
-/// True when the file at `path` still starts with the fingerprinted bytes.
-fn still_holds(path: &str, fingerprint_wanted: &str) -> bool {
+/// True when the file at `path` is still the one `checkpoint` was taken of.
+fn still_holds(path: &str, checkpoint: &Checkpoint) -> bool {
     let Ok(mut reader) = open_stream(Path::new(path)) else {
         return false;
     };
-    reader
-        .fill_buf()
-        .is_ok_and(|head| fingerprint(head) == fingerprint_wanted)
+    reader.fill_buf().is_ok_and(|head| checkpoint.matches(head))
 }
 
-fn fingerprint(head: &[u8]) -> String {
+pub(crate) fn fingerprint(head: &[u8]) -> String {
     let digest = Sha256::digest(&head[..head.len().min(FINGERPRINT_BYTES)]);
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -535,6 +584,8 @@ struct LineRead {
     consumed: usize,
     /// Length of the line without its newline, even when longer than kept.
     total_len: usize,
+    /// The line ended with a newline (not cut off by the end of the stream).
+    terminated: bool,
 }
 
 /// Reads one line into `buffer`, keeping at most `max` bytes of it: a 50 MB
@@ -553,6 +604,7 @@ fn read_line_capped(
             return Ok((consumed > 0).then_some(LineRead {
                 consumed,
                 total_len,
+                terminated: false,
             }));
         }
         let (chunk, done) = match available.iter().position(|b| *b == b'\n') {
@@ -569,6 +621,7 @@ fn read_line_capped(
             return Ok(Some(LineRead {
                 consumed,
                 total_len,
+                terminated: true,
             }));
         }
     }
@@ -869,6 +922,71 @@ mod tests {
             .map(|r| r.origin.source.as_str())
             .collect();
         assert_eq!(sources, vec!["a.log"]);
+    }
+
+    #[test]
+    fn small_growing_files_and_a_second_rotation_are_read_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("app.log");
+        let line = |i: usize| format!("2026-11-20T14:00:{:02}Z INFO app: event {i}\n", i % 60);
+        let write = |range: std::ops::Range<usize>| {
+            std::fs::write(&log, range.map(line).collect::<String>()).expect("write")
+        };
+        let mut sink = Collect(Vec::new());
+        let mut ingestor = Ingestor::new(options(), IngestState::default());
+        write(0..3);
+        ingestor.ingest(dir.path(), &mut sink).expect("read");
+        write(0..6); // a small file grows: its fingerprint must not change
+        ingestor.ingest(dir.path(), &mut sink).expect("read");
+        assert_eq!(sink.0.len(), 6);
+        std::fs::rename(&log, dir.path().join("app.log.1")).expect("rotate");
+        write(100..104);
+        ingestor.ingest(dir.path(), &mut sink).expect("read");
+        std::fs::rename(dir.path().join("app.log.1"), dir.path().join("app.log.2"))
+            .expect("rotate");
+        std::fs::rename(&log, dir.path().join("app.log.1")).expect("rotate");
+        write(200..202);
+        ingestor.ingest(dir.path(), &mut sink).expect("read");
+        let mut ids: Vec<_> = sink.0.iter().map(|r| r.id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(
+            sink.0.len(),
+            12,
+            "6 + 4 + 2, nothing read twice across two rotations"
+        );
+        assert_eq!(ids.len(), 12);
+    }
+
+    #[test]
+    fn an_unterminated_last_line_is_read_and_finished_later() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("app.log");
+        std::fs::write(
+            &log,
+            "2026-11-20T14:00:00Z INFO app: one\n2026-11-20T14:00:01Z INFO app: tw",
+        )
+        .expect("write");
+        let mut sink = Collect(Vec::new());
+        let mut ingestor = Ingestor::new(options(), IngestState::default());
+        ingestor.ingest(&log, &mut sink).expect("read");
+        assert_eq!(sink.0.len(), 2, "the partial line is kept");
+        std::fs::write(
+            &log,
+            "2026-11-20T14:00:00Z INFO app: one\n2026-11-20T14:00:01Z INFO app: two\n",
+        )
+        .expect("write");
+        ingestor.ingest(&log, &mut sink).expect("read");
+        assert_eq!(
+            sink.0.last().map(|r| r.body.as_str()),
+            Some("two"),
+            "the finished line is read in full"
+        );
+        assert_eq!(
+            sink.0.iter().filter(|r| r.body == "one").count(),
+            1,
+            "the first line is not read again"
+        );
     }
 
     #[test]

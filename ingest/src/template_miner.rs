@@ -175,8 +175,12 @@ fn route(tokens: &[String], prefix: usize) -> Vec<String> {
 /// Share of positions where the template and the line agree; a wildcard in
 /// the template agrees with anything only when the line is masked there too.
 fn similarity(template: &[String], tokens: &[String]) -> f64 {
-    if template.len() != tokens.len() || tokens.is_empty() {
+    if template.len() != tokens.len() {
         return 0.0;
+    }
+    if tokens.is_empty() {
+        // Empty messages are one template, not one each.
+        return 1.0;
     }
     let same = template.iter().zip(tokens).filter(|(a, b)| a == b).count();
     same as f64 / tokens.len() as f64
@@ -204,6 +208,14 @@ mod tests {
         miner.add("session opened for user root by admin");
         let t = miner.add("session opened for user alice by admin");
         assert_eq!(t.text, "session opened for user <*> by admin");
+    }
+
+    #[test]
+    fn empty_messages_share_one_template() {
+        let mut miner = TemplateMiner::default();
+        let first = miner.add("");
+        assert_eq!(miner.add("   ").id, first.id);
+        assert_eq!(miner.len(), 1);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Timestamps from the formats we read, normalized to UTC.
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDateTime, Utc};
 
 const NAIVE_FORMATS: &[&str] = &[
     "%Y-%m-%dT%H:%M:%S%.f",
@@ -20,33 +20,47 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
 /// Like [`parse_timestamp`], with zone-less times read in `zone`.
 pub fn parse_timestamp_in(text: &str, zone: FixedOffset) -> Option<DateTime<Utc>> {
     let text = text.trim().trim_matches(|c| c == '[' || c == ']');
-    if let Ok(ts) = DateTime::parse_from_rfc3339(text) {
-        return Some(ts.with_timezone(&Utc));
-    }
-    if let Ok(ts) = DateTime::parse_from_str(text, "%d/%b/%Y:%H:%M:%S %z") {
-        return Some(ts.with_timezone(&Utc));
-    }
-    if let Ok(ts) = DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f %z") {
-        return Some(ts.with_timezone(&Utc));
+    let zoned = DateTime::parse_from_rfc3339(text)
+        .or_else(|_| DateTime::parse_from_str(text, "%d/%b/%Y:%H:%M:%S %z"))
+        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f %z"));
+    if let Ok(ts) = zoned {
+        return plausible(ts.with_timezone(&Utc));
     }
     // log4j and Python logging write a comma before the milliseconds.
     let dotted = text.replace(',', ".");
     for format in NAIVE_FORMATS {
         if let Ok(naive) = NaiveDateTime::parse_from_str(&dotted, format) {
-            return Some((naive - zone).and_utc());
+            return plausible(naive.checked_sub_offset(zone)?.and_utc());
         }
     }
     parse_epoch(text)
 }
 
+/// Years a log line can honestly carry; anything else is a misread number
+/// that would drag every time window away from the real data.
+fn plausible(ts: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    (1980..=2200).contains(&ts.year()).then_some(ts)
+}
+
+/// Unix time in seconds, milliseconds, microseconds or nanoseconds, told
+/// apart by the number of integer digits (10, 13, 16, 19).
 fn parse_epoch(text: &str) -> Option<DateTime<Utc>> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+    let (integer, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if integer.is_empty()
+        || !integer.bytes().all(|b| b.is_ascii_digit())
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
-    let value: f64 = text.parse().ok()?;
-    // Seconds since 1970 stay below 1e11 until the year 5138; anything larger is milliseconds.
-    let millis = if value < 1e11 { value * 1000.0 } else { value };
-    DateTime::from_timestamp_millis(millis as i64)
+    let value: i64 = integer.parse().ok()?;
+    let nanos = match integer.len() {
+        10 => value.checked_mul(1_000_000_000)?,
+        13 => value.checked_mul(1_000_000)?,
+        16 => value.checked_mul(1_000)?,
+        19 => value,
+        _ => return None,
+    };
+    plausible(DateTime::from_timestamp_nanos(nanos))
 }
 
 /// Finds a timestamp at the start of a line (one or two whitespace-separated
@@ -93,7 +107,19 @@ mod tests {
         check("[20/Nov/2026:14:05:01 +0000]", "2026-11-20T14:05:01+00:00");
         check("1795183501", "2026-11-20T14:05:01+00:00");
         check("1795183501000", "2026-11-20T14:05:01+00:00");
+        check("1795183501000000", "2026-11-20T14:05:01+00:00");
         assert_eq!(parse_timestamp("GET"), None);
+        assert_eq!(
+            parse_timestamp("8210266876799999"),
+            None,
+            "a 16-digit number is microseconds, not year 262143"
+        );
+        assert_eq!(
+            parse_timestamp("12345678901"),
+            None,
+            "11 digits is no epoch"
+        );
+        assert_eq!(parse_timestamp("+262142-12-31T23:59:59"), None);
         assert_eq!(parse_timestamp(""), None);
     }
 

@@ -242,6 +242,35 @@ mod tests {
     }
 
     #[test]
+    fn a_spike_of_a_busy_template_still_has_examples_to_cite() {
+        let base = DateTime::parse_from_rfc3339("2026-11-20T13:30:00Z")
+            .expect("ts")
+            .to_utc();
+        let mut records = Vec::new();
+        for m in 0..60 {
+            let per_minute = if m < 40 { 3 } else { 30 };
+            for s in 0..per_minute {
+                records.push(record_at(minute(base, m, s), "gw", "GET /orders 503"));
+            }
+        }
+        let timeline = Timeline::build(
+            &records,
+            base,
+            base + Duration::minutes(60),
+            Duration::minutes(1),
+        );
+        let spike = detect_anomalies(&timeline)
+            .into_iter()
+            .find(|a| a.direction == Direction::Spike)
+            .expect("spike");
+        assert_eq!(spike.onset, minute(base, 40, 0));
+        assert!(
+            !spike.examples.is_empty(),
+            "120 records before the onset must not crowd out the examples after it"
+        );
+    }
+
+    #[test]
     fn significant_counts_follow_the_poisson_tail() {
         assert_eq!(significant_count(0.0), 1);
         assert_eq!(significant_count(0.4), 3);

@@ -30,7 +30,8 @@ pub struct TemplateSeries {
     pub severity: Severity,
     /// Count per bucket.
     pub counts: Vec<u32>,
-    /// Record ids in time order (capped at [`Timeline::EXAMPLES_KEPT`]),
+    /// Record ids in time order (at most [`Timeline::EXAMPLES_PER_BUCKET`]
+    /// per bucket, so every stretch of the series can be cited),
     /// with their bucket index.
     pub examples: Vec<(usize, RecordId)>,
     /// Total records.
@@ -39,7 +40,7 @@ pub struct TemplateSeries {
 
 impl Timeline {
     /// Examples kept per series; enough to cite, few enough to stay small.
-    pub const EXAMPLES_KEPT: usize = 64;
+    pub const EXAMPLES_PER_BUCKET: u32 = 3;
 
     /// Buckets timestamped records of `records` into `bucket`-wide slots
     /// covering `[start, end)`. Records outside the window are ignored.
@@ -77,14 +78,15 @@ impl Timeline {
                     examples: Vec::new(),
                     total: 0,
                 });
-            if let Some(count) = series.counts.get_mut(index) {
-                *count += 1;
+            let Some(count) = series.counts.get_mut(index) else {
+                continue;
+            };
+            *count += 1;
+            if *count <= Self::EXAMPLES_PER_BUCKET {
+                series.examples.push((index, record.id.clone()));
             }
             series.severity = series.severity.max(record.severity);
             series.total += 1;
-            if series.examples.len() < Self::EXAMPLES_KEPT {
-                series.examples.push((index, record.id.clone()));
-            }
         }
         Timeline {
             start,

@@ -103,7 +103,7 @@ impl Redactor {
     /// Compiles every pattern.
     pub fn new() -> Result<Self, PrivacyError> {
         let specs: Vec<RuleSpec> = vec![
-            (Category::PrivateKey, r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----".into(), 0, always),
+            (Category::PrivateKey, r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|\z)".into(), 0, always),
             (Category::Jwt, r"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*".into(), 0, always),
             (Category::AuthHeader, r#"(?i)\b(?:authorization|proxy-authorization|cookie|set-cookie|x-api-key|x-auth-token)["']?\s*[:=]\s*["']?([^\r\n"']+)"#.into(), 1, not_placeholder),
             (Category::BearerToken, r"(?i)\bbearer\s+([A-Za-z0-9\-._~+/]{8,}=*)".into(), 1, not_placeholder),
@@ -113,7 +113,7 @@ impl Redactor {
             (Category::SlackToken, r"\b(?:xox[abposr]-[A-Za-z0-9-]{10,}|https://hooks\.slack\.com/services/[A-Za-z0-9/]+)".into(), 0, always),
             (Category::StripeKey, r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}\b".into(), 0, always),
             (Category::GoogleApiKey, r"\bAIza[0-9A-Za-z_-]{35}\b".into(), 0, always),
-            (Category::Secret, format!(r#"(?i)(?:^|[^A-Za-z0-9_])(?:{SECRET_KEYS})["']?\s*[:=]\s*["']?([^\s"',;&}}\]]+)"#), 1, not_placeholder),
+            (Category::Secret, format!(r#"(?i)(?:^|[^A-Za-z0-9])[A-Za-z0-9_.-]*?(?:{SECRET_KEYS})["']?\s*[:=]\s*(?:"([^"\n]+)"|'([^'\n]+)'|([^\s"',;&}}\]]+))"#), 1, not_placeholder),
             (Category::Email, r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b".into(), 0, always),
             (Category::User, format!(r#"(?:"(?:{USER_KEYS})"\s*:\s*"([^"]+)"|\b(?:{USER_KEYS})=([^\s,;&"']+))"#), 1, not_placeholder),
             (Category::Ipv6, r"(?i)(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}".into(), 0, is_ipv6),

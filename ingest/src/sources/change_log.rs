@@ -9,13 +9,16 @@ use crate::{Record, SourceKind};
 
 /// True when a file that starts with `first_line` is a git log or a diff.
 pub(crate) fn looks_like_change_log(first_line: &str) -> bool {
-    let commit = first_line
-        .strip_prefix("commit ")
-        .is_some_and(|rest| rest.len() >= 40 && rest[..40].bytes().all(|b| b.is_ascii_hexdigit()));
-    commit
+    let hash_after = |prefix: &str| {
+        first_line
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.get(..40))
+            .is_some_and(|hash| hash.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
+    hash_after("commit ")
+        || hash_after("From ")
         || first_line.starts_with("diff --git ")
         || first_line.starts_with("--- a/")
-        || first_line.starts_with("From ")
 }
 
 pub(crate) fn parse_change_log(ctx: &SourceContext<'_>, text: &str) -> Vec<Record> {

@@ -262,11 +262,9 @@ fn opsgenie_alert(ctx: &SourceContext<'_>, index: u64, item: &Value) -> Option<R
     let after_created = |key: &str| -> Option<Value> {
         let millis = report?.get(key)?.as_i64()?;
         let created = draft.ts?;
-        Some(
-            (created + chrono::Duration::milliseconds(millis))
-                .to_rfc3339()
-                .into(),
-        )
+        let at = chrono::TimeDelta::try_milliseconds(millis)
+            .and_then(|d| created.checked_add_signed(d))?;
+        Some(at.to_rfc3339().into())
     };
     let acknowledged = after_created("ackTime");
     let resolved = after_created("closeTime");
