@@ -97,6 +97,9 @@ enum Command {
         /// Accept this run as the new baseline.
         #[arg(long)]
         accept: bool,
+        /// Also write an HTML report with per-case drill-down to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
         /// Allowed drop per metric for --check.
         #[arg(long, default_value_t = 0.02)]
         tolerance: f64,
@@ -245,9 +248,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             split,
             check,
             accept,
+            report,
             tolerance,
             json,
-        } => run_eval(&cli.home, dataset, split, check, accept, tolerance, json),
+        } => run_eval(
+            &cli.home,
+            EvalRun {
+                dataset,
+                split,
+                check,
+                accept,
+                report,
+                tolerance,
+                json,
+            },
+        ),
         Command::Gen {
             family,
             seed,
@@ -322,22 +337,34 @@ fn parse_split(name: &str) -> Result<evals::Split, String> {
     evals::Split::parse(name).ok_or_else(|| format!("unknown split {name:?}; dev or test"))
 }
 
-/// Runs a dataset, keeps the run in `$ONCALL_HOME/evals`, and checks it
-/// against the accepted baseline when asked.
-fn run_eval(
-    home: &Path,
+/// What `oncall eval` was asked to do.
+struct EvalRun {
     dataset: Option<PathBuf>,
     split: Option<evals::Split>,
     check: bool,
     accept: bool,
+    report: Option<PathBuf>,
     tolerance: f64,
     json: bool,
-) -> Result<ExitCode> {
+}
+
+/// Runs a dataset, keeps the run in `$ONCALL_HOME/evals`, and checks it
+/// against the accepted baseline when asked.
+fn run_eval(home: &Path, args: EvalRun) -> Result<ExitCode> {
+    let EvalRun {
+        dataset,
+        split,
+        check,
+        accept,
+        report: report_path,
+        tolerance,
+        json,
+    } = args;
     let dataset = dataset.unwrap_or_else(evals::default_dataset);
     let scratch = tempfile::tempdir()?;
     let cases = evals::load_dataset(&dataset, split, scratch.path())?;
     let started = chrono::Utc::now();
-    let scores = evals::run_dataset(&cases)?;
+    let (scores, details): (Vec<_>, Vec<_>) = evals::run_dataset(&cases)?.into_iter().unzip();
     let run = evals::Run {
         started,
         dataset: dataset.display().to_string(),
@@ -345,7 +372,12 @@ fn run_eval(
         mode: "evidence".into(),
         summary: evals::Summary::of(&scores),
         cases: scores,
+        details,
     };
+    if let Some(path) = &report_path {
+        std::fs::write(path, evals::render_report(&run)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     let history = evals::History::new(&home.join("evals"));
     let saved = history.save(&run)?;
     let baseline = history.baseline()?;

@@ -210,14 +210,30 @@ fn eval_keeps_history_and_checks_against_the_accepted_baseline() {
     ] {
         assert!(summary[key].is_number(), "{key} in {summary}");
     }
+    let report = home.path().join("report.html");
+    let report_arg = report.to_str().expect("utf-8");
     let again = oncall(
         home.path(),
-        &["eval", "--dataset", path, "--split", "dev", "--check"],
+        &[
+            "eval",
+            "--dataset",
+            path,
+            "--split",
+            "dev",
+            "--check",
+            "--report",
+            report_arg,
+        ],
     );
     assert!(
         again.status.success(),
         "the same run passes its own baseline: {}",
         String::from_utf8_lossy(&again.stderr)
+    );
+    let html = std::fs::read_to_string(&report).expect("report written");
+    assert!(
+        html.contains("tls-expiry-9") && html.contains("Gold root cause"),
+        "per-case drill-down"
     );
     let runs = std::fs::read_dir(home.path().join("evals/runs"))
         .expect("runs")

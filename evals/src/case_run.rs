@@ -60,9 +60,50 @@ pub fn run_case(case: &Case) -> Result<(Answer, CaseScore)> {
 }
 
 /// Runs every case of a dataset in evidence mode.
-pub fn run_dataset(cases: &[crate::dataset::DatasetCase]) -> Result<Vec<CaseScore>> {
+pub fn run_dataset(cases: &[crate::dataset::DatasetCase]) -> Result<Vec<(CaseScore, CaseDetail)>> {
     cases
         .iter()
-        .map(|c| run_case(&c.case).map(|(_, score)| score))
+        .map(|c| run_case(&c.case).map(|(answer, score)| (score, CaseDetail::of(&c.case, &answer))))
         .collect()
+}
+
+/// What a reader of a report needs to judge one case: the question, the
+/// answer as given, what it cited, and the gold evidence it missed.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CaseDetail {
+    /// Case id.
+    pub case: String,
+    /// The question asked.
+    pub question: String,
+    /// The answer text, citations inline.
+    pub answer: String,
+    /// The answer's root cause, if it gave one.
+    pub root_cause: Option<String>,
+    /// The gold root cause.
+    pub gold_root_cause: String,
+    /// Ids the answer cited, in order.
+    pub cited: Vec<String>,
+    /// Gold evidence items none of whose records were cited.
+    pub missed: Vec<String>,
+}
+
+impl CaseDetail {
+    fn of(case: &Case, answer: &Answer) -> Self {
+        let cited = answer.cited_ids();
+        CaseDetail {
+            case: case.truth.id.clone(),
+            question: case.truth.question.clone(),
+            answer: answer.text.clone(),
+            root_cause: answer.root_cause.as_ref().map(|r| r.statement.clone()),
+            gold_root_cause: case.truth.root_cause.statement.clone(),
+            missed: case
+                .truth
+                .evidence
+                .iter()
+                .filter(|item| !item.ids.iter().any(|id| cited.contains(id)))
+                .map(|item| item.what.clone())
+                .collect(),
+            cited: cited.into_iter().map(|id| id.0).collect(),
+        }
+    }
 }

@@ -25,6 +25,9 @@ pub struct Run {
     pub summary: Summary,
     /// Per-case scores.
     pub cases: Vec<CaseScore>,
+    /// Per-case answers and misses, in the order of `cases`.
+    #[serde(default)]
+    pub details: Vec<crate::case_run::CaseDetail>,
 }
 
 /// The run store in a directory.
@@ -148,6 +151,7 @@ mod tests {
             mode: "evidence".into(),
             summary: Summary::of(&scores),
             cases: scores,
+            details: Vec::new(),
         }
     }
 

@@ -15,8 +15,9 @@ mod ground_truth;
 mod history;
 mod loghub;
 mod metrics;
+mod report;
 
-pub use case_run::{run_case, run_dataset};
+pub use case_run::{CaseDetail, run_case, run_dataset};
 pub use dataset::{DATASET_VERSION, DatasetCase, Split, default_dataset, load_dataset};
 pub use error::{EvalError, Result};
 pub use generator::{Family, GenOptions, generate};
@@ -30,3 +31,4 @@ pub use metrics::{
     CaseScore, Estimate, Summary, citation_precision, evidence_recall_at, ndcg_at, reciprocal_rank,
     root_cause_matches,
 };
+pub use report::render_report;
