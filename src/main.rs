@@ -85,27 +85,8 @@ enum Command {
         /// A specific evaluation instead of the cases.
         #[command(subcommand)]
         target: Option<EvalTarget>,
-        /// Dataset (JSONL); the bundled one (41 cases) by default.
-        #[arg(long)]
-        dataset: Option<PathBuf>,
-        /// Run one split only: dev or test.
-        #[arg(long, value_parser = parse_split)]
-        split: Option<evals::Split>,
-        /// Fail (exit 1) when a metric falls below the accepted baseline by more than --tolerance.
-        #[arg(long)]
-        check: bool,
-        /// Accept this run as the new baseline.
-        #[arg(long)]
-        accept: bool,
-        /// Also write an HTML report with per-case drill-down to this file.
-        #[arg(long)]
-        report: Option<PathBuf>,
-        /// Allowed drop per metric for --check.
-        #[arg(long, default_value_t = 0.02)]
-        tolerance: f64,
-        /// Print the aggregate metrics as one JSON object.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        run: EvalArgs,
     },
     /// Generate a seeded incident scenario with its ground truth.
     Gen {
@@ -242,27 +223,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             report::loghub(&report, json)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Eval {
-            target: None,
-            dataset,
-            split,
-            check,
-            accept,
-            report,
-            tolerance,
-            json,
-        } => run_eval(
-            &cli.home,
-            EvalRun {
-                dataset,
-                split,
-                check,
-                accept,
-                report,
-                tolerance,
-                json,
-            },
-        ),
+        Command::Eval { target: None, run } => run_eval(&cli.home, run),
         Command::Gen {
             family,
             seed,
@@ -337,21 +298,36 @@ fn parse_split(name: &str) -> Result<evals::Split, String> {
     evals::Split::parse(name).ok_or_else(|| format!("unknown split {name:?}; dev or test"))
 }
 
-/// What `oncall eval` was asked to do.
-struct EvalRun {
+/// How `oncall eval` runs a dataset.
+#[derive(clap::Args)]
+struct EvalArgs {
+    /// Dataset (JSONL); the bundled one (41 cases) by default.
+    #[arg(long)]
     dataset: Option<PathBuf>,
+    /// Run one split only: dev or test.
+    #[arg(long, value_parser = parse_split)]
     split: Option<evals::Split>,
+    /// Fail (exit 1) when a metric falls below the accepted baseline by more than --tolerance.
+    #[arg(long)]
     check: bool,
+    /// Accept this run as the new baseline.
+    #[arg(long)]
     accept: bool,
+    /// Also write an HTML report with per-case drill-down to this file.
+    #[arg(long)]
     report: Option<PathBuf>,
+    /// Allowed drop per metric for --check.
+    #[arg(long, default_value_t = 0.02)]
     tolerance: f64,
+    /// Print the aggregate metrics as one JSON object.
+    #[arg(long)]
     json: bool,
 }
 
 /// Runs a dataset, keeps the run in `$ONCALL_HOME/evals`, and checks it
 /// against the accepted baseline when asked.
-fn run_eval(home: &Path, args: EvalRun) -> Result<ExitCode> {
-    let EvalRun {
+fn run_eval(home: &Path, args: EvalArgs) -> Result<ExitCode> {
+    let EvalArgs {
         dataset,
         split,
         check,

@@ -99,11 +99,7 @@ impl<'a> EvidenceEngine<'a> {
         };
         let Some(primary) = anomalies.first().cloned() else {
             let matches = search(window, 5)?;
-            return Ok(self.matches_only(
-                tenant,
-                question,
-                matches.into_iter().map(|h| h.record).collect(),
-            ));
+            return Ok(self.matches_only(question, matches.into_iter().map(|h| h.record).collect()));
         };
         let correlated: Vec<&Anomaly> = anomalies[1..]
             .iter()
@@ -393,7 +389,7 @@ impl<'a> EvidenceEngine<'a> {
         Ok(terms)
     }
 
-    fn matches_only(&self, _tenant: &str, question: &str, records: Vec<Record>) -> Answer {
+    fn matches_only(&self, question: &str, records: Vec<Record>) -> Answer {
         if records.is_empty() {
             return no_evidence(
                 question,

@@ -73,7 +73,6 @@ fn generic_draft(ctx: &SourceContext<'_>, object: &Map<String, Value>) -> Record
         SourceKind::Log
     });
     let used: Vec<&str> = [TIME_KEYS, MESSAGE_KEYS, SERVICE_KEYS, HOST_KEYS].concat();
-    // `request` names the request line in access logs, not a message.
     for (key, value) in object {
         if !used.contains(&key.as_str()) && !LEVEL_KEYS.contains(&key.as_str()) {
             draft.fields.insert(key.clone(), value.clone());
