@@ -13,7 +13,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ONCALL = os.path.join(ROOT, "target", "release", "oncall")
-CORPUS = os.path.join(ROOT, "agent", "testdata", "privacy_corpus.jsonl")
+CORPUS = os.path.join(ROOT, "privacy", "testdata", "privacy_corpus.jsonl")
 BULK_MB = float(os.environ.get("BENCH_MB", "8"))
 
 

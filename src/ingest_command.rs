@@ -10,9 +10,9 @@ use anyhow::{Context, Result};
 use ingest::{
     BadInput, Format, HeaderFormat, IngestState, ReadOptions, Record, RecordSink, SinkError,
 };
-use retrieval::TextStore;
+use retrieval::Stores;
 
-use crate::{EXIT_PARTIAL, report, text_dir};
+use crate::{EXIT_PARTIAL, report};
 
 /// Arguments of `oncall ingest`.
 #[derive(clap::Args)]
@@ -62,9 +62,7 @@ fn parse_zone(text: &str) -> Result<chrono::FixedOffset, String> {
 /// How often a followed file is polled.
 const FOLLOW_INTERVAL: Duration = Duration::from_secs(1);
 
-pub fn run(home: &Path, tenant: &str, args: IngestArgs) -> Result<ExitCode> {
-    let mut store = TextStore::open(&text_dir(home))
-        .with_context(|| format!("opening the text store in {}", home.display()))?;
+pub fn run(stores: &mut Stores, home: &Path, tenant: &str, args: IngestArgs) -> Result<ExitCode> {
     let options = ReadOptions {
         format: args.format,
         header: args.header,
@@ -85,12 +83,12 @@ pub fn run(home: &Path, tenant: &str, args: IngestArgs) -> Result<ExitCode> {
             }
         })
         .collect::<Result<Vec<_>>>()?;
-    let summary = ingest_paths(&mut store, home, options.clone(), &paths)?;
+    let summary = ingest_paths(stores, home, options.clone(), &paths)?;
     report::ingest_summary(&summary, args.json)?;
     if args.follow {
         loop {
             std::thread::sleep(FOLLOW_INTERVAL);
-            let more = ingest_paths(&mut store, home, options.clone(), &paths)?;
+            let more = ingest_paths(stores, home, options.clone(), &paths)?;
             if more.records > 0 || !more.bad.is_empty() {
                 report::ingest_summary(&more, args.json)?;
             }
@@ -124,10 +122,16 @@ pub struct IngestSummary {
     pub up_to_date: usize,
     /// Where bad inputs were written.
     pub quarantine: PathBuf,
+    /// Evidence units written to the vector store.
+    pub units: usize,
+    /// Distinct unit texts that went through the embedding model.
+    pub embedded: usize,
+    /// Seconds spent in the embedding model.
+    pub embedding_secs: f64,
 }
 
 pub fn ingest_paths(
-    store: &mut TextStore,
+    stores: &mut Stores,
     home: &Path,
     options: ReadOptions,
     paths: &[PathBuf],
@@ -139,11 +143,15 @@ pub fn ingest_paths(
         bad: Vec::new(),
         up_to_date: 0,
         quarantine: quarantine.clone(),
+        units: 0,
+        embedded: 0,
+        embedding_secs: 0.0,
     };
-    let mut ingestor = ingest::Ingestor::new(options, store.ingest_state()?);
+    let mut ingestor = ingest::Ingestor::new(options, stores.text().ingest_state()?);
+    let indexed_before = stores.indexed();
     let progress = std::io::stderr().is_terminal().then(progress_bar);
     let mut destination = Destination {
-        store,
+        stores,
         quarantine: &quarantine,
         progress: progress.as_ref(),
         records: 0,
@@ -158,9 +166,14 @@ pub fn ingest_paths(
         summary.up_to_date += report.up_to_date.len();
         summary.bad.extend(report.bad);
     }
-    if let Some(bar) = progress {
+    if let Some(bar) = &progress {
         bar.finish_and_clear();
     }
+    destination.stores.optimize()?;
+    let indexed = destination.stores.indexed();
+    summary.units = indexed.units - indexed_before.units;
+    summary.embedded = indexed.embedded - indexed_before.embedded;
+    summary.embedding_secs = (indexed.embedding_time - indexed_before.embedding_time).as_secs_f64();
     Ok(summary)
 }
 
@@ -173,10 +186,10 @@ fn progress_bar() -> indicatif::ProgressBar {
     bar
 }
 
-/// The store, with bad input appended to the quarantine file as it is
+/// The stores, with bad input appended to the quarantine file as it is
 /// found and progress shown on a terminal.
 struct Destination<'a> {
-    store: &'a mut TextStore,
+    stores: &'a mut Stores,
     quarantine: &'a Path,
     progress: Option<&'a indicatif::ProgressBar>,
     records: u64,
@@ -207,10 +220,10 @@ impl RecordSink for Destination<'_> {
                 self.records, self.bad
             ));
         }
-        self.store.write(records, bad)
+        self.stores.write(records, bad)
     }
 
     fn commit(&mut self, state: &IngestState) -> Result<(), SinkError> {
-        self.store.commit(state)
+        RecordSink::commit(self.stores, state)
     }
 }

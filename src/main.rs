@@ -8,10 +8,13 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use ingest::{ReadOptions, Severity, SourceKind};
-use retrieval::{Filters, SearchQuery, TextStore, TimeRange};
+use retrieval::{Filters, SearchMode, SearchQuery, Stores, TimeRange};
 
 mod ingest_command;
 mod report;
+mod stores_config;
+
+use stores_config::StoreArgs;
 
 /// Exit status when some input could not be read but every good record was kept.
 pub(crate) const EXIT_PARTIAL: u8 = 3;
@@ -29,6 +32,8 @@ struct Cli {
     /// Tenant whose data is read and written.
     #[arg(long, env = "ONCALL_TENANT", default_value = "default", global = true)]
     tenant: String,
+    #[command(flatten)]
+    stores: StoreArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -45,10 +50,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Full-text search with filters.
+    /// Search with filters: BM25, vector or both fused (hybrid).
     Search {
         /// Words to search for.
         query: String,
+        /// Retrievers to use: text, vector or hybrid.
+        #[arg(long, value_parser = parse_mode, default_value = "hybrid")]
+        mode: SearchMode,
         /// Keep only these services.
         #[arg(long)]
         service: Vec<String>,
@@ -115,6 +123,19 @@ enum Command {
 
 #[derive(Subcommand)]
 enum EvalTarget {
+    /// Search latency per retriever (with and without filters) and the
+    /// vector index's recall@10 against exact search, on the data in $ONCALL_HOME.
+    Search {
+        /// Queries sampled from the stored records.
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+        /// Seed for the sampling.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Print the figures (and the queries) as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Template-mining accuracy on LogHub-style labelled samples.
     Loghub {
         /// Folder with formats.tsv and NAME/NAME_2k.log{,_structured.csv}.
@@ -134,6 +155,10 @@ fn parse_kind(name: &str) -> Result<SourceKind, String> {
 
 fn parse_severity(name: &str) -> Result<Severity, String> {
     Severity::parse(name).ok_or_else(|| format!("unknown severity {name:?}"))
+}
+
+fn parse_mode(name: &str) -> Result<SearchMode, String> {
+    SearchMode::parse(name).ok_or_else(|| format!("unknown mode {name:?}; text, vector or hybrid"))
 }
 
 fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
@@ -168,21 +193,21 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
-pub(crate) fn text_dir(home: &Path) -> PathBuf {
-    home.join("text")
-}
-
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Ingest(args) => ingest_command::run(&cli.home, &cli.tenant, args),
+        Command::Ingest(args) => {
+            let mut stores = cli.stores.open(&cli.home)?;
+            ingest_command::run(&mut stores, &cli.home, &cli.tenant, args)
+        }
         Command::Ask { question, json } => {
-            let store = open_existing(&cli.home)?;
-            let answer = agent::EvidenceEngine::new(&store).ask(&cli.tenant, &question)?;
+            let stores = open_existing(&cli.home, &cli.stores)?;
+            let answer = agent::EvidenceEngine::new(&stores).ask(&cli.tenant, &question)?;
             report::answer(&answer, json)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Search {
             query,
+            mode,
             service,
             kind,
             severity,
@@ -191,8 +216,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             limit,
             json,
         } => {
-            let store = open_existing(&cli.home)?;
-            let hits = store.search(&SearchQuery {
+            let stores = open_existing(&cli.home, &cli.stores)?;
+            let query = SearchQuery {
                 tenant: cli.tenant,
                 text: query,
                 filters: Filters {
@@ -202,17 +227,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     time: TimeRange { from, to },
                 },
                 limit,
-            })?;
+            };
+            let hits = stores.search(&query, mode)?;
             report::hits(&hits, json)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { port, bind } => {
-            let store = TextStore::open(&text_dir(&cli.home))?;
+            let stores = cli.stores.open(&cli.home)?;
             let address: std::net::SocketAddr = format!("{bind}:{port}")
                 .parse()
                 .with_context(|| format!("bad bind address {bind}:{port}"))?;
             let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(web::serve(web::AppState::new(store, cli.tenant), address))?;
+            runtime.block_on(web::serve(web::AppState::new(stores, cli.tenant), address))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval {
@@ -223,7 +249,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             report::loghub(&report, json)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Eval { target: None, run } => run_eval(&cli.home, run),
+        Command::Eval {
+            target:
+                Some(EvalTarget::Search {
+                    queries,
+                    seed,
+                    json,
+                }),
+            ..
+        } => {
+            let stores = open_existing(&cli.home, &cli.stores)?;
+            let bench = evals::bench_search(&stores, &cli.tenant, queries, seed)?;
+            report::search_bench(&bench, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { target: None, run } => run_eval(&cli.home, &cli.stores, run),
         Command::Gen {
             family,
             seed,
@@ -254,20 +294,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Redact => {
-            let redactor = agent::privacy::Redactor::new()?;
+            let redactor = privacy::Redactor::new()?;
             let mut text = String::new();
             std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text)
                 .context("reading standard input")?;
-            let redacted = redactor.redact(&text, &mut agent::privacy::RedactionSession::default());
+            let redacted = redactor.redact(&text, &mut privacy::RedactionSession::default());
             report::redacted(&redacted)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { json } => {
             let home = tempfile::tempdir()?;
-            let mut store = TextStore::open(&text_dir(home.path()))?;
+            let mut stores = cli.stores.open(home.path())?;
             let case = evals::Case::load(&evals::bundled_incident_dir())?;
             let summary = ingest_command::ingest_paths(
-                &mut store,
+                &mut stores,
                 home.path(),
                 ReadOptions::new(&case.truth.tenant),
                 std::slice::from_ref(&case.data),
@@ -275,23 +315,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if !json {
                 report::demo_header(summary.records, &case)?;
             }
-            let answer =
-                agent::EvidenceEngine::new(&store).ask(&case.truth.tenant, &case.truth.question)?;
+            let answer = agent::EvidenceEngine::new(&stores)
+                .ask(&case.truth.tenant, &case.truth.question)?;
             report::answer(&answer, json)?;
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-fn open_existing(home: &Path) -> Result<TextStore> {
-    let dir = text_dir(home);
-    if !dir.join("meta.json").exists() {
+fn open_existing(home: &Path, stores: &StoreArgs) -> Result<Stores> {
+    if !stores_config::has_data(home) {
         bail!(
             "no data in {}: run `oncall ingest PATH` first (or `oncall demo`)",
             home.display()
         );
     }
-    Ok(TextStore::open(&dir)?)
+    stores.open(home)
 }
 
 fn parse_split(name: &str) -> Result<evals::Split, String> {
@@ -326,7 +365,7 @@ struct EvalArgs {
 
 /// Runs a dataset, keeps the run in `$ONCALL_HOME/evals`, and checks it
 /// against the accepted baseline when asked.
-fn run_eval(home: &Path, args: EvalArgs) -> Result<ExitCode> {
+fn run_eval(home: &Path, stores: &StoreArgs, args: EvalArgs) -> Result<ExitCode> {
     let EvalArgs {
         dataset,
         split,
@@ -340,7 +379,10 @@ fn run_eval(home: &Path, args: EvalArgs) -> Result<ExitCode> {
     let scratch = tempfile::tempdir()?;
     let cases = evals::load_dataset(&dataset, split, scratch.path())?;
     let started = chrono::Utc::now();
-    let (scores, details): (Vec<_>, Vec<_>) = evals::run_dataset(&cases)?.into_iter().unzip();
+    let embedder = stores.embedder_if_enabled(home)?;
+    let (scores, details): (Vec<_>, Vec<_>) = evals::run_dataset(&cases, embedder.as_ref())?
+        .into_iter()
+        .unzip();
     let run = evals::Run {
         started,
         dataset: dataset.display().to_string(),

@@ -17,6 +17,9 @@ pub fn ingest_summary(summary: &IngestSummary, json: bool) -> Result<()> {
             "bad": summary.bad,
             "quarantine": summary.quarantine,
             "up_to_date": summary.up_to_date,
+            "vector_units": summary.units,
+            "embedded_texts": summary.embedded,
+            "embedding_secs": summary.embedding_secs,
             "status": if summary.bad.is_empty() { "complete" } else { "partial" },
         });
         writeln!(out, "{value}")?;
@@ -24,8 +27,8 @@ pub fn ingest_summary(summary: &IngestSummary, json: bool) -> Result<()> {
     }
     writeln!(
         out,
-        "ingested {} records from {} files",
-        summary.records, summary.files
+        "ingested {} records from {} files; {} vector units ({} texts embedded)",
+        summary.records, summary.files, summary.units, summary.embedded
     )?;
     if !summary.bad.is_empty() {
         let mut err = std::io::stderr().lock();
@@ -108,6 +111,16 @@ pub fn hits(hits: &[Hit], json: bool) -> Result<()> {
             .ts
             .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
             .unwrap_or_else(|| "-".into());
+        let mut why = Vec::new();
+        if let Some(rank) = hit.ranks.text {
+            why.push(format!("text #{rank} ({})", hit.why.join(", ")));
+        }
+        if let (Some(rank), Some(similarity)) = (hit.ranks.vector, hit.ranks.similarity) {
+            why.push(format!("vector #{rank} (similarity {similarity:.2})"));
+        }
+        if why.is_empty() {
+            why.push(hit.why.join(", "));
+        }
         writeln!(
             out,
             "{:7.3}  [{}] {ts} {} {}  matched: {}",
@@ -115,7 +128,7 @@ pub fn hits(hits: &[Hit], json: bool) -> Result<()> {
             hit.record.id,
             hit.record.service,
             hit.record.origin,
-            hit.why.join(", ")
+            why.join("; ")
         )?;
         writeln!(
             out,
@@ -262,7 +275,7 @@ pub fn loghub(report: &evals::LoghubReport, json: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn redacted(redacted: &agent::privacy::Redacted) -> Result<()> {
+pub fn redacted(redacted: &privacy::Redacted) -> Result<()> {
     std::io::stdout()
         .lock()
         .write_all(redacted.text.as_bytes())?;
@@ -274,5 +287,39 @@ pub fn redacted(redacted: &agent::privacy::Redacted) -> Result<()> {
         .map(|(category, n)| format!("{} {n}", category.label().to_lowercase()))
         .collect();
     writeln!(err, "redacted {total}: {}", parts.join(", "))?;
+    Ok(())
+}
+
+pub fn search_bench(bench: &evals::SearchBench, json: bool) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(bench)?)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:<8} {:<9} {:>7} {:>9} {:>9}",
+        "mode", "filters", "queries", "p50 ms", "p95 ms"
+    )?;
+    for latency in &bench.latencies {
+        writeln!(
+            out,
+            "{:<8} {:<9} {:>7} {:>9.2} {:>9.2}",
+            latency.mode,
+            if latency.filtered { "yes" } else { "no" },
+            latency.queries,
+            latency.p50_ms,
+            latency.p95_ms
+        )?;
+    }
+    if let Some(units) = bench.vector_units {
+        writeln!(out, "vector units: {units}")?;
+    }
+    if let Some(recall) = bench.ann_recall_at_10 {
+        writeln!(
+            out,
+            "vector index recall@10 against exact search: {recall:.3}"
+        )?;
+    }
     Ok(())
 }

@@ -3,7 +3,8 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, Utc};
 use ingest::{Record, RecordId, Severity, SourceKind};
 use retrieval::{
-    Anomaly, Direction, Filters, SearchQuery, TextStore, TimeRange, Timeline, detect_anomalies,
+    Anomaly, Direction, Filters, SearchMode, SearchQuery, Stores, TextStore, TimeRange, Timeline,
+    detect_anomalies,
 };
 use tracing::{debug, instrument};
 
@@ -27,13 +28,25 @@ const SCAN_LIMIT: usize = 500_000;
 /// before it -> evidence ranked by role -> an answer whose every claim cites
 /// the records it rests on.
 pub struct EvidenceEngine<'a> {
+    stores: &'a Stores,
     store: &'a TextStore,
+    mode: SearchMode,
 }
 
 impl<'a> EvidenceEngine<'a> {
-    /// An engine over a text store.
-    pub fn new(store: &'a TextStore) -> Self {
-        EvidenceEngine { store }
+    /// An engine over the stores, searching them with hybrid retrieval.
+    pub fn new(stores: &'a Stores) -> Self {
+        EvidenceEngine {
+            stores,
+            store: stores.text(),
+            mode: SearchMode::Hybrid,
+        }
+    }
+
+    /// Searches with `mode` instead, to compare retrievers.
+    pub fn with_search_mode(mut self, mode: SearchMode) -> Self {
+        self.mode = mode;
+        self
     }
 
     /// Answers `question` from `tenant`'s records.
@@ -87,7 +100,7 @@ impl<'a> EvidenceEngine<'a> {
             "timeline analysed"
         );
         let search = |time: TimeRange, limit: usize| {
-            self.store.search(&SearchQuery {
+            let query = SearchQuery {
                 tenant: tenant.to_string(),
                 text: search_text(question),
                 filters: Filters {
@@ -95,7 +108,8 @@ impl<'a> EvidenceEngine<'a> {
                     ..Filters::default()
                 },
                 limit,
-            })
+            };
+            self.stores.search(&query, self.mode)
         };
         let Some(primary) = anomalies.first().cloned() else {
             let matches = search(window, 5)?;

@@ -9,7 +9,6 @@
 mod answer;
 mod error;
 mod evidence_engine;
-pub mod privacy;
 mod question_time;
 
 pub use answer::{Answer, AnswerMode, Citation, EvidenceRole, Remediation, RootCause};

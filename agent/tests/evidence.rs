@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use agent::EvidenceEngine;
 use ingest::{ReadOptions, TemplateMiner};
-use retrieval::TextStore;
+use retrieval::{Stores, TextStore};
 
 fn corpus(dir: &std::path::Path) {
     let mut syslog = String::new();
@@ -49,10 +49,10 @@ fn a_change_sharing_the_symptoms_words_is_the_linked_cause() {
     )
     .expect("read");
     assert!(parsed.bad.is_empty(), "{:?}", parsed.bad);
-    let store = TextStore::in_memory().expect("store");
-    store.upsert(&parsed.records).expect("upsert");
-    store.commit().expect("commit");
-    let answer = EvidenceEngine::new(&store)
+    let mut stores = Stores::new(TextStore::in_memory().expect("store"), None);
+    stores.upsert(&parsed.records).expect("upsert");
+    stores.commit().expect("commit");
+    let answer = EvidenceEngine::new(&stores)
         .ask("t", "why is the gateway being killed?")
         .expect("answer");
     let cause = answer.root_cause.expect("a cause");

@@ -1,31 +1,76 @@
+use std::sync::Arc;
 use std::time::Instant;
 
 use agent::{Answer, EvidenceEngine};
+use embed::Embedder;
 use ingest::ReadOptions;
-use retrieval::{Filters, TextStore};
+use retrieval::{Filters, SearchMode, SearchQuery, Stores, TextStore, VectorIndex};
+use vectors::EdgeStore;
 
-use crate::error::Result;
+use crate::error::{EvalError, Result};
 use crate::ground_truth::Case;
 use crate::metrics::{
-    CaseScore, citation_precision, evidence_recall_at, ndcg_at, reciprocal_rank,
+    CaseScore, SearchRecall, citation_precision, evidence_recall_at, ndcg_at, reciprocal_rank,
     remediation_coverage, root_cause_matches,
 };
 
-/// Ingests a case's data into a fresh in-memory store, asks its question in
-/// evidence mode and scores the answer against the ground truth.
-pub fn run_case(case: &Case) -> Result<(Answer, CaseScore)> {
+/// Hits per search when scoring the retrievers.
+const SEARCH_DEPTH: usize = 10;
+
+/// Ingests a case's data into fresh stores (text in memory; vectors in a
+/// scratch folder, embedded by `embedder`, when there is one), asks its
+/// question in evidence mode and scores the answer against the ground truth.
+pub fn run_case(case: &Case, embedder: Option<&Arc<dyn Embedder>>) -> Result<(Answer, CaseScore)> {
     let truth = &case.truth;
-    let store = TextStore::in_memory()?;
+    let scratch = tempfile::tempdir().map_err(|e| EvalError::io(&std::env::temp_dir(), e))?;
+    let vectors = match embedder {
+        Some(embedder) => {
+            let store = EdgeStore::open(
+                &scratch.path().join("vectors"),
+                embedder.model(),
+                embedder.dimension(),
+            )
+            .map_err(retrieval::RetrievalError::from)?;
+            Some(VectorIndex::new(Box::new(store), Arc::clone(embedder)))
+        }
+        None => None,
+    };
+    let mut stores = Stores::new(TextStore::in_memory()?, vectors);
     let parsed = ingest::read_path(
         &case.data,
         &ReadOptions::new(&truth.tenant),
         &mut ingest::TemplateMiner::default(),
     )?;
-    store.upsert(&parsed.records)?;
-    store.commit()?;
+    stores.upsert(&parsed.records)?;
+    stores.commit()?;
     let started = Instant::now();
-    let answer = EvidenceEngine::new(&store).ask(&truth.tenant, &truth.question)?;
+    let answer = EvidenceEngine::new(&stores).ask(&truth.tenant, &truth.question)?;
     let answer_secs = started.elapsed().as_secs_f64();
+    let search_recall = |mode: SearchMode| -> Result<f64> {
+        let query = SearchQuery {
+            tenant: truth.tenant.clone(),
+            text: truth.question.clone(),
+            filters: Filters::default(),
+            limit: SEARCH_DEPTH,
+        };
+        let ids: Vec<_> = stores
+            .search(&query, mode)?
+            .into_iter()
+            .map(|h| h.record.id)
+            .collect();
+        Ok(evidence_recall_at(SEARCH_DEPTH, &ids, &truth.evidence))
+    };
+    let has_vectors = stores.vectors().is_some();
+    let search_recall_at_10 = SearchRecall {
+        text: search_recall(SearchMode::Text)?,
+        vector: has_vectors
+            .then(|| search_recall(SearchMode::Vector))
+            .transpose()?,
+        hybrid: has_vectors
+            .then(|| search_recall(SearchMode::Hybrid))
+            .transpose()?,
+    };
+    let store = stores.text();
     let cited = answer.cited_ids();
     let resolved = store.get(&truth.tenant, &cited)?;
     let statement = answer
@@ -55,15 +100,22 @@ pub fn run_case(case: &Case) -> Result<(Answer, CaseScore)> {
         citations_resolve: resolved.len() == cited.len()
             && store.count(&truth.tenant, &Filters::default())? > 0,
         answer_secs,
+        search_recall_at_10,
     };
     Ok((answer, score))
 }
 
 /// Runs every case of a dataset in evidence mode.
-pub fn run_dataset(cases: &[crate::dataset::DatasetCase]) -> Result<Vec<(CaseScore, CaseDetail)>> {
+pub fn run_dataset(
+    cases: &[crate::dataset::DatasetCase],
+    embedder: Option<&Arc<dyn Embedder>>,
+) -> Result<Vec<(CaseScore, CaseDetail)>> {
     cases
         .iter()
-        .map(|c| run_case(&c.case).map(|(answer, score)| (score, CaseDetail::of(&c.case, &answer))))
+        .map(|c| {
+            run_case(&c.case, embedder)
+                .map(|(answer, score)| (score, CaseDetail::of(&c.case, &answer)))
+        })
         .collect()
 }
 

@@ -140,6 +140,7 @@ mod tests {
             remediation_coverage: 0.5,
             citations_resolve: true,
             answer_secs: 0.1,
+            search_recall_at_10: Default::default(),
         }
     }
 

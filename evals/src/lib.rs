@@ -16,6 +16,7 @@ mod history;
 mod loghub;
 mod metrics;
 mod report;
+mod search_bench;
 
 pub use case_run::{CaseDetail, run_case, run_dataset};
 pub use dataset::{DATASET_VERSION, DatasetCase, Split, default_dataset, load_dataset};
@@ -32,3 +33,4 @@ pub use metrics::{
     root_cause_matches,
 };
 pub use report::render_report;
+pub use search_bench::{Latency, SearchBench, bench_search};

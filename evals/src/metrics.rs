@@ -128,6 +128,22 @@ pub struct CaseScore {
     pub citations_resolve: bool,
     /// Seconds to answer (retrieval and analysis).
     pub answer_secs: f64,
+    /// Recall@10 of gold evidence when the question itself is searched,
+    /// per retriever.
+    #[serde(default)]
+    pub search_recall_at_10: SearchRecall,
+}
+
+/// Recall of one search per retriever; the vector ones are absent when the
+/// run had no vector side.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SearchRecall {
+    /// BM25 only.
+    pub text: f64,
+    /// Nearest units only.
+    pub vector: Option<f64>,
+    /// Both, fused.
+    pub hybrid: Option<f64>,
 }
 
 /// A mean with its 95% confidence interval.
@@ -188,6 +204,15 @@ pub struct Summary {
     pub remediation_coverage: Estimate,
     /// Share of cases whose citations all resolve.
     pub citations_resolve: Estimate,
+    /// Mean search recall@10 with BM25 only.
+    #[serde(default)]
+    pub search_recall_text: Option<Estimate>,
+    /// Mean search recall@10 with vectors only.
+    #[serde(default)]
+    pub search_recall_vector: Option<Estimate>,
+    /// Mean search recall@10 with both fused.
+    #[serde(default)]
+    pub search_recall_hybrid: Option<Estimate>,
     /// Median seconds to answer.
     pub latency_p50_secs: f64,
     /// 95th percentile seconds to answer.
@@ -199,6 +224,10 @@ impl Summary {
     pub fn of(scores: &[CaseScore]) -> Self {
         let estimate =
             |f: fn(&CaseScore) -> f64| Estimate::of(&scores.iter().map(f).collect::<Vec<_>>());
+        let optional = |f: fn(&CaseScore) -> Option<f64>| {
+            let values: Option<Vec<f64>> = scores.iter().map(f).collect();
+            values.filter(|v| !v.is_empty()).map(|v| Estimate::of(&v))
+        };
         let mut latencies: Vec<f64> = scores.iter().map(|s| s.answer_secs).collect();
         latencies.sort_by(f64::total_cmp);
         let percentile = |p: f64| {
@@ -218,6 +247,9 @@ impl Summary {
             root_cause_accuracy: estimate(|s| f64::from(u8::from(s.root_cause_correct))),
             remediation_coverage: estimate(|s| s.remediation_coverage),
             citations_resolve: estimate(|s| f64::from(u8::from(s.citations_resolve))),
+            search_recall_text: optional(|s| Some(s.search_recall_at_10.text)),
+            search_recall_vector: optional(|s| s.search_recall_at_10.vector),
+            search_recall_hybrid: optional(|s| s.search_recall_at_10.hybrid),
             latency_p50_secs: percentile(0.5),
             latency_p95_secs: percentile(0.95),
         }
@@ -236,6 +268,17 @@ impl Summary {
             ("remediation_coverage", self.remediation_coverage.mean),
             ("citations_resolve", self.citations_resolve.mean),
         ]
+        .into_iter()
+        .chain(
+            [
+                ("search_recall_text", self.search_recall_text),
+                ("search_recall_vector", self.search_recall_vector),
+                ("search_recall_hybrid", self.search_recall_hybrid),
+            ]
+            .into_iter()
+            .filter_map(|(name, estimate)| estimate.map(|e| (name, e.mean))),
+        )
+        .collect()
     }
 }
 

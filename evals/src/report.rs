@@ -56,6 +56,7 @@ mod tests {
             remediation_coverage: 0.0,
             citations_resolve: true,
             answer_secs: 0.05,
+            search_recall_at_10: Default::default(),
         };
         let detail = CaseDetail {
             case: "tls-expiry-3".into(),

@@ -56,7 +56,7 @@ fn bundled_truth_ids_are_the_ids_ingest_gives() {
 #[test]
 fn bundled_question_is_answered_with_gold_evidence_in_the_top_five() {
     let case = Case::load(&bundled_incident_dir()).expect("bundled case");
-    let (answer, score) = run_case(&case).expect("run");
+    let (answer, score) = run_case(&case, None).expect("run");
     assert!(
         score.root_cause_correct,
         "root cause: {:?}",
@@ -150,7 +150,7 @@ fn generated_cases_of_every_family_are_diagnosed() {
             tenant: "default".into(),
         };
         generate(&dir, &options).expect("generate");
-        let (answer, score) = run_case(&Case::load(&dir).expect("case")).expect("run");
+        let (answer, score) = run_case(&Case::load(&dir).expect("case"), None).expect("run");
         assert!(
             score.root_cause_correct,
             "{}: {:?}",

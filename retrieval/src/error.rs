@@ -21,6 +21,27 @@ pub enum RetrievalError {
     /// A query was malformed.
     #[error("invalid query: {0}")]
     InvalidQuery(String),
+    /// Texts could not be embedded.
+    #[error(transparent)]
+    Embedding(Arc<embed::EmbedError>),
+    /// The vector store failed.
+    #[error(transparent)]
+    Vectors(Arc<vectors::VectorError>),
+    /// A vector search was asked of stores that have no vector side.
+    #[error("no vector store is configured; search in text mode")]
+    NoVectors,
+}
+
+impl From<embed::EmbedError> for RetrievalError {
+    fn from(e: embed::EmbedError) -> Self {
+        RetrievalError::Embedding(Arc::new(e))
+    }
+}
+
+impl From<vectors::VectorError> for RetrievalError {
+    fn from(e: vectors::VectorError) -> Self {
+        RetrievalError::Vectors(Arc::new(e))
+    }
 }
 
 impl From<tantivy::TantivyError> for RetrievalError {

@@ -1,7 +1,10 @@
 //! Retrieval: the stores and the questions asked of them.
 //!
-//! [`TextStore`] is the full-text index (tantivy on disk); on top of it sit
-//! ranked search ([`TextStore::search`]), time-ordered scans, [`Timeline`]s
+//! [`TextStore`] is the full-text index (tantivy on disk); [`VectorIndex`]
+//! embeds evidence [`Unit`]s (templates, event windows, auth-failure groups,
+//! config resources) into a vector store. [`Stores`] writes both at ingest
+//! and searches them together ([`Stores::search`]: BM25, vector or both
+//! fused by reciprocal rank). On top sit time-ordered scans, [`Timeline`]s
 //! of template counts and [`detect_anomalies`]. This is the only crate that
 //! touches the stores, and every query names its tenant.
 //!
@@ -22,14 +25,20 @@ mod anomalies;
 mod error;
 mod log_tokenizer;
 mod query;
+mod stores;
 mod text_store;
 mod timeline;
+mod units;
+mod vector_index;
 
 pub use anomalies::{Anomaly, Direction, MIN_Z, detect_anomalies};
 pub use error::{Result, RetrievalError};
-pub use query::{Filters, Hit, SearchQuery, TimeRange};
+pub use query::{Filters, Hit, Ranks, SearchMode, SearchQuery, TimeRange};
+pub use stores::Stores;
 pub use text_store::TextStore;
 pub use timeline::{TemplateSeries, Timeline};
+pub use units::{Unit, UnitBuilder};
+pub use vector_index::{IndexStats, VectorIndex, vector_filter};
 
 #[cfg(test)]
 mod test_records {

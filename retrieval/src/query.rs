@@ -21,6 +21,17 @@ impl TimeRange {
     }
 }
 
+impl TimeRange {
+    /// Whether an instant falls in the range; no instant never falls in a
+    /// bounded range.
+    pub fn contains(&self, ts: Option<DateTime<Utc>>) -> bool {
+        match ts {
+            Some(ts) => self.from.is_none_or(|f| ts >= f) && self.to.is_none_or(|t| ts < t),
+            None => self.from.is_none() && self.to.is_none(),
+        }
+    }
+}
+
 /// Exact-match filters shared by every query. Empty lists mean "any".
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Filters {
@@ -36,6 +47,16 @@ pub struct Filters {
     /// Time range; records without a timestamp never match a bounded range.
     #[serde(default)]
     pub time: TimeRange,
+}
+
+impl Filters {
+    /// Whether a record passes every filter.
+    pub fn matches(&self, record: &Record) -> bool {
+        (self.services.is_empty() || self.services.contains(&record.service))
+            && (self.kinds.is_empty() || self.kinds.contains(&record.kind))
+            && (self.severities.is_empty() || self.severities.contains(&record.severity))
+            && self.time.contains(record.ts)
+    }
 }
 
 /// A search: always within one tenant.
@@ -61,4 +82,50 @@ pub struct Hit {
     pub score: f32,
     /// Query terms the record matched, after tokenization.
     pub why: Vec<String>,
+    /// Where each retriever ranked the record.
+    #[serde(default)]
+    pub ranks: Ranks,
+}
+
+/// A hit's place in each ranked list that was fused into the result.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ranks {
+    /// 1-based rank in the BM25 list.
+    pub text: Option<usize>,
+    /// 1-based rank in the vector list.
+    pub vector: Option<usize>,
+    /// Cosine similarity of the unit that brought the record in.
+    pub similarity: Option<f32>,
+}
+
+/// Which retrievers a search uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchMode {
+    /// BM25 over the text store only.
+    Text,
+    /// Nearest units in the vector store only.
+    Vector,
+    /// Both, fused by reciprocal rank.
+    #[default]
+    Hybrid,
+}
+
+impl SearchMode {
+    /// Every mode, in the order reports list them.
+    pub const ALL: [SearchMode; 3] = [SearchMode::Text, SearchMode::Vector, SearchMode::Hybrid];
+
+    /// The mode's name: `text`, `vector` or `hybrid`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SearchMode::Text => "text",
+            SearchMode::Vector => "vector",
+            SearchMode::Hybrid => "hybrid",
+        }
+    }
+
+    /// Parses a mode's name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == name)
+    }
 }

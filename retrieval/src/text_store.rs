@@ -19,7 +19,7 @@ use tracing::debug;
 
 use crate::error::{Result, RetrievalError};
 use crate::log_tokenizer::LogTokenizer;
-use crate::query::{Filters, Hit, SearchQuery};
+use crate::query::{Filters, Hit, Ranks, SearchQuery};
 
 const LOG_TOKENIZER: &str = "log";
 /// Indexing memory; larger means fewer, bigger segments to merge.
@@ -129,25 +129,28 @@ impl TextStore {
     }
 
     /// Adds the records whose ids are not stored yet, so re-ingest is
-    /// idempotent. Nothing is visible to searches until [`TextStore::commit`].
-    pub fn upsert(&self, records: &[Record]) -> Result<()> {
+    /// idempotent, and returns the positions of those it added. Nothing is
+    /// visible to searches until [`TextStore::commit`].
+    pub fn upsert(&self, records: &[Record]) -> Result<Vec<usize>> {
         let stored = self.stored_ids(records)?;
         let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         if guard.is_none() {
             *guard = Some(self.index.writer(WRITER_HEAP_BYTES)?);
         }
         let Some(writer) = guard.as_mut() else {
-            return Ok(());
+            return Ok(Vec::new());
         };
         let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-        for record in records {
+        let mut added = Vec::new();
+        for (position, record) in records.iter().enumerate() {
             // Ids are content hashes: a known id is this very record.
             if stored.contains(record.id.as_str()) || !pending.insert(record.id.to_string()) {
                 continue;
             }
             writer.add_document(self.document(record)?)?;
+            added.push(position);
         }
-        Ok(())
+        Ok(added)
     }
 
     /// Which of these records' ids are already committed. One set query per
@@ -375,18 +378,28 @@ impl TextStore {
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let record = self.stored_record(&searcher.doc(address)?)?;
-            let seen: BTreeSet<String> = self
-                .analyze(&format!("{} {}", record.body, field_text(&record)))?
-                .into_iter()
-                .collect();
-            let why = terms
-                .iter()
-                .filter(|t| seen.contains(*t))
-                .cloned()
-                .collect();
-            hits.push(Hit { record, score, why });
+            let why = self.matched_terms(&terms, &record)?;
+            hits.push(Hit {
+                record,
+                score,
+                why,
+                ranks: Ranks::default(),
+            });
         }
         Ok(hits)
+    }
+
+    /// Which of the analyzed query `terms` the record contains.
+    pub fn matched_terms(&self, terms: &[String], record: &Record) -> Result<Vec<String>> {
+        let seen: BTreeSet<String> = self
+            .analyze(&format!("{} {}", record.body, field_text(record)))?
+            .into_iter()
+            .collect();
+        Ok(terms
+            .iter()
+            .filter(|t| seen.contains(*t))
+            .cloned()
+            .collect())
     }
 
     /// Records matching the filters, oldest first, at most `limit`.
@@ -502,7 +515,8 @@ impl RecordSink for TextStore {
         records: Vec<Record>,
         _bad: &[BadInput],
     ) -> std::result::Result<(), SinkError> {
-        Ok(self.upsert(&records)?)
+        self.upsert(&records)?;
+        Ok(())
     }
 
     fn commit(&mut self, state: &IngestState) -> std::result::Result<(), SinkError> {

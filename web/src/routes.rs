@@ -6,7 +6,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router, middleware};
 use ingest::{Severity, SourceKind};
-use retrieval::{Filters, Hit, SearchQuery};
+use retrieval::{Filters, Hit, SearchMode, SearchQuery};
 use serde::Deserialize;
 
 use crate::api_error::ApiError;
@@ -65,7 +65,7 @@ async fn ask(state: AppState, question: String) -> Result<Answer, ApiError> {
         )));
     }
     let answer = tokio::task::spawn_blocking(move || {
-        EvidenceEngine::new(&state.store).ask(&state.tenant, &question)
+        EvidenceEngine::new(&state.stores).ask(&state.tenant, &question)
     })
     .await??;
     Ok(answer)
@@ -107,10 +107,16 @@ struct SearchParams {
     service: Option<String>,
     kind: Option<String>,
     severity: Option<String>,
+    mode: Option<String>,
     limit: Option<usize>,
 }
 
 async fn search(state: AppState, params: SearchParams) -> Result<Vec<Hit>, ApiError> {
+    let mode = match params.mode.as_deref() {
+        Some(name) => SearchMode::parse(name)
+            .ok_or_else(|| ApiError::BadRequest(format!("unknown mode {name:?}")))?,
+        None => SearchMode::Hybrid,
+    };
     let kinds = match params.kind.as_deref() {
         Some(name) => vec![
             SourceKind::parse(name)
@@ -136,7 +142,7 @@ async fn search(state: AppState, params: SearchParams) -> Result<Vec<Hit>, ApiEr
         },
         limit: params.limit.unwrap_or(20).min(MAX_SEARCH_LIMIT),
     };
-    Ok(tokio::task::spawn_blocking(move || state.store.search(&query)).await??)
+    Ok(tokio::task::spawn_blocking(move || state.stores.search(&query, mode)).await??)
 }
 
 async fn hits_index(

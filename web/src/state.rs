@@ -1,19 +1,19 @@
 use std::sync::Arc;
 
-use retrieval::TextStore;
+use retrieval::Stores;
 
 /// What every handler shares. Cloning is cheap.
 #[derive(Clone)]
 pub struct AppState {
-    pub(crate) store: Arc<TextStore>,
+    pub(crate) stores: Arc<Stores>,
     pub(crate) tenant: Arc<str>,
 }
 
 impl AppState {
-    /// State over a store, serving one tenant.
-    pub fn new(store: TextStore, tenant: String) -> Self {
+    /// State over the stores, serving one tenant.
+    pub fn new(stores: Stores, tenant: String) -> Self {
         AppState {
-            store: Arc::new(store),
+            stores: Arc::new(stores),
             tenant: tenant.into(),
         }
     }

@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use ingest::ReadOptions;
-use retrieval::TextStore;
+use retrieval::{Stores, TextStore};
 use tower::ServiceExt;
 
 const LOG: &str = "\
@@ -23,10 +23,10 @@ fn app() -> axum::Router {
         &mut ingest::TemplateMiner::default(),
     )
     .expect("read");
-    let store = TextStore::in_memory().expect("store");
-    store.upsert(&parsed.records).expect("upsert");
-    store.commit().expect("commit");
-    web::router(web::AppState::new(store, "acme".into()))
+    let mut stores = Stores::new(TextStore::in_memory().expect("store"), None);
+    stores.upsert(&parsed.records).expect("upsert");
+    stores.commit().expect("commit");
+    web::router(web::AppState::new(stores, "acme".into()))
 }
 
 async fn send(request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {

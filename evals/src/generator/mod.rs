@@ -4,6 +4,7 @@ mod corpus;
 mod families;
 mod formats;
 mod rng;
+pub(crate) use rng::Rng;
 mod scene;
 
 use std::path::Path;

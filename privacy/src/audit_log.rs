@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{Category, PrivacyError, RedactionSession, Redactor};
+use crate::{Category, PrivacyError, RedactionSession, Redactor};
 
 /// One payload that left the process: where to, its hash, and what the
 /// filter removed. Evals scan these for planted secrets.

@@ -4,7 +4,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::Category;
+use crate::Category;
 
 /// A pattern and the capture group holding the sensitive part (0: all).
 struct Rule {

@@ -1,5 +1,5 @@
 //! The privacy filter: every byte that leaves the process (LLM request,
-//! chat message, eval judge call) goes through [`prepare_outbound`], which
+//! chat message, embedding request, eval judge call) goes through [`prepare_outbound`], which
 //! pseudonymizes personal data and secrets with a [`Redactor`], records the
 //! payload in the [`AuditLog`], and fails closed.
 

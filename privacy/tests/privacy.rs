@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use agent::privacy::{Category, Redactor};
+use privacy::{Category, Redactor};
 use serde::Deserialize;
 
 #[derive(Deserialize)]

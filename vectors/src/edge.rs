@@ -1,0 +1,284 @@
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+
+use qdrant_edge::external::ordered_float::OrderedFloat;
+use qdrant_edge::{
+    Condition, CountRequest, CreateIndex, DEFAULT_VECTOR_NAME, Distance, EdgeConfig, EdgeShard,
+    EdgeVectorParamsBuilder, FieldCondition, FieldIndexOperations, Filter, JsonPath, Match,
+    NamedQuery, PayloadFieldSchema, PayloadSchemaType, PointInsertOperations, PointOperations,
+    PointStruct, QueryEnum, Range, SearchParams, SearchRequest, UpdateOperation, ValueVariants,
+    WithPayloadInterface,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::unit::field;
+use crate::unit::point_number;
+use crate::{Result, UnitPayload, VectorError, VectorFilter, VectorHit, VectorPoint, VectorStore};
+
+/// Records which vectors an index folder holds, so a run with another
+/// model never mixes its vectors in.
+const META_FILE: &str = "oncall-vectors.json";
+
+#[derive(Serialize, Deserialize, PartialEq)]
+struct IndexMeta {
+    model: String,
+    dimension: usize,
+}
+
+/// Qdrant's engine in process (`qdrant-edge`): one shard in a folder, all
+/// tenants in it with `tenant` as an indexed payload field. Writes take the
+/// lock exclusively; searches share it.
+pub struct EdgeStore {
+    dir: PathBuf,
+    dimension: usize,
+    shard: RwLock<EdgeShard>,
+}
+
+fn engine(error: impl std::fmt::Display) -> VectorError {
+    VectorError::Engine(error.to_string())
+}
+
+fn key(name: &str) -> Result<JsonPath> {
+    JsonPath::try_from(name).map_err(|_| engine(format!("bad payload key {name}")))
+}
+
+impl EdgeStore {
+    /// Opens the index in `dir`, creating it when absent, for vectors of
+    /// `model` with `dimension` components.
+    pub fn open(dir: &Path, model: &str, dimension: usize) -> Result<Self> {
+        let io = |source| VectorError::Io {
+            path: dir.to_path_buf(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let wanted = IndexMeta {
+            model: model.to_string(),
+            dimension,
+        };
+        let meta_path = dir.join(META_FILE);
+        match std::fs::read(&meta_path) {
+            Ok(bytes) => {
+                let stored: IndexMeta = serde_json::from_slice(&bytes).map_err(engine)?;
+                if stored != wanted {
+                    return Err(VectorError::ModelMismatch {
+                        dir: dir.to_path_buf(),
+                        stored: format!("{} ({} dimensions)", stored.model, stored.dimension),
+                        wanted: format!("{model} ({dimension} dimensions)"),
+                    });
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let text = serde_json::to_vec(&wanted).map_err(engine)?;
+                std::fs::write(&meta_path, text).map_err(io)?;
+            }
+            Err(e) => return Err(io(e)),
+        }
+        let mut config = EdgeConfig::default();
+        config.vectors.insert(
+            DEFAULT_VECTOR_NAME.to_string(),
+            EdgeVectorParamsBuilder::new(dimension, Distance::Cosine).build(),
+        );
+        let shard = EdgeShard::load(dir, Some(config)).map_err(engine)?;
+        let indexed = shard.info().payload_schema;
+        for name in field::KEYWORDS.iter().chain(&field::INTEGERS) {
+            let path = key(name)?;
+            if indexed.contains_key(&path) {
+                continue;
+            }
+            let schema = if field::INTEGERS.contains(name) {
+                PayloadSchemaType::Integer
+            } else {
+                PayloadSchemaType::Keyword
+            };
+            shard
+                .update(UpdateOperation::FieldIndexOperation(
+                    FieldIndexOperations::CreateIndex(CreateIndex {
+                        field_name: path,
+                        field_schema: Some(PayloadFieldSchema::FieldType(schema)),
+                    }),
+                ))
+                .map_err(engine)?;
+        }
+        Ok(EdgeStore {
+            dir: dir.to_path_buf(),
+            dimension,
+            shard: RwLock::new(shard),
+        })
+    }
+
+    /// The index folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+fn any_of(name: &str, values: &[String]) -> Result<Option<Condition>> {
+    if values.is_empty() {
+        return Ok(None);
+    }
+    let alternatives = values
+        .iter()
+        .map(|value| {
+            Ok(Condition::Field(FieldCondition::new_match(
+                key(name)?,
+                Match::new_value(ValueVariants::String(value.clone())),
+            )))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some(Condition::Filter(Filter {
+        should: Some(alternatives),
+        min_should: None,
+        must: None,
+        must_not: None,
+    })))
+}
+
+fn range(name: &str, bounds: Range<OrderedFloat<f64>>) -> Result<Condition> {
+    Ok(Condition::Field(FieldCondition::new_range(
+        key(name)?,
+        bounds,
+    )))
+}
+
+fn edge_filter(filter: &VectorFilter) -> Result<Filter> {
+    let filter = filter.checked()?;
+    let mut must = vec![Condition::Field(FieldCondition::new_match(
+        key(field::TENANT)?,
+        Match::new_value(ValueVariants::String(filter.tenant.clone())),
+    ))];
+    for (name, values) in [
+        (field::SERVICES, &filter.services),
+        (field::KINDS, &filter.kinds),
+        (field::SEVERITIES, &filter.severities),
+    ] {
+        must.extend(any_of(name, values)?);
+    }
+    if let Some(from) = filter.from_ms {
+        must.push(range(
+            field::END_MS,
+            Range {
+                gte: Some(OrderedFloat(from as f64)),
+                lt: None,
+                gt: None,
+                lte: None,
+            },
+        )?);
+    }
+    if let Some(to) = filter.to_ms {
+        must.push(range(
+            field::START_MS,
+            Range {
+                lt: Some(OrderedFloat(to as f64)),
+                gte: None,
+                gt: None,
+                lte: None,
+            },
+        )?);
+    }
+    Ok(Filter {
+        should: None,
+        min_should: None,
+        must: Some(must),
+        must_not: None,
+    })
+}
+
+impl VectorStore for EdgeStore {
+    fn upsert(&self, points: Vec<VectorPoint>) -> Result<()> {
+        if points.is_empty() {
+            return Ok(());
+        }
+        let mut list = Vec::with_capacity(points.len());
+        for point in points {
+            if point.vector.len() != self.dimension {
+                return Err(VectorError::Dimension {
+                    expected: self.dimension,
+                    got: point.vector.len(),
+                });
+            }
+            let payload = serde_json::to_value(&point.payload).map_err(engine)?;
+            list.push(PointStruct::new(point_number(&point.key), point.vector, payload).into());
+        }
+        let shard = self.shard.write().unwrap_or_else(|p| p.into_inner());
+        shard
+            .update(UpdateOperation::PointOperation(
+                PointOperations::UpsertPoints(PointInsertOperations::PointsList(list)),
+            ))
+            .map_err(engine)
+    }
+
+    fn search(
+        &self,
+        query: &[f32],
+        filter: &VectorFilter,
+        limit: usize,
+        exact: bool,
+    ) -> Result<Vec<VectorHit>> {
+        let filter = edge_filter(filter)?;
+        if query.len() != self.dimension {
+            return Err(VectorError::Dimension {
+                expected: self.dimension,
+                got: query.len(),
+            });
+        }
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let shard = self.shard.read().unwrap_or_else(|p| p.into_inner());
+        let found = shard
+            .search(SearchRequest {
+                query: QueryEnum::Nearest(NamedQuery {
+                    query: query.to_vec().into(),
+                    using: None,
+                }),
+                filter: Some(filter),
+                params: Some(SearchParams {
+                    exact,
+                    ..SearchParams::default()
+                }),
+                limit,
+                offset: 0,
+                with_payload: Some(WithPayloadInterface::Bool(true)),
+                with_vector: None,
+                score_threshold: None,
+            })
+            .map_err(engine)?;
+        found
+            .into_iter()
+            .map(|point| {
+                let payload = point
+                    .payload
+                    .ok_or_else(|| engine("a point without payload"))?;
+                let payload: UnitPayload =
+                    serde_json::from_value(serde_json::Value::Object(payload.0)).map_err(engine)?;
+                Ok(VectorHit {
+                    score: point.score,
+                    payload,
+                })
+            })
+            .collect()
+    }
+
+    fn count(&self, tenant: &str) -> Result<usize> {
+        let filter = edge_filter(&VectorFilter::tenant(tenant))?;
+        let shard = self.shard.read().unwrap_or_else(|p| p.into_inner());
+        shard
+            .count(CountRequest {
+                filter: Some(filter),
+                exact: true,
+            })
+            .map_err(engine)
+    }
+
+    fn flush(&self) -> Result<()> {
+        let shard = self.shard.write().unwrap_or_else(|p| p.into_inner());
+        shard.flush();
+        Ok(())
+    }
+
+    fn optimize(&self) -> Result<()> {
+        let shard = self.shard.write().unwrap_or_else(|p| p.into_inner());
+        shard.optimize().map_err(engine)?;
+        Ok(())
+    }
+}
