@@ -16,6 +16,10 @@ mod stores_config;
 
 use stores_config::StoreArgs;
 
+/// Warnings and errors; the embedded vector engine's start-up chatter about
+/// its own feature flags is not the user's concern.
+const DEFAULT_LOG_FILTER: &str = "warn,qdrant_edge=error";
+
 /// Exit status when some input could not be read but every good record was kept.
 pub(crate) const EXIT_PARTIAL: u8 = 3;
 
@@ -169,7 +173,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ONCALL_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER)),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())

@@ -195,10 +195,20 @@ pub fn eval(run: &evals::Run, saved: &std::path::Path, json: bool) -> Result<()>
         ("root-cause accuracy", summary.root_cause_accuracy),
         ("remediation coverage", summary.remediation_coverage),
         ("citations resolving", summary.citations_resolve),
-    ] {
+    ]
+    .into_iter()
+    .chain(
+        [
+            ("search recall@10 text", summary.search_recall_text),
+            ("  vector", summary.search_recall_vector),
+            ("  hybrid", summary.search_recall_hybrid),
+        ]
+        .into_iter()
+        .filter_map(|(name, estimate)| estimate.map(|e| (name, e))),
+    ) {
         writeln!(
             out,
-            "  {name:<20} {:.3} [{:.3}, {:.3}]",
+            "  {name:<22} {:.3} [{:.3}, {:.3}]",
             estimate.mean, estimate.low, estimate.high
         )?;
     }

@@ -144,9 +144,12 @@ impl Stores {
             .into_iter()
             .take(wanted)
             .map(|(score, mut hit)| {
-                if mode != SearchMode::Text {
-                    hit.score = score as f32;
-                }
+                // Each mode keeps its own scale: BM25, cosine, or fused.
+                hit.score = match mode {
+                    SearchMode::Text => hit.score,
+                    SearchMode::Vector => hit.ranks.similarity.unwrap_or(0.0),
+                    SearchMode::Hybrid => score as f32,
+                };
                 hit
             })
             .collect())
