@@ -32,6 +32,21 @@ pub trait Embedder: Send + Sync {
     fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError>;
 }
 
+/// The local model for tests: `None`, with a message, when it cannot be
+/// installed, unless `ONCALL_REQUIRE_MODEL` is set, which makes that a
+/// failure (as `scripts/test` does).
+#[cfg(feature = "testing")]
+pub fn model_for_tests() -> Option<MiniLm> {
+    match MiniLm::load_default() {
+        Ok(model) => Some(model),
+        Err(error) if std::env::var_os("ONCALL_REQUIRE_MODEL").is_none() => {
+            eprintln!("SKIPPED: the embedding model is unavailable ({error})");
+            None
+        }
+        Err(error) => panic!("ONCALL_REQUIRE_MODEL is set and the model is unavailable: {error}"),
+    }
+}
+
 /// Scales a vector to unit length (zero vectors stay zero).
 pub fn normalize(vector: &mut [f32]) {
     let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();

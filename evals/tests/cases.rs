@@ -166,6 +166,87 @@ fn generated_cases_of_every_family_are_diagnosed() {
     }
 }
 
+#[test]
+fn anomaly_onsets_of_generated_scenarios_are_within_a_minute_of_the_first_symptom() {
+    let root = tempfile::tempdir().expect("tempdir");
+    for family in Family::ALL {
+        let dir = root.path().join(family.name());
+        let options = GenOptions {
+            family,
+            seed: 4,
+            background_lines: 2000,
+            tenant: "default".into(),
+        };
+        generate(&dir, &options).expect("generate");
+        let case = Case::load(&dir).expect("case");
+        let parsed = ingest::read_path(
+            &case.data,
+            &ReadOptions::new(&case.truth.tenant),
+            &mut ingest::TemplateMiner::default(),
+        )
+        .expect("read");
+        let activity: Vec<ingest::Record> = parsed
+            .records
+            .into_iter()
+            .filter(|r| matches!(r.kind, ingest::SourceKind::Log | ingest::SourceKind::Auth))
+            .collect();
+        // Symptoms are the gold items of several records (a change or the
+        // one log line of a key switch is an event, not an onset).
+        let symptoms: BTreeSet<&ingest::RecordId> = case
+            .truth
+            .evidence
+            .iter()
+            .filter(|e| e.ids.len() > 1)
+            .flat_map(|e| &e.ids)
+            .collect();
+        let first_symptom = activity
+            .iter()
+            .filter(|r| symptoms.contains(&r.id))
+            .filter_map(|r| r.ts)
+            .min()
+            .expect("every scenario has a timestamped gold symptom");
+        let start = activity.iter().filter_map(|r| r.ts).min().expect("start");
+        let end = activity.iter().filter_map(|r| r.ts).max().expect("end");
+        let timeline = retrieval::Timeline::build(
+            &activity,
+            start,
+            end + chrono::Duration::minutes(1),
+            chrono::Duration::minutes(1),
+        );
+        let onsets: Vec<_> = retrieval::detect_anomalies(&timeline)
+            .into_iter()
+            .map(|a| a.onset)
+            .collect();
+        assert!(
+            onsets
+                .iter()
+                .any(|onset| (*onset - first_symptom).num_seconds().abs() <= 60),
+            "{}: first symptom at {first_symptom}, onsets {onsets:?}",
+            family.name()
+        );
+    }
+}
+
+#[test]
+fn the_local_model_gives_every_case_a_vector_side_that_finds_gold() {
+    let Some(model) = embed::model_for_tests() else {
+        return;
+    };
+    let embedder: std::sync::Arc<dyn embed::Embedder> = std::sync::Arc::new(model);
+    let case = Case::load(&bundled_incident_dir()).expect("bundled case");
+    let (_, score) = run_case(&case, Some(&embedder)).expect("run");
+    let recall = score.search_recall_at_10;
+    assert!(score.root_cause_correct);
+    assert!(
+        recall.vector.is_some() && recall.hybrid.is_some(),
+        "{recall:?}"
+    );
+    assert!(
+        recall.hybrid >= Some(recall.text),
+        "fusing vectors in loses nothing on the bundled incident: {recall:?}"
+    );
+}
+
 /// LogHub samples live beside the repo in `../shared`; a fresh clone has none.
 fn loghub_dir() -> Option<std::path::PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/loghub");

@@ -129,3 +129,44 @@ impl SearchMode {
         Self::ALL.into_iter().find(|m| m.as_str() == name)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_records::record_at;
+
+    #[test]
+    fn filters_match_records_as_the_stores_do() {
+        let at = DateTime::parse_from_rfc3339("2026-11-20T14:05:00Z")
+            .expect("ts")
+            .to_utc();
+        let record = record_at(at, "gateway", "kid not found");
+        assert!(Filters::default().matches(&record));
+        let hour = TimeRange::between(at - chrono::Duration::hours(1), at);
+        let before = Filters {
+            time: hour,
+            ..Filters::default()
+        };
+        assert!(!before.matches(&record), "the range's end is exclusive");
+        let around = Filters {
+            services: vec!["gateway".into()],
+            severities: vec![Severity::Info],
+            kinds: vec![SourceKind::Log],
+            time: TimeRange {
+                from: Some(at),
+                to: None,
+            },
+        };
+        assert!(around.matches(&record));
+        let undated = Record { ts: None, ..record };
+        assert!(
+            !around.matches(&undated),
+            "no time never falls in a bounded range"
+        );
+        assert!(
+            SearchMode::ALL
+                .iter()
+                .all(|m| SearchMode::parse(m.as_str()) == Some(*m))
+        );
+    }
+}

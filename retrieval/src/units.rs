@@ -96,7 +96,7 @@ impl Group {
 
     fn finish(mut self, tenant: &str) -> Unit {
         // Most severe first, then as they came.
-        self.records.sort_by(|a, b| b.0.cmp(&a.0));
+        self.records.sort_by_key(|r| std::cmp::Reverse(r.0));
         // Sorted lines without counts: a quiet service's minutes then read
         // alike, and alike texts are embedded once.
         self.lines.sort();
@@ -123,6 +123,30 @@ impl Group {
             },
         }
     }
+}
+
+const HOUR_MS: i64 = 3_600_000;
+
+fn union(into: &mut Vec<String>, from: Vec<String>) {
+    into.extend(from);
+    into.sort();
+    into.dedup();
+}
+
+/// Folds `other` into `unit`: the union of their fields, the wider span,
+/// and `other`'s records after `unit`'s while the sample has room.
+fn merge(unit: &mut UnitPayload, other: UnitPayload) {
+    union(&mut unit.services, other.services);
+    union(&mut unit.kinds, other.kinds);
+    union(&mut unit.severities, other.severities);
+    unit.start_ms = unit
+        .start_ms
+        .min(other.start_ms)
+        .or(unit.start_ms.or(other.start_ms));
+    unit.end_ms = unit.end_ms.max(other.end_ms);
+    let room = RECORDS_PER_UNIT.saturating_sub(unit.record_ids.len());
+    unit.record_ids
+        .extend(other.record_ids.into_iter().take(room));
 }
 
 /// Groups records into units as they stream by; [`UnitBuilder::drain`]
@@ -218,14 +242,33 @@ impl UnitBuilder {
     }
 
     /// Units added since the last drain, in the order they were started.
+    ///
+    /// Units of one kind that read the same within the same hour become one:
+    /// a thousand failing requests with the same trace shape are one unit,
+    /// not a thousand identical vectors (which also starve an HNSW graph of
+    /// ways out of the duplicate cluster).
     pub fn drain(&mut self) -> Vec<Unit> {
-        let mut units = Vec::with_capacity(self.order.len());
+        let mut units: Vec<Unit> = Vec::with_capacity(self.order.len());
+        let mut alike: HashMap<(String, UnitKind, String, i64), usize> = HashMap::new();
         for key in std::mem::take(&mut self.order) {
-            if let Some(group) = self.groups.remove(&key) {
-                if group.kind == UnitKind::Window && group.worst < Severity::Warn {
-                    continue;
+            let Some(group) = self.groups.remove(&key) else {
+                continue;
+            };
+            if group.kind == UnitKind::Window && group.worst < Severity::Warn {
+                continue;
+            }
+            let unit = group.finish(&key.0);
+            let hour = unit
+                .payload
+                .start_ms
+                .map_or(-1, |ms| ms.div_euclid(HOUR_MS));
+            let same = (key.0, unit.payload.unit, unit.payload.text.clone(), hour);
+            match alike.get(&same) {
+                Some(&index) => merge(&mut units[index].payload, unit.payload),
+                None => {
+                    alike.insert(same, units.len());
+                    units.push(unit);
                 }
-                units.push(group.finish(&key.0));
             }
         }
         units
@@ -297,6 +340,45 @@ mod tests {
         };
         assert_eq!(keys(), keys());
         assert_eq!(keys().len(), 2);
+    }
+
+    #[test]
+    fn windows_that_read_alike_within_an_hour_are_one_unit() {
+        let mut builder = UnitBuilder::default();
+        for (minute, trace) in [(5, "t1"), (6, "t2"), (59, "t3")] {
+            let mut failure = record_at(at(minute, 0), "gateway", "kid abc not found");
+            failure.severity = Severity::Error;
+            failure
+                .fields
+                .insert("trace_id".into(), serde_json::Value::String(trace.into()));
+            builder.add(&failure);
+        }
+        let mut later = record_at(
+            at(5, 0) + chrono::Duration::hours(1),
+            "gateway",
+            "kid abc not found",
+        );
+        later.severity = Severity::Error;
+        builder.add(&later);
+        let windows: Vec<Unit> = builder
+            .drain()
+            .into_iter()
+            .filter(|u| u.payload.unit == UnitKind::Window)
+            .collect();
+        assert_eq!(
+            windows.len(),
+            2,
+            "three traces at 14:xx merge; 15:05 stands apart"
+        );
+        assert_eq!(windows[0].payload.record_ids.len(), 3);
+        assert_eq!(
+            windows[0].payload.start_ms,
+            Some(at(5, 0).timestamp_millis())
+        );
+        assert_eq!(
+            windows[0].payload.end_ms,
+            Some(at(59, 0).timestamp_millis())
+        );
     }
 
     #[test]
