@@ -11,9 +11,11 @@ use ingest::{ReadOptions, Severity, SourceKind};
 use retrieval::{Filters, SearchMode, SearchQuery, Stores, TimeRange};
 
 mod ingest_command;
+mod llm_config;
 mod report;
 mod stores_config;
 
+use llm_config::LlmArgs;
 use stores_config::StoreArgs;
 
 /// Warnings and errors; the embedded vector engine's start-up chatter about
@@ -38,6 +40,8 @@ struct Cli {
     tenant: String,
     #[command(flatten)]
     stores: StoreArgs,
+    #[command(flatten)]
+    llm: LlmArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -205,7 +209,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Ask { question, json } => {
             let stores = open_existing(&cli.home, &cli.stores)?;
-            let answer = agent::EvidenceEngine::new(&stores).ask(&cli.tenant, &question)?;
+            let answer = answer_question(&cli.llm, &cli.home, &stores, &cli.tenant, &question)?;
             report::answer(&answer, json)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -241,8 +245,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let address: std::net::SocketAddr = format!("{bind}:{port}")
                 .parse()
                 .with_context(|| format!("bad bind address {bind}:{port}"))?;
+            let llm = cli.llm.agent(&cli.home)?;
+            let mut state = web::AppState::new(stores, cli.tenant);
+            if let Some(setup) = &llm {
+                state = state.with_llm(setup.agent.clone());
+            }
             let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(web::serve(web::AppState::new(stores, cli.tenant), address))?;
+            runtime.block_on(web::serve(state, address))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval {
@@ -319,12 +328,53 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if !json {
                 report::demo_header(summary.records, &case)?;
             }
-            let answer = agent::EvidenceEngine::new(&stores)
-                .ask(&case.truth.tenant, &case.truth.question)?;
+            let answer = answer_question(
+                &cli.llm,
+                home.path(),
+                &stores,
+                &case.truth.tenant,
+                &case.truth.question,
+            )?;
             report::answer(&answer, json)?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Answers with the configured LLM (streaming, progress on a terminal), or
+/// in evidence mode when none is configured.
+fn answer_question(
+    llm: &LlmArgs,
+    home: &Path,
+    stores: &Stores,
+    tenant: &str,
+    question: &str,
+) -> Result<agent::Answer> {
+    let Some(setup) = llm.agent(home)? else {
+        return Ok(agent::EvidenceEngine::new(stores).ask(tenant, question)?);
+    };
+    let progress = if std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::new_spinner()
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    progress.set_message("asking the LLM");
+    progress.enable_steady_tick(std::time::Duration::from_millis(120));
+    let mut received = 0usize;
+    let mut on_delta = |text: &str| {
+        received += text.len();
+        progress.set_message(format!("answer streaming: {received} bytes"));
+    };
+    let runtime = tokio::runtime::Runtime::new()?;
+    let answer = runtime.block_on(setup.agent.ask(
+        stores,
+        tenant,
+        question,
+        agent::Audience::LocalUser,
+        Some(&mut on_delta),
+    ));
+    progress.finish_and_clear();
+    Ok(answer?)
 }
 
 fn open_existing(home: &Path, stores: &StoreArgs) -> Result<Stores> {

@@ -51,6 +51,20 @@ pub fn answer(answer: &Answer, json: bool) -> Result<()> {
         writeln!(out, "{}", serde_json::to_string_pretty(answer)?)?;
         return Ok(());
     }
+    for note in &answer.notes {
+        writeln!(out, "Note: {note}")?;
+    }
+    if let agent::AnswerMode::Llm { model } = &answer.mode {
+        writeln!(
+            out,
+            "LLM mode ({model}, prompts {}): {} calls, {} tokens, {} tool steps; {} unsupported claims removed.\n",
+            answer.prompt_version.as_deref().unwrap_or("-"),
+            answer.usage.calls,
+            answer.usage.total(),
+            answer.steps.len(),
+            answer.unsupported.len()
+        )?;
+    }
     writeln!(out, "{}", answer.text)?;
     if let Some(cause) = &answer.root_cause {
         writeln!(
@@ -69,6 +83,12 @@ pub fn answer(answer: &Answer, json: bool) -> Result<()> {
         writeln!(out, "\nRemediation (draft, nothing is executed):")?;
         for (index, step) in answer.remediation.steps.iter().enumerate() {
             writeln!(out, "  {}. {step}", index + 1)?;
+        }
+        if let Some(diff) = &answer.remediation.diff {
+            writeln!(out, "  config patch:")?;
+            for line in diff.lines() {
+                writeln!(out, "    {line}")?;
+            }
         }
         for step in &answer.remediation.rollback {
             writeln!(out, "  rollback: {step}")?;

@@ -2,12 +2,20 @@ use chrono::{DateTime, Utc};
 use ingest::{Origin, RecordId, SourceKind};
 use serde::{Deserialize, Serialize};
 
+use crate::faithfulness::UnsupportedClaim;
+use crate::llm_client::Usage;
+
 /// How an answer was produced.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "mode", rename_all = "lowercase")]
 pub enum AnswerMode {
     /// Deterministic analysis of the records; no LLM involved.
     Evidence,
+    /// An LLM's tool loop over the records, checked against them.
+    Llm {
+        /// The model that answered.
+        model: String,
+    },
 }
 
 /// Why a record is in the evidence.
@@ -69,6 +77,9 @@ pub struct RootCause {
 pub struct Remediation {
     /// Ordered steps.
     pub steps: Vec<String>,
+    /// A unified diff of the config to change, where the cause is a config.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
     /// How to undo the steps.
     pub rollback: Vec<String>,
     /// A search that shows whether the fix worked.
@@ -95,6 +106,33 @@ pub struct Answer {
     pub remediation: Remediation,
     /// Every record the text cites, in the order first cited.
     pub citations: Vec<Citation>,
+    /// Prompt set the LLM was given (`v1`, ...); none in evidence mode.
+    #[serde(default)]
+    pub prompt_version: Option<String>,
+    /// LLM calls and tokens spent.
+    #[serde(default)]
+    pub usage: Usage,
+    /// The agent's tool steps, in order.
+    #[serde(default)]
+    pub steps: Vec<AgentStep>,
+    /// Claims the faithfulness check removed.
+    #[serde(default)]
+    pub unsupported: Vec<UnsupportedClaim>,
+    /// What the reader should know about how this answer was made, e.g.
+    /// that the LLM failed and evidence mode answered instead.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// One tool call of the agent's loop.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AgentStep {
+    /// Tool name.
+    pub tool: String,
+    /// Arguments as the model wrote them (placeholders, not originals).
+    pub arguments: String,
+    /// Bytes of the result returned to the model.
+    pub result_bytes: usize,
 }
 
 impl Answer {

@@ -3,7 +3,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, Utc};
 use ingest::{Record, RecordId, Severity, SourceKind};
 use retrieval::{
-    Anomaly, Direction, Filters, SearchMode, SearchQuery, Stores, TextStore, TimeRange, Timeline,
+    Anomaly, Direction, Filters, SearchMode, SearchQuery, Stores, TimeRange, Timeline,
     detect_anomalies,
 };
 use tracing::{debug, instrument};
@@ -29,7 +29,6 @@ const SCAN_LIMIT: usize = 500_000;
 /// the records it rests on.
 pub struct EvidenceEngine<'a> {
     stores: &'a Stores,
-    store: &'a TextStore,
     mode: SearchMode,
 }
 
@@ -38,7 +37,6 @@ impl<'a> EvidenceEngine<'a> {
     pub fn new(stores: &'a Stores) -> Self {
         EvidenceEngine {
             stores,
-            store: stores.text(),
             mode: SearchMode::Hybrid,
         }
     }
@@ -52,25 +50,21 @@ impl<'a> EvidenceEngine<'a> {
     /// Answers `question` from `tenant`'s records.
     #[instrument(skip_all, fields(tenant))]
     pub fn ask(&self, tenant: &str, question: &str) -> Result<Answer> {
-        let Some((first, last)) = self.store.time_bounds(tenant)? else {
+        let Some((first, last)) = self.stores.text().time_bounds(tenant)? else {
             return Ok(no_evidence(
                 question,
                 "No timestamped records are indexed for this tenant.",
             ));
         };
         let anchor = question_time(question, first, last);
-        let end = last + Duration::minutes(1);
-        let (start, end) = match anchor {
-            Some(at) => (at - WINDOW_BEFORE, (at + WINDOW_AFTER).min(end)),
-            None => ((last - DEFAULT_WINDOW).max(first), end),
-        };
+        let (start, end) = analysis_window(first, last, anchor);
         let window = TimeRange::between(start, end);
         let activity = Filters {
             kinds: vec![SourceKind::Log, SourceKind::Auth],
             time: window,
             ..Filters::default()
         };
-        let records = self.store.scan(tenant, &activity, SCAN_LIMIT)?;
+        let records = self.stores.text().scan(tenant, &activity, SCAN_LIMIT)?;
         // A full scan stops short of the window's end; past it, every series
         // would look like it dropped to zero.
         let end = match records.last().and_then(|r| r.ts) {
@@ -84,7 +78,8 @@ impl<'a> EvidenceEngine<'a> {
             .map_or(start, |first| first.max(start));
         let timeline = Timeline::build(&records, start, end, Duration::minutes(1));
         let question_terms: BTreeSet<String> = self
-            .store
+            .stores
+            .text()
             .analyze(&search_text(question))?
             .into_iter()
             .collect();
@@ -125,7 +120,7 @@ impl<'a> EvidenceEngine<'a> {
         for anomaly in &correlated {
             onset = onset.min(self.refined_onset(tenant, anomaly)?);
         }
-        let changes = self.store.scan(
+        let changes = self.stores.text().scan(
             tenant,
             &Filters {
                 kinds: vec![SourceKind::Change],
@@ -141,7 +136,7 @@ impl<'a> EvidenceEngine<'a> {
             .chain(correlated.iter().filter_map(|a| a.examples.first()))
             .cloned()
             .collect();
-        let examples = self.store.get(tenant, &ids)?;
+        let examples = self.stores.text().get(tenant, &ids)?;
         let by_id = |id: &RecordId| examples.iter().find(|r| &r.id == id);
         let mut builder = AnswerBuilder::new(question);
         builder.onset = Some(onset);
@@ -187,10 +182,15 @@ impl<'a> EvidenceEngine<'a> {
         };
         let mut links = Vec::new();
         for change in &changes {
-            let terms: BTreeSet<String> = self.store.analyze(&change.body)?.into_iter().collect();
+            let terms: BTreeSet<String> = self
+                .stores
+                .text()
+                .analyze(&change.body)?
+                .into_iter()
+                .collect();
             let mut shared = Vec::new();
             for term in terms.intersection(&symptom_terms) {
-                if self.store.term_share(tenant, term, &baseline)? < COMMON_TERM_SHARE {
+                if self.stores.text().term_share(tenant, term, &baseline)? < COMMON_TERM_SHARE {
                     shared.push(term.clone());
                 }
             }
@@ -299,6 +299,7 @@ impl<'a> EvidenceEngine<'a> {
                                 primary.template, primary.service, primary.rate_before
                             ),
                         ],
+                        diff: None,
                         rollback: vec![format!(
                             "Re-apply change {change_ref} once its dependents are ready."
                         )],
@@ -324,6 +325,7 @@ impl<'a> EvidenceEngine<'a> {
                             format!("Inspect the first \"{}\" records from {} for the failing dependency or client.", primary.template, primary.service),
                             "Check the correlated patterns above for a shared client, IP range or upstream.".into(),
                         ],
+                        diff: None,
                         rollback: Vec::new(),
                         verify: verify_query(&primary),
                     },
@@ -371,7 +373,8 @@ impl<'a> EvidenceEngine<'a> {
             (Direction::Drop, _) => 0.05,
         };
         let template_terms: BTreeSet<String> = self
-            .store
+            .stores
+            .text()
             .analyze(&anomaly.template)
             .unwrap_or_default()
             .into_iter()
@@ -389,7 +392,8 @@ impl<'a> EvidenceEngine<'a> {
             return Ok(anomaly.onset);
         }
         let first = self
-            .store
+            .stores
+            .text()
             .get(tenant, &anomaly.examples[..anomaly.examples.len().min(1)])?;
         Ok(first.first().and_then(|r| r.ts).unwrap_or(anomaly.onset))
     }
@@ -397,8 +401,8 @@ impl<'a> EvidenceEngine<'a> {
     fn terms_of(&self, primary: &Anomaly, correlated: &[&Anomaly]) -> Result<BTreeSet<String>> {
         let mut terms = BTreeSet::new();
         for anomaly in std::iter::once(primary).chain(correlated.iter().copied()) {
-            terms.extend(self.store.analyze(&anomaly.template)?);
-            terms.extend(self.store.analyze(&anomaly.service)?);
+            terms.extend(self.stores.text().analyze(&anomaly.template)?);
+            terms.extend(self.stores.text().analyze(&anomaly.service)?);
         }
         Ok(terms)
     }
@@ -416,6 +420,20 @@ impl<'a> EvidenceEngine<'a> {
             builder.match_line("", record);
         }
         builder.finish(None, Vec::new(), Remediation::default())
+    }
+}
+
+/// The stretch of data a question is about: around the time it names, or
+/// the latest hours of data when it names none.
+pub(crate) fn analysis_window(
+    first: DateTime<Utc>,
+    last: DateTime<Utc>,
+    anchor: Option<DateTime<Utc>>,
+) -> (DateTime<Utc>, DateTime<Utc>) {
+    let end = last + Duration::minutes(1);
+    match anchor {
+        Some(at) => (at - WINDOW_BEFORE, (at + WINDOW_AFTER).min(end)),
+        None => ((last - DEFAULT_WINDOW).max(first), end),
     }
 }
 
@@ -676,6 +694,11 @@ impl AnswerBuilder {
             alternatives,
             remediation,
             citations: self.citations,
+            prompt_version: None,
+            usage: Default::default(),
+            steps: Vec::new(),
+            unsupported: Vec::new(),
+            notes: Vec::new(),
         }
     }
 }

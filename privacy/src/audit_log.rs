@@ -79,18 +79,53 @@ pub fn prepare_outbound(
     text: &str,
     prompt_version: Option<&str>,
 ) -> Result<String, PrivacyError> {
+    let mut parts = prepare_outbound_parts(
+        redactor,
+        session,
+        audit,
+        destination,
+        &[text],
+        prompt_version,
+    )?;
+    Ok(parts.pop().unwrap_or_default())
+}
+
+/// [`prepare_outbound`] for a payload made of parts (the messages of one
+/// LLM request): each part is redacted with the same session, and the
+/// payload gets one audit entry.
+pub fn prepare_outbound_parts(
+    redactor: Option<&Redactor>,
+    session: &mut RedactionSession,
+    audit: &AuditLog,
+    destination: &str,
+    parts: &[&str],
+    prompt_version: Option<&str>,
+) -> Result<Vec<String>, PrivacyError> {
     let redactor =
         redactor.ok_or_else(|| PrivacyError::new("no privacy filter: nothing is sent"))?;
-    let redacted = redactor.redact(text, session);
+    let mut sent = Vec::with_capacity(parts.len());
+    let mut counts: BTreeMap<Category, usize> = BTreeMap::new();
+    let mut digest = Sha256::new();
+    let mut bytes = 0;
+    for part in parts {
+        let redacted = redactor.redact(part, session);
+        for (category, count) in redacted.counts {
+            *counts.entry(category).or_insert(0) += count;
+        }
+        digest.update(redacted.text.as_bytes());
+        bytes += redacted.text.len();
+        sent.push(redacted.text);
+    }
     let entry = OutboundEntry {
         at: Utc::now(),
         destination: destination.to_string(),
-        sha256: Sha256::digest(redacted.text.as_bytes())
+        sha256: digest
+            .finalize()
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect(),
-        bytes: redacted.text.len(),
-        redactions: redacted.counts,
+        bytes,
+        redactions: counts,
         prompt_version: prompt_version.map(str::to_string),
     };
     audit
@@ -102,7 +137,7 @@ pub fn prepare_outbound(
         redactions = entry.redactions.values().sum::<usize>(),
         "outbound payload"
     );
-    Ok(redacted.text)
+    Ok(sent)
 }
 
 #[cfg(test)]
@@ -129,6 +164,31 @@ mod tests {
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].redactions.values().sum::<usize>(), 2);
         assert_eq!(entries[0].prompt_version.as_deref(), Some("diagnose.v1"));
+    }
+
+    #[test]
+    fn a_payload_of_parts_shares_placeholders_and_one_audit_entry() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let audit = AuditLog::new(&dir.path().join("outbound.jsonl"));
+        let filter = Redactor::new().expect("filter");
+        let mut session = RedactionSession::default();
+        let sent = prepare_outbound_parts(
+            Some(&filter),
+            &mut session,
+            &audit,
+            "llm:test",
+            &["system text", "ana@example.com failed", "ana@example.com again"],
+            Some("v1"),
+        )
+        .expect("sent");
+        assert_eq!(
+            sent,
+            ["system text", "<EMAIL_1> failed", "<EMAIL_1> again"]
+        );
+        let entries = audit.entries().expect("entries");
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].redactions[&Category::Email], 2);
+        assert_eq!(entries[0].bytes, sent.iter().map(String::len).sum::<usize>());
     }
 
     #[test]

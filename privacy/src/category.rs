@@ -39,6 +39,15 @@ pub enum Category {
 }
 
 impl Category {
+    /// Whether it names a person or a host rather than a credential:
+    /// identities may be put back for the local user, secrets never.
+    pub fn is_identity(self) -> bool {
+        matches!(
+            self,
+            Category::User | Category::Email | Category::Ipv4 | Category::Ipv6 | Category::Phone
+        )
+    }
+
     /// The placeholder stem: `<EMAIL_1>`.
     pub fn label(self) -> &'static str {
         match self {

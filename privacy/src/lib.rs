@@ -7,6 +7,6 @@ mod audit_log;
 mod category;
 mod redactor;
 
-pub use audit_log::{AuditLog, OutboundEntry, prepare_outbound};
+pub use audit_log::{AuditLog, OutboundEntry, prepare_outbound, prepare_outbound_parts};
 pub use category::Category;
 pub use redactor::{Detection, PrivacyError, Redacted, RedactionSession, Redactor};

@@ -37,7 +37,7 @@ pub struct Redactor {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct RedactionSession {
     placeholders: HashMap<String, String>,
-    originals: HashMap<String, String>,
+    originals: HashMap<String, (Category, String)>,
     counters: BTreeMap<Category, usize>,
 }
 
@@ -214,16 +214,28 @@ impl RedactionSession {
         let placeholder = format!("<{}_{}>", category.label(), counter);
         self.placeholders.insert(key, placeholder.clone());
         self.originals
-            .insert(placeholder.clone(), value.to_string());
+            .insert(placeholder.clone(), (category, value.to_string()));
         placeholder
     }
 
     /// Puts the originals back: for the local user who asked, never for a
     /// channel or a log.
     pub fn rehydrate(&self, text: &str) -> String {
+        self.rehydrate_where(text, |_| true)
+    }
+
+    /// Puts back people and hosts only; credentials stay placeholders, so
+    /// even a model steered into quoting one shows nothing.
+    pub fn rehydrate_identities(&self, text: &str) -> String {
+        self.rehydrate_where(text, Category::is_identity)
+    }
+
+    fn rehydrate_where(&self, text: &str, keep: impl Fn(Category) -> bool) -> String {
         let mut out = text.to_string();
-        for (placeholder, original) in &self.originals {
-            out = out.replace(placeholder, original);
+        for (placeholder, (category, original)) in &self.originals {
+            if keep(*category) {
+                out = out.replace(placeholder, original);
+            }
         }
         out
     }
@@ -291,5 +303,10 @@ mod tests {
         assert_eq!(b.text, "<EMAIL_1> retried");
         assert_eq!(session.rehydrate(&b.text), "ana@example.com retried");
         assert_eq!(a.counts[&Category::Email], 2);
+        let c = filter.redact("ana@example.com used api_key=sk-live-0123456789", &mut session);
+        assert_eq!(
+            session.rehydrate_identities(&c.text),
+            "ana@example.com used api_key=<SECRET_1>"
+        );
     }
 }

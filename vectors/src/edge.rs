@@ -11,8 +11,7 @@ use qdrant_edge::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::unit::field;
-use crate::unit::point_number;
+use crate::unit::{check_dimension, field, point_number};
 use crate::{Result, UnitPayload, VectorError, VectorFilter, VectorHit, VectorPoint, VectorStore};
 
 /// Records which vectors an index folder holds, so a run with another
@@ -190,12 +189,7 @@ impl VectorStore for EdgeStore {
         }
         let mut list = Vec::with_capacity(points.len());
         for point in points {
-            if point.vector.len() != self.dimension {
-                return Err(VectorError::Dimension {
-                    expected: self.dimension,
-                    got: point.vector.len(),
-                });
-            }
+            check_dimension(self.dimension, &point.vector)?;
             let payload = serde_json::to_value(&point.payload).map_err(engine)?;
             list.push(PointStruct::new(point_number(&point.key), point.vector, payload).into());
         }
@@ -215,12 +209,7 @@ impl VectorStore for EdgeStore {
         exact: bool,
     ) -> Result<Vec<VectorHit>> {
         let filter = edge_filter(filter)?;
-        if query.len() != self.dimension {
-            return Err(VectorError::Dimension {
-                expected: self.dimension,
-                got: query.len(),
-            });
-        }
+        check_dimension(self.dimension, query)?;
         if limit == 0 {
             return Ok(Vec::new());
         }

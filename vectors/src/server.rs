@@ -7,7 +7,7 @@ use qdrant_client::qdrant::{
     SearchParamsBuilder, UpsertPointsBuilder, VectorParamsBuilder,
 };
 
-use crate::unit::{field, point_number};
+use crate::unit::{check_dimension, field, point_number};
 use crate::{Result, UnitPayload, VectorError, VectorFilter, VectorHit, VectorPoint, VectorStore};
 
 /// A Qdrant server or cluster through `qdrant-client`: one collection for
@@ -143,12 +143,7 @@ impl VectorStore for QdrantStore {
         }
         let mut list = Vec::with_capacity(points.len());
         for point in points {
-            if point.vector.len() != self.dimension {
-                return Err(VectorError::Dimension {
-                    expected: self.dimension,
-                    got: point.vector.len(),
-                });
-            }
+            check_dimension(self.dimension, &point.vector)?;
             let payload: qdrant_client::Payload = serde_json::to_value(&point.payload)
                 .map_err(server)?
                 .try_into()

@@ -97,6 +97,18 @@ impl VectorFilter {
     }
 }
 
+/// Fails unless `vector` has the store's `expected` number of components.
+pub(crate) fn check_dimension(expected: usize, vector: &[f32]) -> Result<()> {
+    if vector.len() == expected {
+        Ok(())
+    } else {
+        Err(VectorError::Dimension {
+            expected,
+            got: vector.len(),
+        })
+    }
+}
+
 /// The numeric point id both engines use for a key: the first eight bytes
 /// of its SHA-256.
 pub fn point_number(key: &str) -> u64 {

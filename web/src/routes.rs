@@ -1,4 +1,4 @@
-use agent::{Answer, EvidenceEngine};
+use agent::{Answer, Audience, EvidenceEngine};
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderValue, header};
@@ -63,6 +63,12 @@ async fn ask(state: AppState, question: String) -> Result<Answer, ApiError> {
         return Err(ApiError::BadRequest(format!(
             "a question has 1 to {MAX_QUESTION_CHARS} characters"
         )));
+    }
+    if let Some(llm) = &state.llm {
+        // The engineer asking sees identities put back; secrets stay redacted.
+        return Ok(llm
+            .ask(&state.stores, &state.tenant, &question, Audience::LocalUser, None)
+            .await?);
     }
     let answer = tokio::task::spawn_blocking(move || {
         EvidenceEngine::new(&state.stores).ask(&state.tenant, &question)

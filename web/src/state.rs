@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use agent::LlmAgent;
 use retrieval::Stores;
 
 /// What every handler shares. Cloning is cheap.
@@ -7,14 +8,22 @@ use retrieval::Stores;
 pub struct AppState {
     pub(crate) stores: Arc<Stores>,
     pub(crate) tenant: Arc<str>,
+    pub(crate) llm: Option<Arc<LlmAgent>>,
 }
 
 impl AppState {
-    /// State over the stores, serving one tenant.
+    /// State over the stores, serving one tenant, answering in evidence mode.
     pub fn new(stores: Stores, tenant: String) -> Self {
         AppState {
             stores: Arc::new(stores),
             tenant: tenant.into(),
+            llm: None,
         }
+    }
+
+    /// Answers with `agent` (evidence mode when it fails).
+    pub fn with_llm(mut self, agent: Arc<LlmAgent>) -> Self {
+        self.llm = Some(agent);
+        self
     }
 }

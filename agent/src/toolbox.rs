@@ -1,0 +1,528 @@
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use ingest::{Record, RecordId, Severity, SourceKind};
+use retrieval::{
+    Filters, SearchMode, SearchQuery, Stores, TimeRange, Timeline, detect_anomalies,
+};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::error::Result;
+
+/// Every tool the model may call; `prompts/tools.vN.json` describes each.
+pub(crate) const TOOL_NAMES: [&str; 7] = [
+    "search",
+    "timeline",
+    "anomalies",
+    "recent_changes",
+    "inspect_jwt",
+    "config_diff",
+    "similar_incidents",
+];
+
+/// Groups of log evidence shown per result; the rest is summarized.
+const MAX_GROUPS: usize = 15;
+/// Example records per group.
+const EXAMPLES_PER_GROUP: usize = 2;
+/// Characters of a record's text shown.
+const EXCERPT_CHARS: usize = 240;
+/// Records read for a timeline or an anomaly scan.
+const SCAN_LIMIT: usize = 200_000;
+const MAX_SEARCH_LIMIT: usize = 100;
+const MAX_ANOMALIES: usize = 10;
+const MAX_CHANGES: usize = 20;
+const MAX_CONFIG_VERSIONS: usize = 5;
+const MAX_DOCUMENTS: usize = 5;
+
+/// The tools over one tenant's stores. Results are compressed JSON (log
+/// evidence as templates with counts, first/last times and a few example
+/// records) and say what they left out. Every record whose id a result
+/// shows is remembered, so an answer can cite only what the model saw.
+pub struct Toolbox<'a> {
+    stores: &'a Stores,
+    tenant: &'a str,
+    window: TimeRange,
+    shown: BTreeMap<RecordId, Record>,
+}
+
+/// A record as a tool result shows it.
+#[derive(Serialize)]
+struct Example {
+    id: String,
+    ts: Option<String>,
+    service: String,
+    text: String,
+}
+
+/// Records of one (service, template), compressed.
+#[derive(Serialize)]
+struct Group {
+    service: String,
+    template: String,
+    count: usize,
+    first: Option<String>,
+    last: Option<String>,
+    examples: Vec<Example>,
+}
+
+impl<'a> Toolbox<'a> {
+    /// Tools over `tenant`'s records; `window` is used where a call names
+    /// no time.
+    pub fn new(stores: &'a Stores, tenant: &'a str, window: TimeRange) -> Self {
+        Toolbox {
+            stores,
+            tenant,
+            window,
+            shown: BTreeMap::new(),
+        }
+    }
+
+    /// Records whose ids a result has shown, by id.
+    pub fn shown(&self) -> &BTreeMap<RecordId, Record> {
+        &self.shown
+    }
+
+    /// Runs tool `name` with the model's JSON `arguments`. Bad arguments
+    /// and unknown tools come back as `{"error": ...}` for the model to
+    /// correct; only store failures are errors.
+    pub fn call(&mut self, name: &str, arguments: &str) -> Result<String> {
+        let args: Value = if arguments.trim().is_empty() {
+            json!({})
+        } else {
+            match serde_json::from_str(arguments) {
+                Ok(value) => value,
+                Err(e) => return Ok(error(&format!("arguments are not JSON: {e}"))),
+            }
+        };
+        let result = match name {
+            "search" => self.search(&args),
+            "timeline" => self.timeline(&args),
+            "anomalies" => self.anomalies(&args),
+            "recent_changes" => self.recent_changes(&args),
+            "inspect_jwt" => self.inspect_jwt(&args),
+            "config_diff" => self.config_diff(&args),
+            "similar_incidents" => self.similar_incidents(&args),
+            other => Ok(Err(format!(
+                "no tool {other:?}; the tools are {}",
+                TOOL_NAMES.join(", ")
+            ))),
+        }?;
+        Ok(match result {
+            Ok(value) => value.to_string(),
+            Err(reason) => error(&reason),
+        })
+    }
+
+    fn search(&mut self, args: &Value) -> Result<std::result::Result<Value, String>> {
+        let Some(text) = arg_str(args, "query") else {
+            return Ok(Err("search needs a \"query\"".into()));
+        };
+        let mut filters = match self.filters(args, false) {
+            Ok(filters) => filters,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        if let Some(kind) = arg_str(args, "kind") {
+            match SourceKind::parse(kind) {
+                Some(kind) => filters.kinds = vec![kind],
+                None => return Ok(Err(format!("unknown kind {kind:?}"))),
+            }
+        }
+        if let Some(severity) = arg_str(args, "severity") {
+            match Severity::parse(severity) {
+                Some(severity) => filters.severities = vec![severity],
+                None => return Ok(Err(format!("unknown severity {severity:?}"))),
+            }
+        }
+        let limit = args
+            .get("limit")
+            .and_then(Value::as_u64)
+            .map_or(30, |n| n as usize)
+            .clamp(1, MAX_SEARCH_LIMIT);
+        let query = SearchQuery {
+            tenant: self.tenant.to_string(),
+            text: text.to_string(),
+            filters,
+            limit,
+        };
+        let hits = self.stores.search(&query, SearchMode::Hybrid)?;
+        let records: Vec<Record> = hits.into_iter().map(|h| h.record).collect();
+        Ok(Ok(self.grouped("search", &records, false)))
+    }
+
+    fn timeline(&mut self, args: &Value) -> Result<std::result::Result<Value, String>> {
+        let filters = match self.filters(args, true) {
+            Ok(filters) => filters,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        let records = self.stores.text().scan(self.tenant, &filters, SCAN_LIMIT)?;
+        let mut value = self.grouped("timeline", &records, true);
+        if records.len() == SCAN_LIMIT {
+            value["note"] = json!(format!(
+                "only the first {SCAN_LIMIT} records of the window were read; narrow it"
+            ));
+        }
+        Ok(Ok(value))
+    }
+
+    fn anomalies(&mut self, args: &Value) -> Result<std::result::Result<Value, String>> {
+        let filters = match self.filters(args, true) {
+            Ok(filters) => filters,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        let (Some(start), Some(end)) = (filters.time.from, filters.time.to) else {
+            return Ok(Err("anomalies needs a bounded window".into()));
+        };
+        let records = self.stores.text().scan(self.tenant, &filters, SCAN_LIMIT)?;
+        let timeline = Timeline::build(&records, start, end, Duration::minutes(1));
+        let anomalies = detect_anomalies(&timeline);
+        let mut list = Vec::new();
+        for anomaly in anomalies.iter().take(MAX_ANOMALIES) {
+            let ids: Vec<RecordId> = anomaly
+                .examples
+                .iter()
+                .take(EXAMPLES_PER_GROUP)
+                .cloned()
+                .collect();
+            let examples = self.stores.text().get(self.tenant, &ids)?;
+            list.push(json!({
+                "service": anomaly.service,
+                "template": anomaly.template,
+                "direction": anomaly.direction,
+                "onset": format_ts(anomaly.onset),
+                "per_minute_before": round1(anomaly.rate_before),
+                "per_minute_after": round1(anomaly.rate_after),
+                "z": round1(anomaly.z),
+                "examples": examples.iter().map(|r| self.show(r)).collect::<Vec<_>>(),
+            }));
+        }
+        let mut value = json!({"tool": "anomalies", "window": window_json(&filters.time), "anomalies": list});
+        if anomalies.len() > MAX_ANOMALIES {
+            value["omitted"] = json!(format!(
+                "{} weaker anomalies not shown; narrow the window to see them",
+                anomalies.len() - MAX_ANOMALIES
+            ));
+        }
+        Ok(Ok(value))
+    }
+
+    fn recent_changes(&mut self, args: &Value) -> Result<std::result::Result<Value, String>> {
+        let before = match arg_time(args, "before") {
+            Ok(Some(at)) => at,
+            Ok(None) => self.window.to.unwrap_or_else(Utc::now),
+            Err(reason) => return Ok(Err(reason)),
+        };
+        let minutes = args
+            .get("minutes")
+            .and_then(Value::as_i64)
+            .unwrap_or(120)
+            .clamp(1, 7 * 24 * 60);
+        let filters = Filters {
+            kinds: vec![SourceKind::Change],
+            time: TimeRange::between(before - Duration::minutes(minutes), before),
+            ..Filters::default()
+        };
+        let mut changes = self.stores.text().scan(self.tenant, &filters, 10_000)?;
+        changes.reverse();
+        let total = changes.len();
+        let shown: Vec<Value> = changes
+            .iter()
+            .take(MAX_CHANGES)
+            .map(|r| {
+                let mut example = self.show(r);
+                let details: BTreeMap<&str, &Value> = r
+                    .fields
+                    .iter()
+                    .filter(|(_, v)| v.as_str().is_some_and(|s| s.len() <= 120) || v.is_number())
+                    .take(8)
+                    .map(|(k, v)| (k.as_str(), v))
+                    .collect();
+                example["fields"] = json!(details);
+                example
+            })
+            .collect();
+        let mut value = json!({"tool": "recent_changes", "window": window_json(&filters.time), "changes": shown});
+        if total > MAX_CHANGES {
+            value["omitted"] = json!(format!(
+                "{} older changes not shown; shorten \"minutes\"",
+                total - MAX_CHANGES
+            ));
+        }
+        Ok(Ok(value))
+    }
+
+    fn inspect_jwt(&mut self, args: &Value) -> Result<std::result::Result<Value, String>> {
+        let Some(id) = arg_str(args, "record_id") else {
+            return Ok(Err("inspect_jwt needs a \"record_id\"".into()));
+        };
+        let id = RecordId(id.trim_matches(['[', ']']).to_string());
+        let Some(record) = self.stores.text().get(self.tenant, &[id.clone()])?.pop() else {
+            return Ok(Err(format!("no record {id}")));
+        };
+        let claims: BTreeMap<&str, &Value> = record
+            .fields
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix("jwt_").map(|name| (name, v)))
+            .collect();
+        let example = self.show(&record);
+        if claims.is_empty() {
+            return Ok(Err(format!(
+                "record {id} carries no decoded token; search for records with jwt fields"
+            )));
+        }
+        Ok(Ok(
+            json!({"tool": "inspect_jwt", "record": example, "header_and_claims": claims}),
+        ))
+    }
+
+    fn config_diff(&mut self, args: &Value) -> Result<std::result::Result<Value, String>> {
+        let Some(resource) = arg_str(args, "resource") else {
+            return Ok(Err("config_diff needs a \"resource\"".into()));
+        };
+        let words: Vec<String> = resource
+            .split(|c: char| c.is_whitespace() || c == '.' || c == '"')
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        let filters = Filters {
+            kinds: vec![SourceKind::Config],
+            ..Filters::default()
+        };
+        let configs = self.stores.text().scan(self.tenant, &filters, 50_000)?;
+        // Versions of one block share its first line; each file holds one.
+        let mut blocks: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
+        for record in &configs {
+            let body = record.body.to_lowercase();
+            if !words.is_empty() && words.iter().all(|w| body.contains(w.as_str())) {
+                let header = record.body.lines().next().unwrap_or_default();
+                blocks.entry(header).or_default().push(record);
+            }
+        }
+        if blocks.is_empty() {
+            return Ok(Err(format!("no config block mentions {resource:?}")));
+        }
+        let mut results = Vec::new();
+        for (header, mut versions) in blocks.into_iter().take(MAX_CONFIG_VERSIONS) {
+            versions.sort_by(|a, b| {
+                (version_rank(&a.origin.source), &a.origin.source)
+                    .cmp(&(version_rank(&b.origin.source), &b.origin.source))
+            });
+            let diff = match (versions.first(), versions.last()) {
+                (Some(old), Some(new)) if old.body != new.body => Some(unified_diff(old, new)),
+                _ => None,
+            };
+            let shown: Vec<Value> = versions
+                .iter()
+                .map(|r| json!({"id": self.remember(r), "file": r.origin.source, "line": r.origin.line}))
+                .collect();
+            results.push(json!({"resource": header, "versions": shown, "diff": diff}));
+        }
+        Ok(Ok(json!({"tool": "config_diff", "blocks": results})))
+    }
+
+    fn similar_incidents(&mut self, args: &Value) -> Result<std::result::Result<Value, String>> {
+        let Some(symptoms) = arg_str(args, "symptoms") else {
+            return Ok(Err("similar_incidents needs \"symptoms\"".into()));
+        };
+        let query = SearchQuery {
+            tenant: self.tenant.to_string(),
+            text: symptoms.to_string(),
+            filters: Filters {
+                kinds: vec![SourceKind::Knowledge, SourceKind::Incident],
+                ..Filters::default()
+            },
+            limit: 30,
+        };
+        let hits = self.stores.search(&query, SearchMode::Hybrid)?;
+        let mut documents: Vec<(String, Value)> = Vec::new();
+        for hit in hits {
+            let record = hit.record;
+            let document = record
+                .field_str("document")
+                .unwrap_or_else(|| record.origin.source.clone());
+            if documents.iter().any(|(d, _)| *d == document) {
+                continue;
+            }
+            if documents.len() == MAX_DOCUMENTS {
+                break;
+            }
+            let mut shown = self.show(&record);
+            for field in ["root_cause", "resolution", "services", "time_to_resolve_min"] {
+                if let Some(value) = record.fields.get(field) {
+                    shown[field] = value.clone();
+                }
+            }
+            documents.push((document.clone(), json!({"document": document, "match": shown})));
+        }
+        if documents.is_empty() {
+            return Ok(Err(
+                "no postmortem or runbook matches these symptoms".into(),
+            ));
+        }
+        let list: Vec<Value> = documents.into_iter().map(|(_, v)| v).collect();
+        Ok(Ok(json!({"tool": "similar_incidents", "documents": list})))
+    }
+
+    /// Filters from `from`, `to` and `service`; with `bounded`, an omitted
+    /// end falls back to the question's window.
+    fn filters(&self, args: &Value, bounded: bool) -> std::result::Result<Filters, String> {
+        let from = arg_time(args, "from")?;
+        let to = arg_time(args, "to")?;
+        let time = if bounded {
+            TimeRange {
+                from: from.or(self.window.from),
+                to: to.or(self.window.to),
+            }
+        } else {
+            TimeRange { from, to }
+        };
+        Ok(Filters {
+            services: arg_str(args, "service")
+                .map(|s| vec![s.to_string()])
+                .unwrap_or_default(),
+            kinds: if bounded {
+                vec![SourceKind::Log, SourceKind::Auth]
+            } else {
+                Vec::new()
+            },
+            time,
+            ..Filters::default()
+        })
+    }
+
+    /// Records grouped by (service, template): in hit order, or by count.
+    fn grouped(&mut self, tool: &str, records: &[Record], by_count: bool) -> Value {
+        let mut groups: Vec<(String, String, Vec<&Record>)> = Vec::new();
+        for record in records {
+            let template = record
+                .template
+                .as_ref()
+                .map_or_else(|| record.body.clone(), |t| t.text.clone());
+            match groups
+                .iter_mut()
+                .find(|(s, t, _)| *s == record.service && *t == template)
+            {
+                Some((_, _, members)) => members.push(record),
+                None => groups.push((record.service.clone(), template, vec![record])),
+            }
+        }
+        if by_count {
+            groups.sort_by_key(|(_, _, members)| std::cmp::Reverse(members.len()));
+        }
+        let omitted_groups = groups.len().saturating_sub(MAX_GROUPS);
+        let omitted_records: usize = groups
+            .iter()
+            .skip(MAX_GROUPS)
+            .map(|(_, _, m)| m.len())
+            .sum();
+        let shown: Vec<Group> = groups
+            .into_iter()
+            .take(MAX_GROUPS)
+            .map(|(service, template, members)| {
+                let times: Vec<DateTime<Utc>> = members.iter().filter_map(|r| r.ts).collect();
+                Group {
+                    service,
+                    template: excerpt(&template),
+                    count: members.len(),
+                    first: times.iter().min().copied().map(format_ts),
+                    last: times.iter().max().copied().map(format_ts),
+                    examples: members
+                        .iter()
+                        .take(EXAMPLES_PER_GROUP)
+                        .map(|r| self.example(r))
+                        .collect(),
+                }
+            })
+            .collect();
+        let mut value = json!({"tool": tool, "records": records.len(), "groups": shown});
+        if omitted_groups > 0 {
+            value["omitted"] = json!(format!(
+                "{omitted_groups} more groups ({omitted_records} records) not shown; narrow by service or time to see them"
+            ));
+        }
+        value
+    }
+
+    fn remember(&mut self, record: &Record) -> String {
+        self.shown
+            .entry(record.id.clone())
+            .or_insert_with(|| record.clone());
+        record.id.to_string()
+    }
+
+    fn example(&mut self, record: &Record) -> Example {
+        Example {
+            id: self.remember(record),
+            ts: record.ts.map(format_ts),
+            service: record.service.clone(),
+            text: excerpt(&record.body),
+        }
+    }
+
+    fn show(&mut self, record: &Record) -> Value {
+        json!(self.example(record))
+    }
+}
+
+fn error(reason: &str) -> String {
+    json!({ "error": reason }).to_string()
+}
+
+fn arg_str<'v>(args: &'v Value, name: &str) -> Option<&'v str> {
+    args.get(name)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+fn arg_time(args: &Value, name: &str) -> std::result::Result<Option<DateTime<Utc>>, String> {
+    match arg_str(args, name) {
+        None => Ok(None),
+        Some(text) => ingest::parse_timestamp(text)
+            .map(Some)
+            .ok_or_else(|| format!("\"{name}\" is not a time: {text:?} (use RFC 3339)")),
+    }
+}
+
+fn format_ts(ts: DateTime<Utc>) -> String {
+    ts.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn window_json(time: &TimeRange) -> Value {
+    json!({"from": time.from.map(format_ts), "to": time.to.map(format_ts)})
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(EXCERPT_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
+/// Orders versions of a file: folders named like the earlier state first.
+fn version_rank(source: &str) -> u8 {
+    let segments: Vec<String> = source.split('/').map(str::to_lowercase).collect();
+    let has = |names: &[&str]| segments.iter().any(|s| names.contains(&s.as_str()));
+    if has(&["before", "old", "previous", "prev", "current", "live"]) {
+        0
+    } else if has(&["after", "new", "next", "proposed", "desired"]) {
+        2
+    } else {
+        1
+    }
+}
+
+fn unified_diff(old: &Record, new: &Record) -> String {
+    similar::TextDiff::from_lines(&old.body, &new.body)
+        .unified_diff()
+        .context_radius(3)
+        .header(
+            &format!("a/{}", old.origin.source),
+            &format!("b/{}", new.origin.source),
+        )
+        .to_string()
+}

@@ -1,0 +1,204 @@
+//! Which LLM answers, if any: flags and environment over the `[llm]` table
+//! of the config file, over defaults. Evidence mode when none is chosen.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use agent::{LlmAgent, LlmClient, LlmConfig, LocalLlm, Prompts, ToolCallMode};
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+/// Where answers come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LlmBackend {
+    /// Evidence mode: a deterministic analysis, no LLM.
+    Off,
+    /// llama.cpp's llama-server with SmolLM2-135M-Instruct, started on loopback.
+    Local,
+    /// Any OpenAI-compatible endpoint (OpenAI, Azure OpenAI, vLLM, Ollama, llama.cpp).
+    Openai,
+}
+
+/// LLM settings from flags and the environment; unset ones come from the
+/// config file.
+#[derive(clap::Args, Clone, Debug)]
+pub struct LlmArgs {
+    /// Config file with an [llm] table (default: ./oncall.toml when present).
+    #[arg(long, env = "ONCALL_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// Who answers: off (evidence mode), local (llama-server on loopback) or openai (--llm-url).
+    #[arg(long, env = "ONCALL_LLM", value_enum, global = true)]
+    llm: Option<LlmBackend>,
+    /// Base URL of the OpenAI-compatible endpoint, up to /v1.
+    #[arg(long, env = "ONCALL_LLM_URL", global = true)]
+    llm_url: Option<String>,
+    /// Model name at the endpoint.
+    #[arg(long, env = "ONCALL_LLM_MODEL", global = true)]
+    llm_model: Option<String>,
+    /// API key of the endpoint.
+    #[arg(long, env = "ONCALL_LLM_API_KEY", hide_env_values = true, global = true)]
+    llm_api_key: Option<String>,
+    /// Agent steps as native tool calls, or as schema-constrained JSON (small models).
+    #[arg(long, env = "ONCALL_LLM_TOOL_CALLS", value_parser = parse_tool_calls, global = true)]
+    llm_tool_calls: Option<ToolCallMode>,
+    /// Deadline of one LLM call, in seconds.
+    #[arg(long, env = "ONCALL_LLM_TIMEOUT", global = true)]
+    llm_timeout: Option<u64>,
+    /// Tokens one question may spend.
+    #[arg(long, env = "ONCALL_LLM_TOKEN_BUDGET", global = true)]
+    llm_token_budget: Option<u32>,
+    /// Folder of the local LLM (default: a per-user cache).
+    #[arg(long, env = "ONCALL_LLM_DIR", global = true)]
+    llm_dir: Option<PathBuf>,
+    /// Folder of prompt files (default: the set built into the binary).
+    #[arg(long, env = "ONCALL_PROMPTS", global = true)]
+    prompts: Option<PathBuf>,
+    /// Prompt version to load from --prompts.
+    #[arg(long, env = "ONCALL_PROMPT_VERSION", global = true)]
+    prompt_version: Option<String>,
+}
+
+fn parse_tool_calls(name: &str) -> Result<ToolCallMode, String> {
+    match name {
+        "native" => Ok(ToolCallMode::Native),
+        "json" => Ok(ToolCallMode::Json),
+        _ => Err(format!("unknown tool-call mode {name:?}; native or json")),
+    }
+}
+
+/// The `[llm]` table of `oncall.toml`. The API key itself never sits in the
+/// file: `api_key_env` names the variable holding it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LlmFile {
+    /// off, local or openai.
+    backend: Option<LlmBackend>,
+    /// Endpoint base URL, up to /v1.
+    base_url: Option<String>,
+    /// Model name.
+    model: Option<String>,
+    /// Environment variable holding the API key.
+    api_key_env: Option<String>,
+    /// "native" or "json".
+    tool_calls: Option<String>,
+    /// Deadline of one call, in seconds.
+    timeout_secs: Option<u64>,
+    /// Retries after 429 or 5xx.
+    max_retries: Option<usize>,
+    /// Tokens per question.
+    token_budget: Option<u32>,
+    /// Tool steps per question.
+    max_steps: Option<usize>,
+    /// Prompt folder and version.
+    prompts: Option<PathBuf>,
+    prompt_version: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    llm: LlmFile,
+}
+
+/// An LLM agent ready to ask, with the local server it talks to (stopped
+/// when this is dropped).
+pub struct LlmSetup {
+    pub agent: std::sync::Arc<LlmAgent>,
+    _local: Option<LocalLlm>,
+}
+
+impl LlmArgs {
+    /// The agent for these settings, or `None` for evidence mode.
+    pub fn agent(&self, home: &Path) -> Result<Option<LlmSetup>> {
+        let file = self.file()?;
+        let backend = self.llm.or(file.backend).unwrap_or(LlmBackend::Off);
+        let (mut config, local) = match backend {
+            LlmBackend::Off => return Ok(None),
+            LlmBackend::Local => {
+                let dir = self
+                    .llm_dir
+                    .clone()
+                    .unwrap_or_else(default_local_dir);
+                let local = LocalLlm::start(&dir)
+                    .context("starting the local LLM (install it with scripts/setup-local-llm)")?;
+                (local.config(), Some(local))
+            }
+            LlmBackend::Openai => {
+                let Some(base_url) = self.llm_url.clone().or(file.base_url.clone()) else {
+                    bail!("--llm openai needs --llm-url (ONCALL_LLM_URL) or base_url in [llm]");
+                };
+                let model = self
+                    .llm_model
+                    .clone()
+                    .or(file.model.clone())
+                    .unwrap_or_else(|| "gpt-4o-mini".into());
+                (LlmConfig::new(&base_url, &model), None)
+            }
+        };
+        config.api_key = match (&self.llm_api_key, &file.api_key_env) {
+            (Some(key), _) => Some(key.clone()),
+            (None, Some(name)) => Some(
+                std::env::var(name)
+                    .with_context(|| format!("[llm] api_key_env names {name}, which is unset"))?,
+            ),
+            (None, None) => config.api_key.take(),
+        };
+        if let Some(mode) = self.llm_tool_calls.or(match file.tool_calls.as_deref() {
+            Some(name) => Some(parse_tool_calls(name).map_err(anyhow::Error::msg)?),
+            None => None,
+        }) {
+            config.tool_calls = mode;
+        }
+        if let Some(secs) = self.llm_timeout.or(file.timeout_secs) {
+            config.timeout = Duration::from_secs(secs);
+        }
+        if let Some(budget) = self.llm_token_budget.or(file.token_budget) {
+            config.token_budget = budget;
+        }
+        if let Some(retries) = file.max_retries {
+            config.max_retries = retries;
+        }
+        if let Some(steps) = file.max_steps {
+            config.max_steps = steps;
+        }
+        let prompts = match self.prompts.clone().or(file.prompts.clone()) {
+            Some(dir) => {
+                let version = self
+                    .prompt_version
+                    .clone()
+                    .or(file.prompt_version.clone())
+                    .unwrap_or_else(|| "v1".into());
+                Prompts::load(&dir, &version)?
+            }
+            None => Prompts::bundled()?,
+        };
+        let audit = privacy::AuditLog::new(&home.join("audit").join("outbound.jsonl"));
+        Ok(Some(LlmSetup {
+            agent: std::sync::Arc::new(LlmAgent::new(LlmClient::new(config), prompts, audit)),
+            _local: local,
+        }))
+    }
+
+    fn file(&self) -> Result<LlmFile> {
+        let path = match &self.config {
+            Some(path) => path.clone(),
+            None if Path::new("oncall.toml").is_file() => PathBuf::from("oncall.toml"),
+            None => return Ok(LlmFile::default()),
+        };
+        let text =
+            std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let file: ConfigFile =
+            toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        Ok(file.llm)
+    }
+}
+
+fn default_local_dir() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("oncall/llm")
+}
