@@ -37,7 +37,12 @@ pub struct LlmArgs {
     #[arg(long, env = "ONCALL_LLM_MODEL", global = true)]
     llm_model: Option<String>,
     /// API key of the endpoint.
-    #[arg(long, env = "ONCALL_LLM_API_KEY", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "ONCALL_LLM_API_KEY",
+        hide_env_values = true,
+        global = true
+    )]
     llm_api_key: Option<String>,
     /// Agent steps as native tool calls, or as schema-constrained JSON (small models).
     #[arg(long, env = "ONCALL_LLM_TOOL_CALLS", value_parser = parse_tool_calls, global = true)]
@@ -117,10 +122,7 @@ impl LlmArgs {
         let (mut config, local) = match backend {
             LlmBackend::Off => return Ok(None),
             LlmBackend::Local => {
-                let dir = self
-                    .llm_dir
-                    .clone()
-                    .unwrap_or_else(default_local_dir);
+                let dir = self.llm_dir.clone().unwrap_or_else(default_local_dir);
                 let local = LocalLlm::start(&dir)
                     .context("starting the local LLM (install it with scripts/setup-local-llm)")?;
                 (local.config(), Some(local))
@@ -187,8 +189,8 @@ impl LlmArgs {
             None if Path::new("oncall.toml").is_file() => PathBuf::from("oncall.toml"),
             None => return Ok(LlmFile::default()),
         };
-        let text =
-            std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
         let file: ConfigFile =
             toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
         Ok(file.llm)

@@ -13,8 +13,7 @@ static CITATION: LazyLock<Regex> =
 static TIME: LazyLock<Regex> =
     LazyLock::new(|| compile(r"\b([01]?\d|2[0-3]):([0-5]\d)(?::[0-5]\d)?\b"));
 /// HTTP statuses and snake_case error codes (`invalid_token`).
-static CODE: LazyLock<Regex> =
-    LazyLock::new(|| compile(r"\b(?:[1-5]\d\d|[a-z]+(?:_[a-z]+)+)\b"));
+static CODE: LazyLock<Regex> = LazyLock::new(|| compile(r"\b(?:[1-5]\d\d|[a-z]+(?:_[a-z]+)+)\b"));
 static COUNT: LazyLock<Regex> = LazyLock::new(|| {
     compile(
         r"\b(\d+)\s+(?:requests|errors|failures|failed|events|records|times|logins|attempts|users|calls|responses|occurrences)\b",
@@ -97,8 +96,7 @@ pub fn check_claims(
 
 /// Why a claim is not borne out by its records, if it is not.
 fn unsupported_fact(prose: &str, cited: &[&Record], tool_results: &str) -> Option<String> {
-    let states_facts =
-        TIME.is_match(prose) || CODE.is_match(prose) || COUNT.is_match(prose);
+    let states_facts = TIME.is_match(prose) || CODE.is_match(prose) || COUNT.is_match(prose);
     if cited.is_empty() {
         return states_facts.then(|| "states facts but cites no record that was retrieved".into());
     }
@@ -127,7 +125,9 @@ fn unsupported_fact(prose: &str, cited: &[&Record], tool_results: &str) -> Optio
         let borne = texts.iter().any(|t| t.contains(number))
             || tool_results.contains(&format!("\"count\":{number}"));
         if !borne {
-            return Some(format!("count {number} is in no cited record or tool result"));
+            return Some(format!(
+                "count {number} is in no cited record or tool result"
+            ));
         }
     }
     None
@@ -228,7 +228,10 @@ mod tests {
 
     #[test]
     fn supported_claims_stay_with_their_citations() {
-        let change = record("2026-11-20T14:02:00Z", "terraform apply: rotate signing key");
+        let change = record(
+            "2026-11-20T14:02:00Z",
+            "terraform apply: rotate signing key",
+        );
         let symptom = record("2026-11-20T14:05:31Z", "GET /userinfo 401 invalid_token");
         let text = format!(
             "The signing key was rotated at 14:02 [{}]. Since 14:05 the gateway returns 401 invalid_token. [{}]",
@@ -255,20 +258,30 @@ mod tests {
             ("The gateway returns 503 [ID].", "503"),
             ("Clients get invalid_grant [ID].", "invalid_grant"),
             ("There were 42 failures [ID].", "count 42"),
-            ("Logins failed at 14:05 [r-00000000deadbeef].", "never retrieved"),
+            (
+                "Logins failed at 14:05 [r-00000000deadbeef].",
+                "never retrieved",
+            ),
             ("Billing caused it [r-00000000deadbeef].", "never retrieved"),
         ] {
             let text = claim.replace("ID", id.as_str());
             let checked = check_claims(&text, &shown, "{\"count\":7}");
             assert_eq!(checked.text, "", "{claim} should be removed");
-            assert!(checked.removed[0].reason.contains(reason), "{:?}", checked.removed);
+            assert!(
+                checked.removed[0].reason.contains(reason),
+                "{:?}",
+                checked.removed
+            );
         }
         let counted = check_claims(
             &format!("There were 7 failures [{id}]."),
             &shown,
             "{\"count\":7}",
         );
-        assert!(counted.removed.is_empty(), "a count from a tool result stands");
+        assert!(
+            counted.removed.is_empty(),
+            "a count from a tool result stands"
+        );
     }
 
     #[test]
@@ -281,7 +294,10 @@ mod tests {
         let checked = check_claims(&text, &shown(&[&symptom]), "");
         assert_eq!(
             checked.text,
-            format!("The evidence is thin. Tokens fail validation. [{}]", symptom.id)
+            format!(
+                "The evidence is thin. Tokens fail validation. [{}]",
+                symptom.id
+            )
         );
     }
 }

@@ -27,9 +27,7 @@ mod question_time;
 pub mod scripted_llm;
 mod toolbox;
 
-pub use answer::{
-    AgentStep, Answer, AnswerMode, Citation, EvidenceRole, Remediation, RootCause,
-};
+pub use answer::{AgentStep, Answer, AnswerMode, Citation, EvidenceRole, Remediation, RootCause};
 pub use error::{AgentError, LlmFailure, Result};
 pub use evidence_engine::EvidenceEngine;
 pub use faithfulness::{CheckedText, UnsupportedClaim, check_claims};

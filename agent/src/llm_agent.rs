@@ -8,7 +8,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tracing::{info, instrument, warn};
 
-use crate::answer::{AgentStep, Answer, AnswerMode, Citation, EvidenceRole, Remediation, RootCause};
+use crate::answer::{
+    AgentStep, Answer, AnswerMode, Citation, EvidenceRole, Remediation, RootCause,
+};
 use crate::error::{AgentError, LlmFailure, Result};
 use crate::evidence_engine::{EvidenceEngine, analysis_window};
 use crate::faithfulness::{UnsupportedClaim, check_claims, claims};
@@ -33,6 +35,8 @@ pub enum Audience {
 /// Share of the token budget the tool loop may spend; the rest is kept for
 /// the answer and its check.
 const LOOP_BUDGET_SHARE: f64 = 0.6;
+/// Longest reply to a JSON step or a faithfulness check.
+const SHORT_REPLY_TOKENS: u32 = 256;
 /// Claims sent to the model's faithfulness check.
 const MAX_CHECKED_CLAIMS: usize = 12;
 
@@ -133,7 +137,10 @@ impl LlmAgent {
         audience: Audience,
         on_delta: Option<&mut (dyn FnMut(&str) + Send)>,
     ) -> Result<Answer> {
-        match self.try_ask(stores, tenant, question, audience, on_delta).await {
+        match self
+            .try_ask(stores, tenant, question, audience, on_delta)
+            .await
+        {
             Ok(answer) => Ok(answer),
             Err(AgentError::Retrieval(error)) => Err(AgentError::Retrieval(error)),
             Err(error) => {
@@ -219,7 +226,13 @@ impl LlmAgent {
             let calls = match config.tool_calls {
                 ToolCallMode::Native => {
                     let reply = self
-                        .send(conversation, &self.prompts.tools, None, None)
+                        .send(
+                            conversation,
+                            &self.prompts.tools,
+                            None,
+                            config.max_completion_tokens,
+                            None,
+                        )
                         .await?;
                     if reply.tool_calls.is_empty() {
                         break;
@@ -238,7 +251,9 @@ impl LlmAgent {
                         .messages
                         .push(ChatMessage::new(Role::User, instruction));
                     let schema = self.step_schema();
-                    let reply = self.send(conversation, &[], Some(&schema), None).await;
+                    let reply = self
+                        .send(conversation, &[], Some(&schema), SHORT_REPLY_TOKENS, None)
+                        .await;
                     conversation.messages.pop();
                     let step: JsonStep = parse_json(&reply?.content)?;
                     if step.tool == "answer" {
@@ -323,7 +338,13 @@ impl LlmAgent {
             schema: self.prompts.answer_schema.clone(),
         };
         let reply = self
-            .send(conversation, &[], Some(&schema), on_delta)
+            .send(
+                conversation,
+                &[],
+                Some(&schema),
+                self.client.config().max_completion_tokens,
+                on_delta,
+            )
             .await?;
         parse_json(&reply.content)
     }
@@ -423,7 +444,9 @@ impl LlmAgent {
                 "required": ["claim", "supported"]}}}, "required": ["verdicts"]}),
         };
         let saved = std::mem::replace(&mut conversation.messages, check.to_vec());
-        let reply = self.send(conversation, &[], Some(&schema), None).await;
+        let reply = self
+            .send(conversation, &[], Some(&schema), SHORT_REPLY_TOKENS, None)
+            .await;
         conversation.messages = saved;
         let verdicts: Verdicts = parse_json(&reply?.content)?;
         let mut kept = Vec::new();
@@ -452,6 +475,7 @@ impl LlmAgent {
         conversation: &mut Conversation<'_>,
         tools: &[crate::llm_client::ToolSpec],
         schema: Option<&OutputSchema>,
+        max_tokens: u32,
         on_delta: Option<&mut (dyn FnMut(&str) + Send)>,
     ) -> Result<ChatReply> {
         let config = self.client.config();
@@ -461,7 +485,11 @@ impl LlmAgent {
         if remaining < 64 {
             return Err(AgentError::llm(
                 LlmFailure::Budget,
-                format!("{} tokens spent of {}", conversation.usage.total(), config.token_budget),
+                format!(
+                    "{} tokens spent of {}",
+                    conversation.usage.total(),
+                    config.token_budget
+                ),
             ));
         }
         let mut parts: Vec<&str> = Vec::new();
@@ -491,24 +519,52 @@ impl LlmAgent {
             messages: &messages,
             tools,
             schema,
-            max_tokens: config.max_completion_tokens.min(remaining),
+            max_tokens: max_tokens.min(remaining),
         };
         let reply = self.client.chat(&request, on_delta).await?;
         conversation.usage.add(reply.usage);
         Ok(reply)
     }
 
+    /// The schema of a JSON step: a tool name (or "answer") and arguments
+    /// drawn from the tools' parameters, every string bounded, so a small
+    /// model's grammar-constrained output cannot run on.
     fn step_schema(&self) -> OutputSchema {
         let mut names: Vec<&str> = self.prompts.tools.iter().map(|t| t.name.as_str()).collect();
         names.push("answer");
+        let mut properties = serde_json::Map::new();
+        for tool in &self.prompts.tools {
+            if let Some(params) = tool.parameters["properties"].as_object() {
+                for (name, schema) in params {
+                    properties
+                        .entry(name.clone())
+                        .or_insert_with(|| bounded(schema));
+                }
+            }
+        }
         OutputSchema {
             name: "step".into(),
             schema: json!({"type": "object", "properties": {
                 "tool": {"type": "string", "enum": names},
-                "arguments": {"type": "object"}
-            }, "required": ["tool", "arguments"]}),
+                "arguments": {"type": "object", "properties": properties, "additionalProperties": false}
+            }, "required": ["tool", "arguments"], "additionalProperties": false}),
         }
     }
+}
+
+/// Longest string a step argument may hold.
+const MAX_ARGUMENT_CHARS: u64 = 160;
+
+/// `schema` with a length bound on free strings.
+fn bounded(schema: &Value) -> Value {
+    let mut schema = schema.clone();
+    if schema["type"] == "string"
+        && schema.get("enum").is_none()
+        && schema.get("maxLength").is_none()
+    {
+        schema["maxLength"] = json!(MAX_ARGUMENT_CHARS);
+    }
+    schema
 }
 
 /// The JSON object in a reply, fences and chatter around it ignored.
@@ -522,7 +578,10 @@ fn parse_json<T: serde::de::DeserializeOwned>(content: &str) -> Result<T> {
     serde_json::from_str(object).map_err(|e| {
         AgentError::llm(
             LlmFailure::Malformed,
-            format!("reply is not the JSON asked for ({e}), {} bytes", content.len()),
+            format!(
+                "reply is not the JSON asked for ({e}), {} bytes",
+                content.len()
+            ),
         )
     })
 }

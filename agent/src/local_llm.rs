@@ -67,7 +67,7 @@ impl LocalLlm {
             max_retries: 1,
             token_budget: 40_000,
             max_steps: 2,
-            max_completion_tokens: 512,
+            max_completion_tokens: 1024,
             ..LlmConfig::new(&self.base_url, &self.model)
         }
     }
@@ -100,8 +100,12 @@ impl Drop for LocalLlm {
 }
 
 fn gguf_in(dir: &Path) -> Result<PathBuf> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| AgentError::LocalLlm(format!("{}: {e}: run scripts/setup-local-llm", dir.display())))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        AgentError::LocalLlm(format!(
+            "{}: {e}: run scripts/setup-local-llm",
+            dir.display()
+        ))
+    })?;
     let mut models: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "gguf"))

@@ -67,7 +67,15 @@ impl Prompts {
     }
 
     fn from_texts(version: &str, texts: [String; 7]) -> Result<Self> {
-        let [system, tools, step, answer, answer_schema, remediation, faithfulness] = texts;
+        let [
+            system,
+            tools,
+            step,
+            answer,
+            answer_schema,
+            remediation,
+            faithfulness,
+        ] = texts;
         let malformed = |name: &str, reason: String| AgentError::Prompt {
             name: format!("{name}.{version}"),
             reason,
@@ -120,8 +128,11 @@ mod tests {
         let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../prompts");
         for (name, extension) in FILES {
             let file = format!("{name}.v1.{extension}");
-            std::fs::copy(source.join(&file), dir.path().join(file.replace("v1", "v9")))
-                .expect("copy");
+            std::fs::copy(
+                source.join(&file),
+                dir.path().join(file.replace("v1", "v9")),
+            )
+            .expect("copy");
         }
         assert!(Prompts::load(dir.path(), "v9").is_ok());
         std::fs::write(

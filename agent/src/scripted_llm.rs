@@ -129,7 +129,11 @@ fn reply(text: &str, calls: Vec<(String, Value)>, streaming: bool) -> Response {
                    "function": {"name": name, "arguments": arguments.to_string()}})
         })
         .collect();
-    let finish = if tool_calls.is_empty() { "stop" } else { "tool_calls" };
+    let finish = if tool_calls.is_empty() {
+        "stop"
+    } else {
+        "tool_calls"
+    };
     let usage = json!({"prompt_tokens": USAGE.0, "completion_tokens": USAGE.1, "total_tokens": USAGE.0 + USAGE.1});
     if !streaming {
         let mut message = json!({"role": "assistant", "content": text});
@@ -138,14 +142,21 @@ fn reply(text: &str, calls: Vec<(String, Value)>, streaming: bool) -> Response {
         }
         let body = json!({"id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "scripted",
             "choices": [{"index": 0, "message": message, "finish_reason": finish}], "usage": usage});
-        return ([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response();
+        return (
+            [(header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response();
     }
     let mut events = String::new();
     let split = text.char_indices().map(|(i, _)| i).filter(|i| i % 16 == 0);
     let mut starts: Vec<usize> = split.collect();
     starts.push(text.len());
     for pair in starts.windows(2) {
-        events.push_str(&sse(&chunk(json!({"content": &text[pair[0]..pair[1]]}), None)));
+        events.push_str(&sse(&chunk(
+            json!({"content": &text[pair[0]..pair[1]]}),
+            None,
+        )));
     }
     if !tool_calls.is_empty() {
         events.push_str(&sse(&chunk(json!({"tool_calls": tool_calls}), None)));

@@ -2,9 +2,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use ingest::{Record, RecordId, Severity, SourceKind};
-use retrieval::{
-    Filters, SearchMode, SearchQuery, Stores, TimeRange, Timeline, detect_anomalies,
-};
+use retrieval::{Filters, SearchMode, SearchQuery, Stores, TimeRange, Timeline, detect_anomalies};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -196,7 +194,8 @@ impl<'a> Toolbox<'a> {
                 "examples": examples.iter().map(|r| self.show(r)).collect::<Vec<_>>(),
             }));
         }
-        let mut value = json!({"tool": "anomalies", "window": window_json(&filters.time), "anomalies": list});
+        let mut value =
+            json!({"tool": "anomalies", "window": window_json(&filters.time), "anomalies": list});
         if anomalies.len() > MAX_ANOMALIES {
             value["omitted"] = json!(format!(
                 "{} weaker anomalies not shown; narrow the window to see them",
@@ -256,7 +255,12 @@ impl<'a> Toolbox<'a> {
             return Ok(Err("inspect_jwt needs a \"record_id\"".into()));
         };
         let id = RecordId(id.trim_matches(['[', ']']).to_string());
-        let Some(record) = self.stores.text().get(self.tenant, &[id.clone()])?.pop() else {
+        let Some(record) = self
+            .stores
+            .text()
+            .get(self.tenant, std::slice::from_ref(&id))?
+            .pop()
+        else {
             return Ok(Err(format!("no record {id}")));
         };
         let claims: BTreeMap<&str, &Value> = record
@@ -347,17 +351,23 @@ impl<'a> Toolbox<'a> {
                 break;
             }
             let mut shown = self.show(&record);
-            for field in ["root_cause", "resolution", "services", "time_to_resolve_min"] {
+            for field in [
+                "root_cause",
+                "resolution",
+                "services",
+                "time_to_resolve_min",
+            ] {
                 if let Some(value) = record.fields.get(field) {
                     shown[field] = value.clone();
                 }
             }
-            documents.push((document.clone(), json!({"document": document, "match": shown})));
+            documents.push((
+                document.clone(),
+                json!({"document": document, "match": shown}),
+            ));
         }
         if documents.is_empty() {
-            return Ok(Err(
-                "no postmortem or runbook matches these symptoms".into(),
-            ));
+            return Ok(Err("no postmortem or runbook matches these symptoms".into()));
         }
         let list: Vec<Value> = documents.into_iter().map(|(_, v)| v).collect();
         Ok(Ok(json!({"tool": "similar_incidents", "documents": list})))

@@ -76,7 +76,9 @@ fn ids_with(request: &Value, needle: &str) -> Vec<String> {
     let mut ids = Vec::new();
     for message in request["messages"].as_array().into_iter().flatten() {
         let content = message["content"].as_str().unwrap_or_default();
-        let Some(start) = content.find('{') else { continue };
+        let Some(start) = content.find('{') else {
+            continue;
+        };
         let Ok(result) = serde_json::from_str::<Value>(&content[start..]) else {
             continue;
         };
@@ -149,7 +151,9 @@ fn final_answer(request: &Value) -> String {
 }
 
 fn all_supported(request: &Value) -> String {
-    let prompt = request["messages"][1]["content"].as_str().unwrap_or_default();
+    let prompt = request["messages"][1]["content"]
+        .as_str()
+        .unwrap_or_default();
     let claims = prompt.matches("Claim ").count();
     let verdicts: Vec<Value> = (1..=claims)
         .map(|claim| json!({"claim": claim, "supported": true}))
@@ -169,7 +173,10 @@ async fn native_tool_calls_answer_with_checked_citations_and_nothing_leaks() {
     let server = ScriptedLlm::start(vec![
         Script::ToolCalls(vec![
             ("search".into(), json!({"query": "kid not found JWKS"})),
-            ("search".into(), json!({"query": "upstream auth failed api_key password"})),
+            (
+                "search".into(),
+                json!({"query": "upstream auth failed api_key password"}),
+            ),
         ]),
         Script::ToolCalls(vec![(
             "config_diff".into(),
@@ -207,35 +214,84 @@ async fn native_tool_calls_answer_with_checked_citations_and_nothing_leaks() {
     let tools: Vec<&str> = answer.steps.iter().map(|s| s.tool.as_str()).collect();
     assert_eq!(
         tools,
-        ["anomalies", "recent_changes", "search", "search", "config_diff"]
+        [
+            "anomalies",
+            "recent_changes",
+            "search",
+            "search",
+            "config_diff"
+        ]
     );
     assert!(answer.text.contains("rotated at 14:02"), "{}", answer.text);
     assert!(answer.text.contains("kid not found"), "{}", answer.text);
-    let reasons: Vec<&str> = answer.unsupported.iter().map(|u| u.reason.as_str()).collect();
+    let reasons: Vec<&str> = answer
+        .unsupported
+        .iter()
+        .map(|u| u.reason.as_str())
+        .collect();
     assert_eq!(answer.unsupported.len(), 2, "{:?}", answer.unsupported);
-    assert!(reasons.iter().any(|r| r.contains("time 09:13")), "{reasons:?}");
-    assert!(reasons.iter().any(|r| r.contains("never retrieved")), "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.contains("time 09:13")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("never retrieved")),
+        "{reasons:?}"
+    );
     assert!(!answer.text.contains("deadbeef"));
     let cited = answer.cited_ids();
     assert_eq!(cited.len(), 2);
-    assert!(cited.iter().all(|id| answer.citations.iter().any(|c| &c.id == id)));
-    assert!(answer.root_cause.as_ref().is_some_and(|c| c.confidence == 0.8));
-    assert!(answer.remediation.diff.as_deref().is_some_and(|d| d.contains("@@")));
+    assert!(
+        cited
+            .iter()
+            .all(|id| answer.citations.iter().any(|c| &c.id == id))
+    );
+    assert!(
+        answer
+            .root_cause
+            .as_ref()
+            .is_some_and(|c| c.confidence == 0.8)
+    );
+    assert!(
+        answer
+            .remediation
+            .diff
+            .as_deref()
+            .is_some_and(|d| d.contains("@@"))
+    );
     assert_eq!(answer.usage.calls, 5);
     assert_eq!(answer.usage.prompt_tokens, 500);
-    assert!(streamed.contains("\"answer\""), "the final answer streamed: {streamed}");
+    assert!(
+        streamed.contains("\"answer\""),
+        "the final answer streamed: {streamed}"
+    );
 
     let requests = server.requests();
     assert_eq!(requests.len(), 5);
-    assert!(requests[0]["tools"].as_array().is_some_and(|t| t.len() == 7));
+    assert!(
+        requests[0]["tools"]
+            .as_array()
+            .is_some_and(|t| t.len() == 7)
+    );
     assert_eq!(requests[3]["stream"], true);
     assert_eq!(requests[3]["response_format"]["type"], "json_schema");
-    assert_eq!(leaked(&requests), Vec::<&str>::new(), "planted data left the process");
+    assert_eq!(
+        leaked(&requests),
+        Vec::<&str>::new(),
+        "planted data left the process"
+    );
     let wire = requests[2].to_string();
-    assert!(wire.contains("<SECRET_"), "secrets went out as placeholders");
+    assert!(
+        wire.contains("<SECRET_"),
+        "secrets went out as placeholders"
+    );
     let entries = AuditLog::new(&audit).entries().expect("audit");
     assert_eq!(entries.len(), 5, "one audit entry per request");
-    assert!(entries.iter().all(|e| e.prompt_version.as_deref() == Some("v1")));
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.prompt_version.as_deref() == Some("v1"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -256,15 +312,31 @@ async fn json_steps_run_the_same_loop_without_native_tool_calls() {
         &dir.path().join("audit.jsonl"),
     );
     let answer = agent
-        .ask(&stores, TENANT, "Why are users getting 401s since 14:05?", Audience::Channel, None)
+        .ask(
+            &stores,
+            TENANT,
+            "Why are users getting 401s since 14:05?",
+            Audience::Channel,
+            None,
+        )
         .await
         .expect("answer");
-    assert!(matches!(answer.mode, AnswerMode::Llm { .. }), "{:?}", answer.notes);
+    assert!(
+        matches!(answer.mode, AnswerMode::Llm { .. }),
+        "{:?}",
+        answer.notes
+    );
     let tools: Vec<&str> = answer.steps.iter().map(|s| s.tool.as_str()).collect();
-    assert_eq!(tools, ["anomalies", "recent_changes", "timeline", "inspect_jwt"]);
+    assert_eq!(
+        tools,
+        ["anomalies", "recent_changes", "timeline", "inspect_jwt"]
+    );
     let requests = server.requests();
     for request in &requests {
-        assert!(request.get("tools").is_none(), "no native tools in JSON mode");
+        assert!(
+            request.get("tools").is_none(),
+            "no native tools in JSON mode"
+        );
         assert_eq!(request["response_format"]["type"], "json_schema");
     }
     assert_eq!(
@@ -275,7 +347,10 @@ async fn json_steps_run_the_same_loop_without_native_tool_calls() {
         "seven tools and \"answer\""
     );
     let inspect = requests[2].to_string();
-    assert!(inspect.contains("no record r-0000000000000000"), "a bad call is told why");
+    assert!(
+        inspect.contains("no record r-0000000000000000"),
+        "a bad call is told why"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -320,7 +395,10 @@ async fn faults_degrade_to_evidence_mode_with_a_visible_note() {
     let cases: Vec<(Vec<Script>, &str)> = vec![
         (vec![Script::Hang], "timeout"),
         (
-            vec![Script::Content("".into()), Script::Content("not json at all".into())],
+            vec![
+                Script::Content("".into()),
+                Script::Content("not json at all".into()),
+            ],
             "malformed",
         ),
         (
@@ -362,8 +440,15 @@ async fn faults_degrade_to_evidence_mode_with_a_visible_note() {
             "{expected}: {:?}",
             answer.notes
         );
-        assert!(answer.root_cause.is_some(), "evidence mode still names a cause");
-        assert!(!serde_json::to_string(&answer).expect("json").contains("PARTIAL-REPLY"));
+        assert!(
+            answer.root_cause.is_some(),
+            "evidence mode still names a cause"
+        );
+        assert!(
+            !serde_json::to_string(&answer)
+                .expect("json")
+                .contains("PARTIAL-REPLY")
+        );
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "{expected}: never hangs past the deadline"
@@ -384,12 +469,25 @@ async fn without_an_audit_log_nothing_is_sent() {
         &dir.path().join("blocker/audit.jsonl"),
     );
     let answer = agent
-        .ask(&stores, TENANT, "Why are users getting 401s since 14:05?", Audience::LocalUser, None)
+        .ask(
+            &stores,
+            TENANT,
+            "Why are users getting 401s since 14:05?",
+            Audience::LocalUser,
+            None,
+        )
         .await
         .expect("answer");
-    assert!(server.requests().is_empty(), "fails closed: no request was made");
+    assert!(
+        server.requests().is_empty(),
+        "fails closed: no request was made"
+    );
     assert_eq!(answer.mode, AnswerMode::Evidence);
-    assert!(answer.notes.iter().any(|n| n.contains("nothing is sent")), "{:?}", answer.notes);
+    assert!(
+        answer.notes.iter().any(|n| n.contains("nothing is sent")),
+        "{:?}",
+        answer.notes
+    );
 }
 
 /// A log line telling the model to print the keys arrives only as quoted
@@ -426,7 +524,13 @@ async fn prompt_injection_in_logs_stays_data_and_cannot_extract_secrets() {
         &dir.path().join("audit.jsonl"),
     );
     let answer = agent
-        .ask(&stores, TENANT, "What is login-proxy complaining about?", Audience::LocalUser, None)
+        .ask(
+            &stores,
+            TENANT,
+            "What is login-proxy complaining about?",
+            Audience::LocalUser,
+            None,
+        )
         .await
         .expect("answer");
     let requests = server.requests();
@@ -446,10 +550,17 @@ async fn prompt_injection_in_logs_stays_data_and_cannot_extract_secrets() {
     assert_eq!(leaked(&requests), Vec::<&str>::new());
     let shown = serde_json::to_string(&answer).expect("json");
     for secret in &PLANTED[2..] {
-        assert!(!shown.contains(secret), "{secret} reached the user through the model");
+        assert!(
+            !shown.contains(secret),
+            "{secret} reached the user through the model"
+        );
     }
     assert!(
-        answer.remediation.steps.iter().all(|s| s.contains("kubectl")),
+        answer
+            .remediation
+            .steps
+            .iter()
+            .all(|s| s.contains("kubectl")),
         "a remediation is only ever a draft in the answer"
     );
 }

@@ -43,7 +43,10 @@ async fn llama_server_chats_streams_and_follows_a_json_schema() {
     let Some(dir) = installed() else { return };
     let local = LocalLlm::start(&dir).expect("llama-server starts");
     let client = LlmClient::new(local.config());
-    let messages = [ChatMessage::new(Role::User, "Say hello to the on-call engineer.")];
+    let messages = [ChatMessage::new(
+        Role::User,
+        "Say hello to the on-call engineer.",
+    )];
     let mut pieces = Vec::new();
     let mut on_delta = |text: &str| pieces.push(text.to_string());
     let streamed = client
@@ -96,10 +99,14 @@ async fn llama_server_chats_streams_and_follows_a_json_schema() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_agent_loop_runs_on_a_135m_model_through_schema_constrained_steps() {
     let Some(dir) = installed() else { return };
-    let data =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../evals/incidents/key-rotation-stale-jwks/data");
-    let parsed = ingest::read_path(&data, &ReadOptions::new("acme"), &mut TemplateMiner::default())
-        .expect("read");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../evals/incidents/key-rotation-stale-jwks/data");
+    let parsed = ingest::read_path(
+        &data,
+        &ReadOptions::new("acme"),
+        &mut TemplateMiner::default(),
+    )
+    .expect("read");
     let mut stores = Stores::new(TextStore::in_memory().expect("store"), None);
     stores.upsert(&parsed.records).expect("upsert");
     stores.commit().expect("commit");
@@ -132,7 +139,11 @@ async fn the_agent_loop_runs_on_a_135m_model_through_schema_constrained_steps() 
     assert!(answer.usage.calls >= 3 && answer.usage.total() > 0);
     assert!(!streamed.is_empty(), "the final answer streamed");
     let entries = AuditLog::new(&audit).entries().expect("audit");
-    assert_eq!(entries.len() as u32, answer.usage.calls, "every call audited");
+    assert_eq!(
+        entries.len() as u32,
+        answer.usage.calls,
+        "every call audited"
+    );
     for id in answer.cited_ids() {
         assert!(
             answer.citations.iter().any(|c| c.id == id),

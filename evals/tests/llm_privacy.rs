@@ -74,10 +74,16 @@ async fn check_case(case: &Case, scratch: &Path) {
     stores.commit().expect("commit");
     let server = ScriptedLlm::start(vec![
         Script::ToolCalls(vec![
-            ("search".into(), json!({"query": "password key token Bearer stripe login failed"})),
+            (
+                "search".into(),
+                json!({"query": "password key token Bearer stripe login failed"}),
+            ),
             ("search".into(), json!({"query": truth.question})),
             ("timeline".into(), json!({})),
-            ("similar_incidents".into(), json!({"symptoms": truth.question})),
+            (
+                "similar_incidents".into(),
+                json!({"symptoms": truth.question}),
+            ),
         ]),
         Script::Content(String::new()),
         Script::Respond(Box::new(echo_everything)),
@@ -91,7 +97,13 @@ async fn check_case(case: &Case, scratch: &Path) {
         AuditLog::new(&scratch.join("audit.jsonl")),
     );
     let answer = agent
-        .ask(&stores, &truth.tenant, &truth.question, Audience::Channel, None)
+        .ask(
+            &stores,
+            &truth.tenant,
+            &truth.question,
+            Audience::Channel,
+            None,
+        )
         .await
         .expect("answer");
     let requests = server.requests();
@@ -104,8 +116,16 @@ async fn check_case(case: &Case, scratch: &Path) {
     );
     let shown = serde_json::to_string(&answer).expect("json");
     for secret in PLANTED {
-        assert!(!wire.contains(secret), "{secret} left the process ({})", truth.question);
-        assert!(!shown.contains(secret), "{secret} reached a channel ({})", truth.question);
+        assert!(
+            !wire.contains(secret),
+            "{secret} left the process ({})",
+            truth.question
+        );
+        assert!(
+            !shown.contains(secret),
+            "{secret} reached a channel ({})",
+            truth.question
+        );
     }
 }
 
@@ -127,6 +147,10 @@ async fn no_planted_secret_leaves_the_process_in_any_scenario() {
         )
         .expect("generate");
         let case = Case::load(&dir).expect("generated case");
-        check_case(&case, &scratch.path().join(format!("{}-planted", family.name()))).await;
+        check_case(
+            &case,
+            &scratch.path().join(format!("{}-planted", family.name())),
+        )
+        .await;
     }
 }

@@ -177,18 +177,22 @@ mod tests {
             &mut session,
             &audit,
             "llm:test",
-            &["system text", "ana@example.com failed", "ana@example.com again"],
+            &[
+                "system text",
+                "ana@example.com failed",
+                "ana@example.com again",
+            ],
             Some("v1"),
         )
         .expect("sent");
-        assert_eq!(
-            sent,
-            ["system text", "<EMAIL_1> failed", "<EMAIL_1> again"]
-        );
+        assert_eq!(sent, ["system text", "<EMAIL_1> failed", "<EMAIL_1> again"]);
         let entries = audit.entries().expect("entries");
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].redactions[&Category::Email], 2);
-        assert_eq!(entries[0].bytes, sent.iter().map(String::len).sum::<usize>());
+        assert_eq!(
+            entries[0].bytes,
+            sent.iter().map(String::len).sum::<usize>()
+        );
     }
 
     #[test]

@@ -303,7 +303,10 @@ mod tests {
         assert_eq!(b.text, "<EMAIL_1> retried");
         assert_eq!(session.rehydrate(&b.text), "ana@example.com retried");
         assert_eq!(a.counts[&Category::Email], 2);
-        let c = filter.redact("ana@example.com used api_key=sk-live-0123456789", &mut session);
+        let c = filter.redact(
+            "ana@example.com used api_key=sk-live-0123456789",
+            &mut session,
+        );
         assert_eq!(
             session.rehydrate_identities(&c.text),
             "ana@example.com used api_key=<SECRET_1>"

@@ -67,7 +67,13 @@ async fn ask(state: AppState, question: String) -> Result<Answer, ApiError> {
     if let Some(llm) = &state.llm {
         // The engineer asking sees identities put back; secrets stay redacted.
         return Ok(llm
-            .ask(&state.stores, &state.tenant, &question, Audience::LocalUser, None)
+            .ask(
+                &state.stores,
+                &state.tenant,
+                &question,
+                Audience::LocalUser,
+                None,
+            )
             .await?);
     }
     let answer = tokio::task::spawn_blocking(move || {
