@@ -276,7 +276,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             report::search_bench(&bench, json)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Eval { target: None, run } => run_eval(&cli.home, &cli.stores, run),
+        Command::Eval { target: None, run } => run_eval(&cli.home, &cli.stores, &cli.llm, run),
         Command::Gen {
             family,
             seed,
@@ -419,7 +419,7 @@ struct EvalArgs {
 
 /// Runs a dataset, keeps the run in `$ONCALL_HOME/evals`, and checks it
 /// against the accepted baseline when asked.
-fn run_eval(home: &Path, stores: &StoreArgs, args: EvalArgs) -> Result<ExitCode> {
+fn run_eval(home: &Path, stores: &StoreArgs, llm: &LlmArgs, args: EvalArgs) -> Result<ExitCode> {
     let EvalArgs {
         dataset,
         split,
@@ -434,14 +434,16 @@ fn run_eval(home: &Path, stores: &StoreArgs, args: EvalArgs) -> Result<ExitCode>
     let cases = evals::load_dataset(&dataset, split, scratch.path())?;
     let started = chrono::Utc::now();
     let embedder = stores.embedder_if_enabled(home)?;
-    let (scores, details): (Vec<_>, Vec<_>) = evals::run_dataset(&cases, embedder.as_ref())?
+    let llm_setup = llm.agent(home)?;
+    let agent = llm_setup.as_ref().map(|setup| setup.agent.as_ref());
+    let (scores, details): (Vec<_>, Vec<_>) = evals::run_dataset(&cases, embedder.as_ref(), agent)?
         .into_iter()
         .unzip();
     let run = evals::Run {
         started,
         dataset: dataset.display().to_string(),
         split,
-        mode: "evidence".into(),
+        mode: agent.map_or_else(|| "evidence".into(), |a| format!("llm:{}", a.model())),
         summary: evals::Summary::of(&scores),
         cases: scores,
         details,

@@ -11,6 +11,7 @@ use tracing::{debug, instrument};
 use crate::answer::{Answer, AnswerMode, Citation, EvidenceRole, Remediation, RootCause};
 use crate::error::Result;
 use crate::question_time::question_time;
+use crate::toolbox::config_versions;
 
 /// How far back of the onset a change still counts as a candidate cause.
 const CHANGE_LOOKBACK: Duration = Duration::hours(2);
@@ -221,7 +222,7 @@ impl<'a> EvidenceEngine<'a> {
                 )
             })
             .collect();
-        let (root_cause, remediation) = match cause {
+        let (root_cause, mut remediation) = match cause {
             Some(link) => {
                 let change = link.change;
                 let lead = link.lead;
@@ -332,6 +333,31 @@ impl<'a> EvidenceEngine<'a> {
                 )
             }
         };
+        if let Some(link) = cause
+            && let Some((header, source, patch)) = self.revert_patch(tenant, link.change)?
+        {
+            remediation.steps.push(format!(
+                "If rolling back is the fix, the patch below restores the previous {header} ({source}); review it before applying."
+            ));
+            remediation.diff = Some(patch);
+        }
+        if let Some(past) = self.similar_incident(tenant, &primary, &correlated)? {
+            let cite = builder.cite(&past, EvidenceRole::Match);
+            let document = past
+                .field_str("document")
+                .unwrap_or_else(|| past.origin.source.clone());
+            let mut line = format!("A similar past incident is documented in \"{document}\"");
+            if let Some(cause) = past.field_str("root_cause") {
+                line.push_str(&format!("; its root cause: {cause}"));
+            }
+            if let Some(fix) = past.field_str("resolution") {
+                line.push_str(&format!("; resolved by: {fix}"));
+                remediation.steps.push(format!(
+                    "What resolved the similar incident \"{document}\": {fix}"
+                ));
+            }
+            builder.line(format!("{line} {cite}."));
+        }
         // Question matches that add something: from the incident, and not
         // another line of a pattern already cited.
         let cited_templates: BTreeSet<&str> = std::iter::once(&primary)
@@ -384,6 +410,68 @@ impl<'a> EvidenceEngine<'a> {
             1.0 / (1.0 + (anomaly.onset - at).num_minutes().abs() as f64 / 10.0)
         });
         anomaly.z.abs().ln_1p() * problem_weight * (1.0 + 0.5 * overlap) * nearness
+    }
+
+    /// A patch restoring the config a change modified, when the change names
+    /// a config resource (an identifier such as `auth_signing_key.primary`)
+    /// whose earlier and later versions were both ingested.
+    fn revert_patch(
+        &self,
+        tenant: &str,
+        change: &Record,
+    ) -> Result<Option<(String, String, String)>> {
+        for token in change
+            .body
+            .split(|c: char| c.is_whitespace() || "()[]{}'\",;".contains(c))
+        {
+            if !token.contains('_') {
+                continue;
+            }
+            let words: Vec<String> = token
+                .split('.')
+                .filter(|w| !w.is_empty())
+                .map(str::to_lowercase)
+                .collect();
+            for block in config_versions(self.stores, tenant, &words)? {
+                if let (Some(patch), Some(last)) = (block.revert(), block.versions.last()) {
+                    return Ok(Some((
+                        block.header.clone(),
+                        last.origin.source.clone(),
+                        patch,
+                    )));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The postmortem or runbook section that best matches the symptoms'
+    /// patterns, if one shares several of their terms.
+    fn similar_incident(
+        &self,
+        tenant: &str,
+        primary: &Anomaly,
+        correlated: &[&Anomaly],
+    ) -> Result<Option<Record>> {
+        const MIN_SHARED_TERMS: usize = 3;
+        let text: Vec<&str> = std::iter::once(primary)
+            .chain(correlated.iter().copied())
+            .map(|a| a.template.as_str())
+            .collect();
+        let query = SearchQuery {
+            tenant: tenant.to_string(),
+            text: text.join(" ").replace("<*>", " "),
+            filters: Filters {
+                kinds: vec![SourceKind::Knowledge, SourceKind::Incident],
+                ..Filters::default()
+            },
+            limit: 1,
+        };
+        let hits = self.stores.text().search(&query)?;
+        Ok(hits
+            .into_iter()
+            .find(|hit| hit.why.len() >= MIN_SHARED_TERMS)
+            .map(|hit| hit.record))
     }
 
     /// The onset to the record: the first record of a new or spiking pattern.

@@ -125,6 +125,11 @@ impl LlmAgent {
         }
     }
 
+    /// The model that answers.
+    pub fn model(&self) -> &str {
+        &self.client.config().model
+    }
+
     /// Answers `question` from `tenant`'s records. Text of the answer is
     /// passed to `on_delta` as the model streams it. Falls back to evidence
     /// mode, with a note saying why, when the LLM path fails.

@@ -288,38 +288,19 @@ impl<'a> Toolbox<'a> {
             .filter(|w| !w.is_empty())
             .map(str::to_lowercase)
             .collect();
-        let filters = Filters {
-            kinds: vec![SourceKind::Config],
-            ..Filters::default()
-        };
-        let configs = self.stores.text().scan(self.tenant, &filters, 50_000)?;
-        // Versions of one block share its first line; each file holds one.
-        let mut blocks: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
-        for record in &configs {
-            let body = record.body.to_lowercase();
-            if !words.is_empty() && words.iter().all(|w| body.contains(w.as_str())) {
-                let header = record.body.lines().next().unwrap_or_default();
-                blocks.entry(header).or_default().push(record);
-            }
-        }
+        let blocks = config_versions(self.stores, self.tenant, &words)?;
         if blocks.is_empty() {
             return Ok(Err(format!("no config block mentions {resource:?}")));
         }
         let mut results = Vec::new();
-        for (header, mut versions) in blocks.into_iter().take(MAX_CONFIG_VERSIONS) {
-            versions.sort_by(|a, b| {
-                (version_rank(&a.origin.source), &a.origin.source)
-                    .cmp(&(version_rank(&b.origin.source), &b.origin.source))
-            });
-            let diff = match (versions.first(), versions.last()) {
-                (Some(old), Some(new)) if old.body != new.body => Some(unified_diff(old, new)),
-                _ => None,
-            };
-            let shown: Vec<Value> = versions
+        for block in blocks.into_iter().take(MAX_CONFIG_VERSIONS) {
+            let diff = block.diff();
+            let shown: Vec<Value> = block
+                .versions
                 .iter()
                 .map(|r| json!({"id": self.remember(r), "file": r.origin.source, "line": r.origin.line}))
                 .collect();
-            results.push(json!({"resource": header, "versions": shown, "diff": diff}));
+            results.push(json!({"resource": block.header, "versions": shown, "diff": diff}));
         }
         Ok(Ok(json!({"tool": "config_diff", "blocks": results})))
     }
@@ -511,6 +492,67 @@ fn excerpt(text: &str) -> String {
         Some((end, _)) => format!("{}…", &text[..end]),
         None => text.to_string(),
     }
+}
+
+/// The versions of one config block (Terraform block, YAML document,
+/// server block) across the ingested files, earliest state first.
+pub(crate) struct ConfigBlock {
+    /// The block's first line, shared by its versions.
+    pub header: String,
+    /// One record per file holding it.
+    pub versions: Vec<Record>,
+}
+
+impl ConfigBlock {
+    /// A unified diff from the first version to the last, if they differ.
+    pub fn diff(&self) -> Option<String> {
+        match (self.versions.first(), self.versions.last()) {
+            (Some(old), Some(new)) if old.body != new.body => Some(unified_diff(old, new)),
+            _ => None,
+        }
+    }
+
+    /// The patch that restores the first version over the last.
+    pub fn revert(&self) -> Option<String> {
+        match (self.versions.first(), self.versions.last()) {
+            (Some(old), Some(new)) if old.body != new.body => Some(unified_diff(new, old)),
+            _ => None,
+        }
+    }
+}
+
+/// Config blocks whose text holds every one of `words` (lowercase).
+pub(crate) fn config_versions(
+    stores: &Stores,
+    tenant: &str,
+    words: &[String],
+) -> Result<Vec<ConfigBlock>> {
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    let filters = Filters {
+        kinds: vec![SourceKind::Config],
+        ..Filters::default()
+    };
+    let configs = stores.text().scan(tenant, &filters, 50_000)?;
+    let mut blocks: BTreeMap<String, Vec<Record>> = BTreeMap::new();
+    for record in configs {
+        let body = record.body.to_lowercase();
+        if words.iter().all(|w| body.contains(w.as_str())) {
+            let header = record.body.lines().next().unwrap_or_default().to_string();
+            blocks.entry(header).or_default().push(record);
+        }
+    }
+    Ok(blocks
+        .into_iter()
+        .map(|(header, mut versions)| {
+            versions.sort_by(|a, b| {
+                (version_rank(&a.origin.source), &a.origin.source)
+                    .cmp(&(version_rank(&b.origin.source), &b.origin.source))
+            });
+            ConfigBlock { header, versions }
+        })
+        .collect())
 }
 
 /// Orders versions of a file: folders named like the earlier state first.

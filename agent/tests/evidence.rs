@@ -81,3 +81,81 @@ fn a_change_sharing_the_symptoms_words_is_the_linked_cause() {
             .any(|a| a.contains("docs: update README"))
     );
 }
+
+/// A postmortem of an earlier incident with the same symptoms is cited, and
+/// what resolved it becomes a remediation step.
+#[test]
+fn a_similar_past_incident_is_cited_with_its_resolution() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    corpus(dir.path());
+    std::fs::write(
+        dir.path().join("postmortem-gateway-oom.md"),
+        "# Postmortem: gateway pods killed by the kernel\n\n\
+         Date: 2026-08-03\n\n\
+         ## Summary\n\
+         The kernel logged Memory cgroup out of memory: Killed process for the gateway for 40 minutes.\n\n\
+         Root cause: a memory limit below the gateway's working set\n\
+         Resolution: raised the gateway memory limit to 512Mi and added a memory alert\n",
+    )
+    .expect("write");
+    let parsed = ingest::read_path(
+        dir.path(),
+        &ReadOptions::new("t"),
+        &mut TemplateMiner::default(),
+    )
+    .expect("read");
+    let mut stores = Stores::new(TextStore::in_memory().expect("store"), None);
+    stores.upsert(&parsed.records).expect("upsert");
+    stores.commit().expect("commit");
+    let answer = EvidenceEngine::new(&stores)
+        .ask("t", "why is the gateway being killed?")
+        .expect("answer");
+    let past = answer
+        .citations
+        .iter()
+        .find(|c| c.kind == ingest::SourceKind::Knowledge)
+        .unwrap_or_else(|| panic!("the postmortem is cited: {}", answer.text));
+    assert!(answer.text.contains(&format!("[{}]", past.id)));
+    assert!(
+        answer.text.contains("gateway pods killed by the kernel"),
+        "{}",
+        answer.text
+    );
+    assert!(
+        answer
+            .remediation
+            .steps
+            .iter()
+            .any(|s| s.contains("raised the gateway memory limit to 512Mi")),
+        "{:?}",
+        answer.remediation.steps
+    );
+}
+
+/// A change naming a config resource whose before and after versions were
+/// ingested gets a revert patch in its remediation.
+#[test]
+fn a_config_change_gets_a_revert_patch() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../evals/incidents/key-rotation-stale-jwks/data");
+    let parsed = ingest::read_path(
+        &data,
+        &ReadOptions::new("acme"),
+        &mut TemplateMiner::default(),
+    )
+    .expect("read");
+    let mut stores = Stores::new(TextStore::in_memory().expect("store"), None);
+    stores.upsert(&parsed.records).expect("upsert");
+    stores.commit().expect("commit");
+    let answer = EvidenceEngine::new(&stores)
+        .ask("acme", "Why are users getting 401s since 14:05?")
+        .expect("answer");
+    let diff = answer.remediation.diff.expect("a revert patch");
+    assert!(diff.starts_with("--- a/config/terraform/after/"), "{diff}");
+    assert!(diff.contains("+++ b/config/terraform/before/"), "{diff}");
+    assert!(diff.contains("auth_signing_key"), "{diff}");
+    assert!(
+        diff.lines()
+            .any(|l| l.starts_with('-') && !l.starts_with("---"))
+    );
+}

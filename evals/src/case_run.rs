@@ -1,7 +1,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use agent::{Answer, EvidenceEngine};
+use agent::{Answer, AnswerMode, Audience, EvidenceEngine, LlmAgent};
 use embed::Embedder;
 use ingest::ReadOptions;
 use retrieval::{Filters, SearchMode, SearchQuery, Stores, TextStore, VectorIndex};
@@ -19,8 +19,13 @@ const SEARCH_DEPTH: usize = 10;
 
 /// Ingests a case's data into fresh stores (text in memory; vectors in a
 /// scratch folder, embedded by `embedder`, when there is one), asks its
-/// question in evidence mode and scores the answer against the ground truth.
-pub fn run_case(case: &Case, embedder: Option<&Arc<dyn Embedder>>) -> Result<(Answer, CaseScore)> {
+/// question (in evidence mode, or through `llm` when given) and scores the
+/// answer against the ground truth.
+pub fn run_case(
+    case: &Case,
+    embedder: Option<&Arc<dyn Embedder>>,
+    llm: Option<&LlmAgent>,
+) -> Result<(Answer, CaseScore)> {
     let truth = &case.truth;
     let scratch = tempfile::tempdir().map_err(|e| EvalError::io(&std::env::temp_dir(), e))?;
     let vectors = match embedder {
@@ -44,7 +49,20 @@ pub fn run_case(case: &Case, embedder: Option<&Arc<dyn Embedder>>) -> Result<(An
     stores.upsert(&parsed.records)?;
     stores.commit()?;
     let started = Instant::now();
-    let answer = EvidenceEngine::new(&stores).ask(&truth.tenant, &truth.question)?;
+    let answer = match llm {
+        None => EvidenceEngine::new(&stores).ask(&truth.tenant, &truth.question)?,
+        Some(agent) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| EvalError::io(&std::env::temp_dir(), e))?
+            .block_on(agent.ask(
+                &stores,
+                &truth.tenant,
+                &truth.question,
+                Audience::Channel,
+                None,
+            ))?,
+    };
     let answer_secs = started.elapsed().as_secs_f64();
     let search_recall = |mode: SearchMode| -> Result<f64> {
         let query = SearchQuery {
@@ -101,19 +119,23 @@ pub fn run_case(case: &Case, embedder: Option<&Arc<dyn Embedder>>) -> Result<(An
             && store.count(&truth.tenant, &Filters::default())? > 0,
         answer_secs,
         search_recall_at_10,
+        llm_calls: answer.usage.calls,
+        llm_tokens: answer.usage.total(),
+        fell_back: llm.is_some() && answer.mode == AnswerMode::Evidence,
     };
     Ok((answer, score))
 }
 
-/// Runs every case of a dataset in evidence mode.
+/// Runs every case of a dataset, in evidence mode or through `llm`.
 pub fn run_dataset(
     cases: &[crate::dataset::DatasetCase],
     embedder: Option<&Arc<dyn Embedder>>,
+    llm: Option<&LlmAgent>,
 ) -> Result<Vec<(CaseScore, CaseDetail)>> {
     cases
         .iter()
         .map(|c| {
-            run_case(&c.case, embedder)
+            run_case(&c.case, embedder, llm)
                 .map(|(answer, score)| (score, CaseDetail::of(&c.case, &answer)))
         })
         .collect()

@@ -141,6 +141,9 @@ mod tests {
             citations_resolve: true,
             answer_secs: 0.1,
             search_recall_at_10: Default::default(),
+            llm_calls: 0,
+            llm_tokens: 0,
+            fell_back: false,
         }
     }
 

@@ -132,6 +132,15 @@ pub struct CaseScore {
     /// per retriever.
     #[serde(default)]
     pub search_recall_at_10: SearchRecall,
+    /// LLM calls made for the answer.
+    #[serde(default)]
+    pub llm_calls: u32,
+    /// LLM tokens (prompt and completion) spent on the answer.
+    #[serde(default)]
+    pub llm_tokens: u32,
+    /// An LLM was configured but failed, so evidence mode answered.
+    #[serde(default)]
+    pub fell_back: bool,
 }
 
 /// Recall of one search per retriever; the vector ones are absent when the
@@ -217,6 +226,15 @@ pub struct Summary {
     pub latency_p50_secs: f64,
     /// 95th percentile seconds to answer.
     pub latency_p95_secs: f64,
+    /// Mean LLM calls per answer.
+    #[serde(default)]
+    pub llm_calls_per_answer: f64,
+    /// Mean LLM tokens per answer.
+    #[serde(default)]
+    pub llm_tokens_per_answer: f64,
+    /// Share of answers where the LLM failed and evidence mode answered.
+    #[serde(default)]
+    pub llm_fallback_rate: f64,
 }
 
 impl Summary {
@@ -227,6 +245,9 @@ impl Summary {
         let optional = |f: fn(&CaseScore) -> Option<f64>| {
             let values: Option<Vec<f64>> = scores.iter().map(f).collect();
             values.filter(|v| !v.is_empty()).map(|v| Estimate::of(&v))
+        };
+        let mean = |f: fn(&CaseScore) -> f64| {
+            scores.iter().map(f).sum::<f64>() / scores.len().max(1) as f64
         };
         let mut latencies: Vec<f64> = scores.iter().map(|s| s.answer_secs).collect();
         latencies.sort_by(f64::total_cmp);
@@ -252,6 +273,9 @@ impl Summary {
             search_recall_hybrid: optional(|s| s.search_recall_at_10.hybrid),
             latency_p50_secs: percentile(0.5),
             latency_p95_secs: percentile(0.95),
+            llm_calls_per_answer: mean(|s| f64::from(s.llm_calls)),
+            llm_tokens_per_answer: mean(|s| f64::from(s.llm_tokens)),
+            llm_fallback_rate: mean(|s| f64::from(u8::from(s.fell_back))),
         }
     }
 

@@ -57,6 +57,9 @@ mod tests {
             citations_resolve: true,
             answer_secs: 0.05,
             search_recall_at_10: Default::default(),
+            llm_calls: 0,
+            llm_tokens: 0,
+            fell_back: false,
         };
         let detail = CaseDetail {
             case: "tls-expiry-3".into(),

@@ -171,6 +171,13 @@ fn document_fields(
                 .take_while(|l| !l.is_empty())
                 .collect();
             fields.push((field.into(), paragraph.join(" ").into()));
+        } else if let Some((_, value)) =
+            text.lines().filter_map(label_value).find(|(label, value)| {
+                !value.is_empty() && names.contains(&label.to_lowercase().as_str())
+            })
+        {
+            // "Root cause: ..." as a labelled line rather than a section.
+            fields.push((field.into(), value.into()));
         }
     }
     fields
