@@ -146,6 +146,21 @@ impl LlmAgent {
             .try_ask(stores, tenant, question, audience, on_delta)
             .await
         {
+            Ok(answer) if answer.citations.is_empty() => {
+                // Nothing the model said is borne out: the engineer gets the
+                // deterministic analysis instead, and what the attempt cost.
+                let mut fallback = EvidenceEngine::new(stores).ask(tenant, question)?;
+                fallback.notes.push(format!(
+                    "No claim of the LLM's answer ({}) is supported by the records it retrieved ({} removed); this is the evidence-mode answer.",
+                    self.model(),
+                    answer.unsupported.len()
+                ));
+                fallback.usage = answer.usage;
+                fallback.steps = answer.steps;
+                fallback.unsupported = answer.unsupported;
+                fallback.prompt_version = answer.prompt_version;
+                Ok(fallback)
+            }
             Ok(answer) => Ok(answer),
             Err(AgentError::Retrieval(error)) => Err(AgentError::Retrieval(error)),
             Err(error) => {
@@ -369,15 +384,21 @@ impl LlmAgent {
             .await?;
         unsupported.extend(by_model);
         let cause = check_claims(&final_answer.root_cause, &shown, &conversation.tool_results);
-        let root_cause = (!cause.text.is_empty()).then(|| RootCause {
-            statement: cause.text.clone(),
-            confidence: final_answer.confidence.clamp(0.0, 1.0),
-        });
         unsupported.extend(cause.removed);
-        let text = if text.is_empty() {
-            "No supporting evidence: no claim of the model's answer is borne out by the records the tools retrieved, so nothing is concluded.".to_string()
+        // A root cause stands only on a record the tools retrieved.
+        let root_cause = if ids_in(&cause.text).is_empty() {
+            if !cause.text.is_empty() {
+                unsupported.push(UnsupportedClaim {
+                    claim: cause.text,
+                    reason: "the root cause cites no retrieved record".into(),
+                });
+            }
+            None
         } else {
-            text
+            Some(RootCause {
+                statement: cause.text,
+                confidence: final_answer.confidence.clamp(0.0, 1.0),
+            })
         };
         let remediation = final_answer.remediation;
         let diff = remediation.diff.trim();

@@ -564,3 +564,55 @@ async fn prompt_injection_in_logs_stays_data_and_cannot_extract_secrets() {
         "a remediation is only ever a draft in the answer"
     );
 }
+
+/// An answer none of whose claims the records bear out is not shown as a
+/// diagnosis: evidence mode answers, with a note and the attempt's cost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_with_no_supported_claim_gives_way_to_evidence_mode() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let stores = stores(dir.path());
+    let unsupported = json!({
+        "answer": "The database ran out of connections at 03:12 [r-00000000deadbeef]. It returned 503.",
+        "root_cause": "The database pool.", "confidence": 0.9, "alternatives": [],
+        "remediation": {"steps": ["restart the database"], "diff": "", "rollback": [], "verify": ""}
+    })
+    .to_string();
+    let server = ScriptedLlm::start(vec![
+        Script::Content(String::new()),
+        Script::Content(unsupported),
+    ])
+    .await
+    .expect("server");
+    let agent = agent(
+        config(&server, ToolCallMode::Native),
+        &dir.path().join("audit.jsonl"),
+    );
+    let answer = agent
+        .ask(
+            &stores,
+            TENANT,
+            "Why are users getting 401s since 14:05?",
+            Audience::LocalUser,
+            None,
+        )
+        .await
+        .expect("answer");
+    assert_eq!(answer.mode, AnswerMode::Evidence);
+    assert!(
+        answer
+            .notes
+            .iter()
+            .any(|n| n.contains("No claim of the LLM's answer")),
+        "{:?}",
+        answer.notes
+    );
+    assert_eq!(answer.unsupported.len(), 3, "{:?}", answer.unsupported);
+    assert_eq!(answer.usage.calls, 2, "the attempt's cost is kept");
+    assert!(
+        !answer
+            .remediation
+            .steps
+            .iter()
+            .any(|s| s.contains("restart the database"))
+    );
+}
