@@ -104,6 +104,7 @@ struct Conversation<'a> {
     usage: Usage,
     steps: Vec<AgentStep>,
     tool_results: String,
+    notes: Vec<String>,
 }
 
 impl LlmAgent {
@@ -159,6 +160,7 @@ impl LlmAgent {
                 fallback.steps = answer.steps;
                 fallback.unsupported = answer.unsupported;
                 fallback.prompt_version = answer.prompt_version;
+                fallback.notes.extend(answer.notes);
                 Ok(fallback)
             }
             Ok(answer) => Ok(answer),
@@ -207,6 +209,7 @@ impl LlmAgent {
             usage: Usage::default(),
             steps: Vec::new(),
             tool_results: String::new(),
+            notes: Vec::new(),
         };
         // Every diagnosis starts from what changed and when: give the model
         // that first, so even a small one sees the incident's shape.
@@ -275,7 +278,18 @@ impl LlmAgent {
                         .send(conversation, &[], Some(&schema), SHORT_REPLY_TOKENS, None)
                         .await;
                     conversation.messages.pop();
-                    let step: JsonStep = parse_json(&reply?.content)?;
+                    let step: JsonStep = match parse_json(&reply?.content) {
+                        Ok(step) => step,
+                        Err(error) => {
+                            // The evidence gathered so far still stands: answer from it.
+                            warn!(%error, "malformed step; going on to the answer");
+                            conversation.notes.push(format!(
+                                "The model's step {} was malformed ({error}); it answered from the evidence gathered before.",
+                                conversation.steps.len() + 1
+                            ));
+                            break;
+                        }
+                    };
                     if step.tool == "answer" {
                         break;
                     }
@@ -423,7 +437,7 @@ impl LlmAgent {
             usage: conversation.usage,
             steps: conversation.steps,
             unsupported,
-            notes: Vec::new(),
+            notes: conversation.notes,
         };
         answer.citations = citations(&answer, &shown);
         if audience == Audience::LocalUser {
@@ -464,7 +478,7 @@ impl LlmAgent {
         ];
         let schema = OutputSchema {
             name: "verdicts".into(),
-            schema: json!({"type": "object", "properties": {"verdicts": {"type": "array", "items": {
+            schema: json!({"type": "object", "properties": {"verdicts": {"type": "array", "maxItems": list.len(), "items": {
                 "type": "object",
                 "properties": {"claim": {"type": "integer"}, "supported": {"type": "boolean"}},
                 "required": ["claim", "supported"]}}}, "required": ["verdicts"]}),
@@ -474,7 +488,16 @@ impl LlmAgent {
             .send(conversation, &[], Some(&schema), SHORT_REPLY_TOKENS, None)
             .await;
         conversation.messages = saved;
-        let verdicts: Verdicts = parse_json(&reply?.content)?;
+        let verdicts: Verdicts = match parse_json(&reply?.content) {
+            Ok(verdicts) => verdicts,
+            Err(error) => {
+                warn!(%error, "malformed faithfulness verdicts");
+                conversation.notes.push(format!(
+                    "The model's own check of the claims was malformed ({error}); only the deterministic check applied."
+                ));
+                return Ok((text.to_string(), Vec::new()));
+            }
+        };
         let mut kept = Vec::new();
         let mut removed = Vec::new();
         for (index, claim) in list.into_iter().enumerate() {

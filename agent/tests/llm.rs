@@ -616,3 +616,54 @@ async fn an_answer_with_no_supported_claim_gives_way_to_evidence_mode() {
             .any(|s| s.contains("restart the database"))
     );
 }
+
+/// A malformed JSON step ends the tool loop, not the answer: the model
+/// answers from the evidence gathered so far, and the answer says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_step_ends_the_loop_but_not_the_answer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let stores = stores(dir.path());
+    let server = ScriptedLlm::start(vec![
+        Script::Content("{\"tool\": \"search\", \"arguments\": {\"query\": \"unterminated".into()),
+        Script::Respond(Box::new(final_answer)),
+        Script::Content("not the verdicts".into()),
+    ])
+    .await
+    .expect("server");
+    let agent = agent(
+        config(&server, ToolCallMode::Json),
+        &dir.path().join("audit.jsonl"),
+    );
+    let answer = agent
+        .ask(
+            &stores,
+            TENANT,
+            "Why are users getting 401s since 14:05?",
+            Audience::LocalUser,
+            None,
+        )
+        .await
+        .expect("answer");
+    assert!(
+        matches!(answer.mode, AnswerMode::Llm { .. }),
+        "{:?}",
+        answer.notes
+    );
+    assert!(
+        answer
+            .notes
+            .iter()
+            .any(|n| n.contains("step 3 was malformed")),
+        "{:?}",
+        answer.notes
+    );
+    assert!(
+        answer
+            .notes
+            .iter()
+            .any(|n| n.contains("only the deterministic check applied")),
+        "{:?}",
+        answer.notes
+    );
+    assert!(answer.text.contains("rotated at 14:02"), "{}", answer.text);
+}
