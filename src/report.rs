@@ -171,6 +171,16 @@ pub fn eval(run: &evals::Run, saved: &std::path::Path, json: bool) -> Result<()>
         object.insert("split".into(), serde_json::to_value(run.split)?);
         object.insert("latency_p50_secs".into(), summary.latency_p50_secs.into());
         object.insert("latency_p95_secs".into(), summary.latency_p95_secs.into());
+        object.insert("mode".into(), run.mode.clone().into());
+        object.insert(
+            "llm_calls_per_answer".into(),
+            summary.llm_calls_per_answer.into(),
+        );
+        object.insert(
+            "llm_tokens_per_answer".into(),
+            summary.llm_tokens_per_answer.into(),
+        );
+        object.insert("llm_fallback_rate".into(), summary.llm_fallback_rate.into());
         object.insert("run".into(), saved.display().to_string().into());
         writeln!(out, "{}", serde_json::Value::Object(object))?;
         return Ok(());
@@ -202,8 +212,8 @@ pub fn eval(run: &evals::Run, saved: &std::path::Path, json: bool) -> Result<()>
     });
     writeln!(
         out,
-        "\n{} cases, split {split}, evidence mode (mean [95% interval]):",
-        summary.cases
+        "\n{} cases, split {split}, {} mode (mean [95% interval]):",
+        summary.cases, run.mode
     )?;
     for (name, estimate) in [
         ("recall@5", summary.recall_at_5),
@@ -237,6 +247,15 @@ pub fn eval(run: &evals::Run, saved: &std::path::Path, json: bool) -> Result<()>
         "  latency p50 {:.3} s, p95 {:.3} s",
         summary.latency_p50_secs, summary.latency_p95_secs
     )?;
+    if run.mode != "evidence" {
+        writeln!(
+            out,
+            "  LLM per answer: {:.1} calls, {:.0} tokens; fell back to evidence mode in {:.0}% of answers",
+            summary.llm_calls_per_answer,
+            summary.llm_tokens_per_answer,
+            100.0 * summary.llm_fallback_rate
+        )?;
+    }
     writeln!(out, "run saved to {}", saved.display())?;
     Ok(())
 }

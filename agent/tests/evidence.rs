@@ -38,13 +38,11 @@ fn corpus(dir: &std::path::Path) {
     std::fs::write(dir.join("git.log"), git).expect("write");
 }
 
-#[test]
-fn a_change_sharing_the_symptoms_words_is_the_linked_cause() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    corpus(dir.path());
+/// Stores holding every file under `path`, read without a bad line.
+fn stores_of(path: &std::path::Path, tenant: &str) -> Stores {
     let parsed = ingest::read_path(
-        dir.path(),
-        &ReadOptions::new("t"),
+        path,
+        &ReadOptions::new(tenant),
         &mut TemplateMiner::default(),
     )
     .expect("read");
@@ -52,6 +50,14 @@ fn a_change_sharing_the_symptoms_words_is_the_linked_cause() {
     let mut stores = Stores::new(TextStore::in_memory().expect("store"), None);
     stores.upsert(&parsed.records).expect("upsert");
     stores.commit().expect("commit");
+    stores
+}
+
+#[test]
+fn a_change_sharing_the_symptoms_words_is_the_linked_cause() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    corpus(dir.path());
+    let stores = stores_of(dir.path(), "t");
     let answer = EvidenceEngine::new(&stores)
         .ask("t", "why is the gateway being killed?")
         .expect("answer");
@@ -98,15 +104,7 @@ fn a_similar_past_incident_is_cited_with_its_resolution() {
          Resolution: raised the gateway memory limit to 512Mi and added a memory alert\n",
     )
     .expect("write");
-    let parsed = ingest::read_path(
-        dir.path(),
-        &ReadOptions::new("t"),
-        &mut TemplateMiner::default(),
-    )
-    .expect("read");
-    let mut stores = Stores::new(TextStore::in_memory().expect("store"), None);
-    stores.upsert(&parsed.records).expect("upsert");
-    stores.commit().expect("commit");
+    let stores = stores_of(dir.path(), "t");
     let answer = EvidenceEngine::new(&stores)
         .ask("t", "why is the gateway being killed?")
         .expect("answer");
@@ -138,15 +136,7 @@ fn a_similar_past_incident_is_cited_with_its_resolution() {
 fn a_config_change_gets_a_revert_patch() {
     let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../evals/incidents/key-rotation-stale-jwks/data");
-    let parsed = ingest::read_path(
-        &data,
-        &ReadOptions::new("acme"),
-        &mut TemplateMiner::default(),
-    )
-    .expect("read");
-    let mut stores = Stores::new(TextStore::in_memory().expect("store"), None);
-    stores.upsert(&parsed.records).expect("upsert");
-    stores.commit().expect("commit");
+    let stores = stores_of(&data, "acme");
     let answer = EvidenceEngine::new(&stores)
         .ask("acme", "Why are users getting 401s since 14:05?")
         .expect("answer");

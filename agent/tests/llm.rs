@@ -63,6 +63,22 @@ fn config(server: &ScriptedLlm, mode: ToolCallMode) -> LlmConfig {
     }
 }
 
+const QUESTION: &str = "Why are users getting 401s since 14:05?";
+
+/// Asks `question` through a fresh agent with `config`, auditing to `audit`.
+async fn ask(
+    stores: &Stores,
+    config: LlmConfig,
+    audit: &Path,
+    question: &str,
+    audience: Audience,
+) -> agent::Answer {
+    agent(config, audit)
+        .ask(stores, TENANT, question, audience, None)
+        .await
+        .expect("answer")
+}
+
 fn agent(config: LlmConfig, audit: &Path) -> LlmAgent {
     LlmAgent::new(
         LlmClient::new(config),
@@ -196,7 +212,7 @@ async fn native_tool_calls_answer_with_checked_citations_and_nothing_leaks() {
         .ask(
             &stores,
             TENANT,
-            "Why are users getting 401s since 14:05?",
+            QUESTION,
             Audience::LocalUser,
             Some(&mut on_delta),
         )
@@ -307,20 +323,14 @@ async fn json_steps_run_the_same_loop_without_native_tool_calls() {
     ])
     .await
     .expect("server");
-    let agent = agent(
+    let answer = ask(
+        &stores,
         config(&server, ToolCallMode::Json),
         &dir.path().join("audit.jsonl"),
-    );
-    let answer = agent
-        .ask(
-            &stores,
-            TENANT,
-            "Why are users getting 401s since 14:05?",
-            Audience::Channel,
-            None,
-        )
-        .await
-        .expect("answer");
+        QUESTION,
+        Audience::Channel,
+    )
+    .await;
     assert!(
         matches!(answer.mode, AnswerMode::Llm { .. }),
         "{:?}",
@@ -428,7 +438,7 @@ async fn faults_degrade_to_evidence_mode_with_a_visible_note() {
             .ask(
                 &stores,
                 TENANT,
-                "Why are users getting 401s since 14:05?",
+                QUESTION,
                 Audience::LocalUser,
                 Some(&mut on_delta),
             )
@@ -464,20 +474,14 @@ async fn without_an_audit_log_nothing_is_sent() {
         .await
         .expect("server");
     std::fs::write(dir.path().join("blocker"), "").expect("write");
-    let agent = agent(
+    let answer = ask(
+        &stores,
         config(&server, ToolCallMode::Native),
         &dir.path().join("blocker/audit.jsonl"),
-    );
-    let answer = agent
-        .ask(
-            &stores,
-            TENANT,
-            "Why are users getting 401s since 14:05?",
-            Audience::LocalUser,
-            None,
-        )
-        .await
-        .expect("answer");
+        QUESTION,
+        Audience::LocalUser,
+    )
+    .await;
     assert!(
         server.requests().is_empty(),
         "fails closed: no request was made"
@@ -519,20 +523,14 @@ async fn prompt_injection_in_logs_stays_data_and_cannot_extract_secrets() {
     ])
     .await
     .expect("server");
-    let agent = agent(
+    let answer = ask(
+        &stores,
         config(&server, ToolCallMode::Native),
         &dir.path().join("audit.jsonl"),
-    );
-    let answer = agent
-        .ask(
-            &stores,
-            TENANT,
-            "What is login-proxy complaining about?",
-            Audience::LocalUser,
-            None,
-        )
-        .await
-        .expect("answer");
+        "What is login-proxy complaining about?",
+        Audience::LocalUser,
+    )
+    .await;
     let requests = server.requests();
     for request in &requests {
         for message in request["messages"].as_array().into_iter().flatten() {
@@ -583,20 +581,14 @@ async fn an_answer_with_no_supported_claim_gives_way_to_evidence_mode() {
     ])
     .await
     .expect("server");
-    let agent = agent(
+    let answer = ask(
+        &stores,
         config(&server, ToolCallMode::Native),
         &dir.path().join("audit.jsonl"),
-    );
-    let answer = agent
-        .ask(
-            &stores,
-            TENANT,
-            "Why are users getting 401s since 14:05?",
-            Audience::LocalUser,
-            None,
-        )
-        .await
-        .expect("answer");
+        QUESTION,
+        Audience::LocalUser,
+    )
+    .await;
     assert_eq!(answer.mode, AnswerMode::Evidence);
     assert!(
         answer
@@ -630,20 +622,14 @@ async fn a_malformed_step_ends_the_loop_but_not_the_answer() {
     ])
     .await
     .expect("server");
-    let agent = agent(
+    let answer = ask(
+        &stores,
         config(&server, ToolCallMode::Json),
         &dir.path().join("audit.jsonl"),
-    );
-    let answer = agent
-        .ask(
-            &stores,
-            TENANT,
-            "Why are users getting 401s since 14:05?",
-            Audience::LocalUser,
-            None,
-        )
-        .await
-        .expect("answer");
+        QUESTION,
+        Audience::LocalUser,
+    )
+    .await;
     assert!(
         matches!(answer.mode, AnswerMode::Llm { .. }),
         "{:?}",
