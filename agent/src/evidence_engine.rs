@@ -143,8 +143,7 @@ impl<'a> EvidenceEngine<'a> {
         builder.onset = Some(onset);
         builder.line_in(
             Section::Header,
-            "Evidence mode (no LLM configured): a deterministic analysis of the indexed records."
-                .into(),
+            "Evidence mode: a deterministic analysis of the indexed records.".into(),
         );
         let symptom_ids: Vec<&Record> = primary.examples.iter().take(2).filter_map(by_id).collect();
         let cites = builder.cite_all(&symptom_ids, EvidenceRole::Symptom);
@@ -337,7 +336,8 @@ impl<'a> EvidenceEngine<'a> {
             && let Some((header, source, patch)) = self.revert_patch(tenant, link.change)?
         {
             remediation.steps.push(format!(
-                "If rolling back is the fix, the patch below restores the previous {header} ({source}); review it before applying."
+                "If rolling back is the fix, the patch below restores the previous {} ({source}); review it before applying.",
+                header.trim_end_matches('{').trim_end()
             ));
             remediation.diff = Some(patch);
         }
@@ -503,7 +503,7 @@ impl<'a> EvidenceEngine<'a> {
             );
         }
         let mut builder = AnswerBuilder::new(question);
-        builder.line("Evidence mode (no LLM configured): no rate change stands out in the analysed window, so this is a list of the records that best match the question, not a diagnosis.".into());
+        builder.line("Evidence mode: no rate change stands out in the analysed window, so this is a list of the records that best match the question, not a diagnosis.".into());
         for record in &records {
             builder.match_line("", record);
         }
@@ -680,7 +680,7 @@ fn excerpt(text: &str) -> String {
 fn no_evidence(question: &str, why: &str) -> Answer {
     let mut builder = AnswerBuilder::new(question);
     builder.line(format!(
-        "Evidence mode (no LLM configured): no supporting evidence. {why} Nothing is guessed."
+        "Evidence mode: no supporting evidence. {why} Nothing is guessed."
     ));
     builder.finish(None, Vec::new(), Remediation::default())
 }
