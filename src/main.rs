@@ -415,6 +415,10 @@ struct EvalArgs {
     /// Print the aggregate metrics as one JSON object.
     #[arg(long)]
     json: bool,
+    /// Run the dataset once per configuration (BM25 only, vectors only,
+    /// hybrid, and the configured LLM) and show them side by side with deltas.
+    #[arg(long)]
+    ablate: bool,
 }
 
 /// Runs a dataset, keeps the run in `$ONCALL_HOME/evals`, and checks it
@@ -428,31 +432,69 @@ fn run_eval(home: &Path, stores: &StoreArgs, llm: &LlmArgs, args: EvalArgs) -> R
         report: report_path,
         tolerance,
         json,
+        ablate,
     } = args;
+    if ablate && (check || accept || report_path.is_some()) {
+        bail!(
+            "--ablate compares configurations side by side; run --check, --accept or --report without it"
+        );
+    }
     let dataset = dataset.unwrap_or_else(evals::default_dataset);
     let scratch = tempfile::tempdir()?;
     let cases = evals::load_dataset(&dataset, split, scratch.path())?;
-    let started = chrono::Utc::now();
     let embedder = stores.embedder_if_enabled(home)?;
     let llm_setup = llm.agent(home)?;
     let agent = llm_setup.as_ref().map(|setup| setup.agent.as_ref());
-    let (scores, details): (Vec<_>, Vec<_>) = evals::run_dataset(&cases, embedder.as_ref(), agent)?
-        .into_iter()
-        .unzip();
-    let run = evals::Run {
-        started,
-        dataset: dataset.display().to_string(),
-        split,
-        mode: agent.map_or_else(|| "evidence".into(), |a| format!("llm:{}", a.model())),
-        summary: evals::Summary::of(&scores),
-        cases: scores,
-        details,
+    let run_with = |answerer: evals::Answerer<'_>| -> Result<evals::Run> {
+        let started = chrono::Utc::now();
+        let (scores, details): (Vec<_>, Vec<_>) =
+            evals::run_dataset(&cases, embedder.as_ref(), answerer)?
+                .into_iter()
+                .unzip();
+        Ok(evals::Run {
+            started,
+            dataset: dataset.display().to_string(),
+            split,
+            mode: answerer.label(),
+            summary: evals::Summary::of(&scores),
+            cases: scores,
+            details,
+        })
     };
+    let history = evals::History::new(&home.join("evals"));
+    if ablate {
+        // Retrievers first (those this run has), then the LLM against them.
+        let mut answerers: Vec<evals::Answerer<'_>> = SearchMode::ALL
+            .into_iter()
+            .filter(|mode| embedder.is_some() || *mode == SearchMode::Text)
+            .map(|search_mode| evals::Answerer {
+                search_mode,
+                llm: None,
+            })
+            .collect();
+        if let Some(agent) = agent {
+            answerers.push(evals::Answerer {
+                llm: Some(agent),
+                ..evals::Answerer::evidence()
+            });
+        }
+        let mut runs = Vec::new();
+        for answerer in answerers {
+            let run = run_with(answerer)?;
+            history.save(&run)?;
+            runs.push(run);
+        }
+        report::ablation(&runs, json)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let run = run_with(evals::Answerer {
+        llm: agent,
+        ..evals::Answerer::evidence()
+    })?;
     if let Some(path) = &report_path {
         std::fs::write(path, evals::render_report(&run)?)
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    let history = evals::History::new(&home.join("evals"));
     let saved = history.save(&run)?;
     let baseline = history.baseline()?;
     report::eval(&run, &saved, json)?;

@@ -260,6 +260,59 @@ pub fn eval(run: &evals::Run, saved: &std::path::Path, json: bool) -> Result<()>
     Ok(())
 }
 
+/// Configurations side by side, each metric with its delta against the
+/// first configuration.
+pub fn ablation(runs: &[evals::Run], json: bool) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    let rows = |run: &evals::Run| {
+        let summary = &run.summary;
+        let mut rows = summary.named();
+        rows.push(("latency_p50_secs", summary.latency_p50_secs));
+        rows.push(("llm_tokens_per_answer", summary.llm_tokens_per_answer));
+        rows.push(("llm_fallback_rate", summary.llm_fallback_rate));
+        rows
+    };
+    if json {
+        let object: serde_json::Map<String, serde_json::Value> = runs
+            .iter()
+            .map(|run| {
+                let metrics: serde_json::Map<String, serde_json::Value> = rows(run)
+                    .into_iter()
+                    .map(|(name, value)| (name.to_string(), value.into()))
+                    .collect();
+                (run.mode.clone(), metrics.into())
+            })
+            .collect();
+        writeln!(out, "{}", serde_json::Value::Object(object))?;
+        return Ok(());
+    }
+    let Some(first) = runs.first() else {
+        return Ok(());
+    };
+    write!(out, "{:<24}", "metric")?;
+    for run in runs {
+        write!(out, " {:>22}", run.mode)?;
+    }
+    writeln!(out)?;
+    for (name, base) in rows(first) {
+        write!(out, "{name:<24} {base:>22.3}")?;
+        for run in &runs[1..] {
+            let value = rows(run)
+                .into_iter()
+                .find(|(other, _)| *other == name)
+                .map_or(f64::NAN, |(_, v)| v);
+            write!(out, " {:>22}", format!("{value:.3} ({:+.3})", value - base))?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(
+        out,
+        "{} cases each; deltas against {}.",
+        first.summary.cases, first.mode
+    )?;
+    Ok(())
+}
+
 pub fn generated(dir: &std::path::Path, truth: &evals::GroundTruth) -> Result<()> {
     let mut out = std::io::stdout().lock();
     let gold: usize = truth.evidence.iter().map(|e| e.ids.len()).sum();

@@ -240,3 +240,70 @@ fn eval_keeps_history_and_checks_against_the_accepted_baseline() {
         .count();
     assert_eq!(runs, 2, "every run is kept");
 }
+
+/// `eval --ablate` runs each configuration and shows them side by side: here
+/// BM25-only evidence mode against an LLM (a scripted endpoint whose answers
+/// are malformed, so every answer falls back and the table says so).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eval_ablate_puts_configurations_side_by_side() {
+    use agent::scripted_llm::{Script, ScriptedLlm};
+    let home = tempfile::tempdir().expect("tempdir");
+    let dataset = home.path().join("one.jsonl");
+    std::fs::write(
+        &dataset,
+        format!(
+            "{{\"version\": 1, \"split\": \"test\", \"case\": \"{}\"}}\n",
+            evals::bundled_incident_dir().display()
+        ),
+    )
+    .expect("write");
+    let server = ScriptedLlm::start(vec![
+        Script::Content(String::new()),
+        Script::Content("this is not the answer's JSON".into()),
+    ])
+    .await
+    .expect("server");
+    let url = server.base_url();
+    let output = oncall(
+        home.path(),
+        &[
+            "--vectors",
+            "off",
+            "--llm",
+            "openai",
+            "--llm-url",
+            &url,
+            "--llm-model",
+            "scripted",
+            "eval",
+            "--ablate",
+            "--dataset",
+            dataset.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let table = stdout(&output);
+    let header = table.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("evidence/text") && header.contains("llm:scripted"),
+        "{table}"
+    );
+    let fallback = table
+        .lines()
+        .find(|l| l.starts_with("llm_fallback_rate"))
+        .unwrap_or_default();
+    assert!(fallback.contains("1.000 (+1.000)"), "{table}");
+    let cause = table
+        .lines()
+        .find(|l| l.starts_with("root_cause_accuracy"))
+        .unwrap_or_default();
+    assert!(
+        cause.contains("1.000 (+0.000)"),
+        "evidence mode still answered: {table}"
+    );
+    assert_eq!(server.requests().len(), 2);
+}

@@ -653,3 +653,43 @@ async fn a_malformed_step_ends_the_loop_but_not_the_answer() {
     );
     assert!(answer.text.contains("rotated at 14:02"), "{}", answer.text);
 }
+
+/// The per-question token budget stops the loop, and a question that cannot
+/// afford its answer gets the evidence-mode one, saying why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_budget_bounds_a_question() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let stores = stores(dir.path());
+    let server = ScriptedLlm::start(vec![
+        Script::ToolCalls(vec![("search".into(), json!({"query": "kid"}))]),
+        Script::ToolCalls(vec![("search".into(), json!({"query": "jwks"}))]),
+    ])
+    .await
+    .expect("server");
+    let config = LlmConfig {
+        token_budget: 150,
+        ..config(&server, ToolCallMode::Native)
+    };
+    let answer = ask(
+        &stores,
+        config,
+        &dir.path().join("audit.jsonl"),
+        QUESTION,
+        Audience::LocalUser,
+    )
+    .await;
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "each scripted reply costs 120 tokens"
+    );
+    assert_eq!(answer.mode, AnswerMode::Evidence);
+    assert!(
+        answer
+            .notes
+            .iter()
+            .any(|n| n.contains("token budget spent")),
+        "{:?}",
+        answer.notes
+    );
+}

@@ -14,17 +14,45 @@ use crate::metrics::{
     remediation_coverage, root_cause_matches,
 };
 
+/// How a case's question is answered: which retrievers evidence mode
+/// searches with, or which LLM agent answers.
+#[derive(Clone, Copy)]
+pub struct Answerer<'a> {
+    /// Retrievers evidence mode searches with.
+    pub search_mode: SearchMode,
+    /// The LLM agent; evidence mode when absent.
+    pub llm: Option<&'a LlmAgent>,
+}
+
+impl Answerer<'_> {
+    /// Evidence mode with hybrid search: the default.
+    pub fn evidence() -> Self {
+        Answerer {
+            search_mode: SearchMode::Hybrid,
+            llm: None,
+        }
+    }
+
+    /// `evidence/hybrid`, `llm:<model>`: how runs and reports name it.
+    pub fn label(&self) -> String {
+        match self.llm {
+            Some(agent) => format!("llm:{}", agent.model()),
+            None => format!("evidence/{}", self.search_mode.as_str()),
+        }
+    }
+}
+
 /// Hits per search when scoring the retrievers.
 const SEARCH_DEPTH: usize = 10;
 
 /// Ingests a case's data into fresh stores (text in memory; vectors in a
 /// scratch folder, embedded by `embedder`, when there is one), asks its
-/// question (in evidence mode, or through `llm` when given) and scores the
-/// answer against the ground truth.
+/// question as `answerer` says and scores the answer against the ground
+/// truth.
 pub fn run_case(
     case: &Case,
     embedder: Option<&Arc<dyn Embedder>>,
-    llm: Option<&LlmAgent>,
+    answerer: Answerer<'_>,
 ) -> Result<(Answer, CaseScore)> {
     let truth = &case.truth;
     let scratch = tempfile::tempdir().map_err(|e| EvalError::io(&std::env::temp_dir(), e))?;
@@ -49,8 +77,10 @@ pub fn run_case(
     stores.upsert(&parsed.records)?;
     stores.commit()?;
     let started = Instant::now();
-    let answer = match llm {
-        None => EvidenceEngine::new(&stores).ask(&truth.tenant, &truth.question)?,
+    let answer = match answerer.llm {
+        None => EvidenceEngine::new(&stores)
+            .with_search_mode(answerer.search_mode)
+            .ask(&truth.tenant, &truth.question)?,
         Some(agent) => tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -121,21 +151,21 @@ pub fn run_case(
         search_recall_at_10,
         llm_calls: answer.usage.calls,
         llm_tokens: answer.usage.total(),
-        fell_back: llm.is_some() && answer.mode == AnswerMode::Evidence,
+        fell_back: answerer.llm.is_some() && answer.mode == AnswerMode::Evidence,
     };
     Ok((answer, score))
 }
 
-/// Runs every case of a dataset, in evidence mode or through `llm`.
+/// Runs every case of a dataset with `answerer`.
 pub fn run_dataset(
     cases: &[crate::dataset::DatasetCase],
     embedder: Option<&Arc<dyn Embedder>>,
-    llm: Option<&LlmAgent>,
+    answerer: Answerer<'_>,
 ) -> Result<Vec<(CaseScore, CaseDetail)>> {
     cases
         .iter()
         .map(|c| {
-            run_case(&c.case, embedder, llm)
+            run_case(&c.case, embedder, answerer)
                 .map(|(answer, score)| (score, CaseDetail::of(&c.case, &answer)))
         })
         .collect()

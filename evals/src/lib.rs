@@ -18,7 +18,7 @@ mod metrics;
 mod report;
 mod search_bench;
 
-pub use case_run::{CaseDetail, run_case, run_dataset};
+pub use case_run::{Answerer, CaseDetail, run_case, run_dataset};
 pub use dataset::{DATASET_VERSION, DatasetCase, Split, default_dataset, load_dataset};
 pub use error::{EvalError, Result};
 pub use generator::{Family, GenOptions, generate};

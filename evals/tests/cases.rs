@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use evals::{Case, Family, GenOptions, bundled_incident_dir, generate, run_case};
+use evals::{Answerer, Case, Family, GenOptions, bundled_incident_dir, generate, run_case};
 use ingest::ReadOptions;
 
 fn ingested_ids(data: &Path, tenant: &str) -> BTreeMap<String, ingest::RecordId> {
@@ -56,7 +56,7 @@ fn bundled_truth_ids_are_the_ids_ingest_gives() {
 #[test]
 fn bundled_question_is_answered_with_gold_evidence_in_the_top_five() {
     let case = Case::load(&bundled_incident_dir()).expect("bundled case");
-    let (answer, score) = run_case(&case, None, None).expect("run");
+    let (answer, score) = run_case(&case, None, Answerer::evidence()).expect("run");
     assert!(
         score.root_cause_correct,
         "root cause: {:?}",
@@ -150,7 +150,8 @@ fn generated_cases_of_every_family_are_diagnosed() {
             tenant: "default".into(),
         };
         generate(&dir, &options).expect("generate");
-        let (answer, score) = run_case(&Case::load(&dir).expect("case"), None, None).expect("run");
+        let (answer, score) =
+            run_case(&Case::load(&dir).expect("case"), None, Answerer::evidence()).expect("run");
         assert!(
             score.root_cause_correct,
             "{}: {:?}",
@@ -234,7 +235,7 @@ fn the_local_model_gives_every_case_a_vector_side_that_finds_gold() {
     };
     let embedder: std::sync::Arc<dyn embed::Embedder> = std::sync::Arc::new(model);
     let case = Case::load(&bundled_incident_dir()).expect("bundled case");
-    let (_, score) = run_case(&case, Some(&embedder), None).expect("run");
+    let (_, score) = run_case(&case, Some(&embedder), Answerer::evidence()).expect("run");
     let recall = score.search_recall_at_10;
     assert!(score.root_cause_correct);
     assert!(
