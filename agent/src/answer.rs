@@ -1,5 +1,5 @@
 use chrono::{DateTime, Utc};
-use ingest::{Origin, RecordId, SourceKind};
+use ingest::{Origin, Record, RecordId, SourceKind};
 use serde::{Deserialize, Serialize};
 
 use crate::faithfulness::UnsupportedClaim;
@@ -61,6 +61,32 @@ pub struct Citation {
     pub ts: Option<DateTime<Utc>>,
     /// Its text, shortened.
     pub excerpt: String,
+}
+
+/// Characters of a record's text a citation keeps.
+const CITATION_EXCERPT_CHARS: usize = 200;
+
+impl Citation {
+    /// `record`, cited as `role`.
+    pub(crate) fn of(record: &Record, role: EvidenceRole) -> Self {
+        Citation {
+            id: record.id.clone(),
+            role,
+            origin: record.origin.clone(),
+            kind: record.kind,
+            service: record.service.clone(),
+            ts: record.ts,
+            excerpt: excerpt(&record.body, CITATION_EXCERPT_CHARS),
+        }
+    }
+}
+
+/// `text` cut to `max_chars`, with an ellipsis where it was cut.
+pub(crate) fn excerpt(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
 }
 
 /// The hypothesis an answer stands on.

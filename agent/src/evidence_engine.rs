@@ -8,7 +8,7 @@ use retrieval::{
 };
 use tracing::{debug, instrument};
 
-use crate::answer::{Answer, AnswerMode, Citation, EvidenceRole, Remediation, RootCause};
+use crate::answer::{Answer, AnswerMode, Citation, EvidenceRole, Remediation, RootCause, excerpt};
 use crate::error::Result;
 use crate::question_time::question_time;
 use crate::toolbox::config_versions;
@@ -20,6 +20,8 @@ const WINDOW_BEFORE: Duration = Duration::minutes(90);
 const WINDOW_AFTER: Duration = Duration::minutes(60);
 /// Window analysed when the question names no time: the latest data.
 const DEFAULT_WINDOW: Duration = Duration::hours(3);
+/// Characters of a matching record quoted in the answer text.
+const MATCH_EXCERPT_CHARS: usize = 200;
 /// Records read into one timeline.
 const SCAN_LIMIT: usize = 500_000;
 
@@ -669,14 +671,6 @@ fn capitalize(text: &str) -> String {
         .unwrap_or_default()
 }
 
-fn excerpt(text: &str) -> String {
-    const MAX: usize = 200;
-    match text.char_indices().nth(MAX) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_string(),
-    }
-}
-
 fn no_evidence(question: &str, why: &str) -> Answer {
     let mut builder = AnswerBuilder::new(question);
     builder.line(format!(
@@ -726,15 +720,7 @@ impl AnswerBuilder {
 
     fn cite(&mut self, record: &Record, role: EvidenceRole) -> String {
         if !self.has(&record.id) {
-            self.citations.push(Citation {
-                id: record.id.clone(),
-                role,
-                origin: record.origin.clone(),
-                kind: record.kind,
-                service: record.service.clone(),
-                ts: record.ts,
-                excerpt: excerpt(&record.body),
-            });
+            self.citations.push(Citation::of(record, role));
         }
         format!("[{}]", record.id)
     }
@@ -745,7 +731,7 @@ impl AnswerBuilder {
         self.line(format!(
             "{lead}{} \"{}\" {cite}.",
             record.service,
-            excerpt(&record.body)
+            excerpt(&record.body, MATCH_EXCERPT_CHARS)
         ));
     }
 

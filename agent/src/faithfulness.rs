@@ -156,6 +156,18 @@ fn dedup(items: impl Iterator<Item = String>) -> String {
     seen.concat()
 }
 
+/// Record ids named in `text`, each once, in order of first mention.
+pub(crate) fn record_ids(text: &str) -> Vec<RecordId> {
+    let mut ids: Vec<RecordId> = Vec::new();
+    for found in RECORD_ID.find_iter(text) {
+        let id = RecordId(found.as_str().to_string());
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
 /// Sentences, with a run of citations that follows a full stop kept with
 /// the sentence before it.
 pub(crate) fn claims(text: &str) -> Vec<String> {

@@ -6,6 +6,7 @@ use retrieval::{Filters, SearchMode, SearchQuery, Stores, TimeRange, Timeline, d
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::answer::excerpt;
 use crate::error::Result;
 
 /// Every tool the model may call; `prompts/tools.vN.json` describes each.
@@ -413,7 +414,7 @@ impl<'a> Toolbox<'a> {
                 let times: Vec<DateTime<Utc>> = members.iter().filter_map(|r| r.ts).collect();
                 Group {
                     service,
-                    template: excerpt(&template),
+                    template: excerpt(&template, EXCERPT_CHARS),
                     count: members.len(),
                     first: times.iter().min().copied().map(format_ts),
                     last: times.iter().max().copied().map(format_ts),
@@ -446,7 +447,7 @@ impl<'a> Toolbox<'a> {
             id: self.remember(record),
             ts: record.ts.map(format_ts),
             service: record.service.clone(),
-            text: excerpt(&record.body),
+            text: excerpt(&record.body, EXCERPT_CHARS),
         }
     }
 
@@ -475,7 +476,8 @@ fn arg_time(args: &Value, name: &str) -> std::result::Result<Option<DateTime<Utc
     }
 }
 
-fn format_ts(ts: DateTime<Utc>) -> String {
+/// An instant as tools and prompts write it: RFC 3339, UTC, seconds.
+pub(crate) fn format_ts(ts: DateTime<Utc>) -> String {
     ts.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
@@ -485,13 +487,6 @@ fn window_json(time: &TimeRange) -> Value {
 
 fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
-}
-
-fn excerpt(text: &str) -> String {
-    match text.char_indices().nth(EXCERPT_CHARS) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_string(),
-    }
 }
 
 /// The versions of one config block (Terraform block, YAML document,
