@@ -115,8 +115,16 @@ pub struct LlmSetup {
 }
 
 impl LlmArgs {
-    /// The agent for these settings, or `None` for evidence mode.
+    /// The agent for these settings, or `None` for evidence mode; its
+    /// requests are audited in `$ONCALL_HOME/audit/outbound.jsonl`.
     pub fn agent(&self, home: &Path) -> Result<Option<LlmSetup>> {
+        self.agent_with_audit(privacy::AuditLog::new(
+            &home.join("audit").join("outbound.jsonl"),
+        ))
+    }
+
+    /// [`LlmArgs::agent`], auditing its requests in `audit`.
+    pub fn agent_with_audit(&self, audit: privacy::AuditLog) -> Result<Option<LlmSetup>> {
         let file = self.file()?;
         let backend = self.llm.or(file.backend).unwrap_or(LlmBackend::Off);
         let (mut config, local) = match backend {
@@ -176,7 +184,6 @@ impl LlmArgs {
             }
             None => Prompts::bundled()?,
         };
-        let audit = privacy::AuditLog::new(&home.join("audit").join("outbound.jsonl"));
         Ok(Some(LlmSetup {
             agent: std::sync::Arc::new(LlmAgent::new(LlmClient::new(config), prompts, audit)),
             _local: local,

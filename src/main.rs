@@ -387,6 +387,16 @@ fn open_existing(home: &Path, stores: &StoreArgs) -> Result<Stores> {
     stores.open(home)
 }
 
+fn parse_floor(text: &str) -> Result<(String, f64), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?}: expected NAME=VALUE"))?;
+    let value: f64 = value
+        .parse()
+        .map_err(|_| format!("{text:?}: {value:?} is not a number"))?;
+    Ok((name.trim().to_string(), value))
+}
+
 fn parse_split(name: &str) -> Result<evals::Split, String> {
     evals::Split::parse(name).ok_or_else(|| format!("unknown split {name:?}; dev or test"))
 }
@@ -419,6 +429,14 @@ struct EvalArgs {
     /// hybrid, and the configured LLM) and show them side by side with deltas.
     #[arg(long)]
     ablate: bool,
+    /// Fail (exit 1) when a metric is below a floor: NAME=VALUE, repeatable
+    /// (names as in --json, e.g. recall_at_10=0.7).
+    #[arg(long = "min", value_parser = parse_floor)]
+    floors: Vec<(String, f64)>,
+    /// Use the configured LLM (--llm ...) as a judge of root causes, beside
+    /// the key-fact match, instead of as the answerer (with --ablate it does both).
+    #[arg(long)]
+    judge: bool,
 }
 
 /// Runs a dataset, keeps the run in `$ONCALL_HOME/evals`, and checks it
@@ -433,22 +451,39 @@ fn run_eval(home: &Path, stores: &StoreArgs, llm: &LlmArgs, args: EvalArgs) -> R
         tolerance,
         json,
         ablate,
+        judge: use_judge,
+        floors,
     } = args;
-    if ablate && (check || accept || report_path.is_some()) {
+    if ablate && (check || accept || report_path.is_some() || !floors.is_empty()) {
         bail!(
-            "--ablate compares configurations side by side; run --check, --accept or --report without it"
+            "--ablate compares configurations side by side; run --check, --accept, --min or --report without it"
         );
     }
     let dataset = dataset.unwrap_or_else(evals::default_dataset);
     let scratch = tempfile::tempdir()?;
     let cases = evals::load_dataset(&dataset, split, scratch.path())?;
     let embedder = stores.embedder_if_enabled(home)?;
-    let llm_setup = llm.agent(home)?;
+    // Payloads are kept (redacted, as sent) so that leaks can be counted.
+    let audit_dir = home.join("evals").join("audit");
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+    let llm_setup = llm.agent_with_audit(
+        privacy::AuditLog::new(&audit_dir.join(format!("{stamp}-llm.jsonl"))).keeping_payloads(),
+    )?;
     let agent = llm_setup.as_ref().map(|setup| setup.agent.as_ref());
+    let judge = match (use_judge, &llm_setup) {
+        (false, _) => None,
+        (true, Some(setup)) => Some(evals::Judge::new(
+            agent::LlmClient::new(setup.agent.llm_config().clone()),
+            privacy::AuditLog::new(&audit_dir.join(format!("{stamp}-judge.jsonl")))
+                .keeping_payloads(),
+        )),
+        (true, None) => bail!("--judge needs an LLM: configure one with --llm local|openai"),
+    };
+    let answering_agent = if use_judge && !ablate { None } else { agent };
     let run_with = |answerer: evals::Answerer<'_>| -> Result<evals::Run> {
         let started = chrono::Utc::now();
         let (scores, details): (Vec<_>, Vec<_>) =
-            evals::run_dataset(&cases, embedder.as_ref(), answerer)?
+            evals::run_dataset(&cases, embedder.as_ref(), answerer, judge.as_ref())?
                 .into_iter()
                 .unzip();
         Ok(evals::Run {
@@ -472,7 +507,7 @@ fn run_eval(home: &Path, stores: &StoreArgs, llm: &LlmArgs, args: EvalArgs) -> R
                 llm: None,
             })
             .collect();
-        if let Some(agent) = agent {
+        if let Some(agent) = answering_agent {
             answerers.push(evals::Answerer {
                 llm: Some(agent),
                 ..evals::Answerer::evidence()
@@ -485,10 +520,10 @@ fn run_eval(home: &Path, stores: &StoreArgs, llm: &LlmArgs, args: EvalArgs) -> R
             runs.push(run);
         }
         report::ablation(&runs, json)?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(leak_verdict(runs.iter().map(|r| r.summary.leaks).sum()));
     }
     let run = run_with(evals::Answerer {
-        llm: agent,
+        llm: answering_agent,
         ..evals::Answerer::evidence()
     })?;
     if let Some(path) = &report_path {
@@ -523,9 +558,36 @@ fn run_eval(home: &Path, stores: &StoreArgs, llm: &LlmArgs, args: EvalArgs) -> R
     for failure in &failures {
         eprintln!("regression: {failure}");
     }
-    Ok(if failures.is_empty() {
+    let named = run.summary.named();
+    let mut below = Vec::new();
+    for (name, floor) in &floors {
+        let Some((_, value)) = named.iter().find(|(n, _)| n == name) else {
+            bail!(
+                "--min {name}: no such metric in this run; one of {}",
+                named.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+            );
+        };
+        if value < floor {
+            below.push(format!("{name}: {value:.3} < floor {floor}"));
+        }
+    }
+    for failure in &below {
+        eprintln!("below floor: {failure}");
+    }
+    if !failures.is_empty() || !below.is_empty() {
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(leak_verdict(run.summary.leaks))
+}
+
+/// Any planted secret in an outbound payload fails the run.
+fn leak_verdict(leaks: usize) -> ExitCode {
+    if leaks == 0 {
         ExitCode::SUCCESS
     } else {
+        eprintln!(
+            "privacy: {leaks} planted secrets or personal data left the process; the run fails"
+        );
         ExitCode::FAILURE
-    })
+    }
 }

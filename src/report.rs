@@ -181,6 +181,11 @@ pub fn eval(run: &evals::Run, saved: &std::path::Path, json: bool) -> Result<()>
             summary.llm_tokens_per_answer.into(),
         );
         object.insert("llm_fallback_rate".into(), summary.llm_fallback_rate.into());
+        object.insert("leaks".into(), summary.leaks.into());
+        if let Some(agreement) = &summary.judge_agreement {
+            object.insert("judge_agreement".into(), agreement.rate.into());
+            object.insert("judge_kappa".into(), agreement.kappa.into());
+        }
         object.insert("run".into(), saved.display().to_string().into());
         writeln!(out, "{}", serde_json::Value::Object(object))?;
         return Ok(());
@@ -232,6 +237,8 @@ pub fn eval(run: &evals::Run, saved: &std::path::Path, json: bool) -> Result<()>
             ("search recall@10 text", summary.search_recall_text),
             ("  vector", summary.search_recall_vector),
             ("  hybrid", summary.search_recall_hybrid),
+            ("diffs applying", summary.diff_apply_rate),
+            ("root cause (LLM judge)", summary.judge_root_cause_accuracy),
         ]
         .into_iter()
         .filter_map(|(name, estimate)| estimate.map(|e| (name, e))),
@@ -247,7 +254,25 @@ pub fn eval(run: &evals::Run, saved: &std::path::Path, json: bool) -> Result<()>
         "  latency p50 {:.3} s, p95 {:.3} s",
         summary.latency_p50_secs, summary.latency_p95_secs
     )?;
-    if run.mode != "evidence" {
+    if let Some(agreement) = &summary.judge_agreement {
+        writeln!(
+            out,
+            "  judge and key-fact match agree on {:.0}% of {} cases (Cohen's kappa {})",
+            100.0 * agreement.rate,
+            agreement.cases,
+            agreement
+                .kappa
+                .map_or("undefined: one grade only".to_string(), |k| format!(
+                    "{k:.2}"
+                ))
+        )?;
+    }
+    writeln!(
+        out,
+        "  privacy: {} planted secrets or personal data in outbound payloads",
+        summary.leaks
+    )?;
+    if run.mode.starts_with("llm:") {
         writeln!(
             out,
             "  LLM per answer: {:.1} calls, {:.0} tokens; fell back to evidence mode in {:.0}% of answers",
@@ -270,6 +295,7 @@ pub fn ablation(runs: &[evals::Run], json: bool) -> Result<()> {
         rows.push(("latency_p50_secs", summary.latency_p50_secs));
         rows.push(("llm_tokens_per_answer", summary.llm_tokens_per_answer));
         rows.push(("llm_fallback_rate", summary.llm_fallback_rate));
+        rows.push(("leaks", summary.leaks as f64));
         rows
     };
     if json {

@@ -307,3 +307,96 @@ async fn eval_ablate_puts_configurations_side_by_side() {
     );
     assert_eq!(server.requests().len(), 2);
 }
+
+/// CI's smoke eval: the bundled incident and one generated case of every
+/// family, in evidence mode, held to floors; and a run in which a planted
+/// value reaches an outbound payload fails whatever its other scores.
+#[test]
+fn smoke_eval_meets_its_floors_and_a_leak_fails_the_run() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let smoke = Path::new(env!("CARGO_MANIFEST_DIR")).join("evals/datasets/smoke.jsonl");
+    let smoke = smoke.to_str().expect("utf-8");
+    let run = oncall(
+        home.path(),
+        &[
+            "eval",
+            "--dataset",
+            smoke,
+            "--json",
+            "--min",
+            "root_cause_accuracy=0.85",
+            "--min",
+            "recall_at_10=0.6",
+            "--min",
+            "citations_resolve=1",
+            "--min",
+            "diff_apply_rate=0.9",
+        ],
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&run)).expect("json");
+    assert_eq!(summary["cases"], 9);
+    assert_eq!(summary["leaks"], 0);
+
+    let cases = tempfile::tempdir().expect("tempdir");
+    let case = cases.path().join("leaky");
+    let generated = oncall(
+        home.path(),
+        &[
+            "gen",
+            "--family",
+            "dns-misroute",
+            "--seed",
+            "3",
+            "--lines",
+            "1500",
+            "--out",
+            cases.path().to_str().expect("utf-8"),
+        ],
+    );
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    std::fs::rename(cases.path().join("dns-misroute-3"), &case).expect("rename");
+    let truth_path = case.join("truth.json");
+    let mut truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&truth_path).expect("truth")).expect("json");
+    // A value the filter cannot know is sensitive, and that every answer to
+    // this case shows: the service at fault.
+    truth["planted"]
+        .as_array_mut()
+        .expect("planted")
+        .push("edge-gateway".into());
+    std::fs::write(&truth_path, truth.to_string()).expect("write");
+    let dataset = cases.path().join("leaky.jsonl");
+    std::fs::write(
+        &dataset,
+        "{\"version\":1,\"split\":\"dev\",\"case\":\"leaky\"}\n",
+    )
+    .expect("write");
+    let leaky = oncall(
+        home.path(),
+        &[
+            "eval",
+            "--dataset",
+            dataset.to_str().expect("utf-8"),
+            "--json",
+            "--min",
+            "citation_precision=1.01",
+        ],
+    );
+    assert!(!leaky.status.success(), "a leak fails the run");
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&leaky)).expect("json");
+    assert_eq!(summary["leaks"], 1);
+    assert!(
+        String::from_utf8_lossy(&leaky.stderr).contains("below floor"),
+        "a floor no run can meet fails too"
+    );
+    assert!(String::from_utf8_lossy(&leaky.stderr).contains("privacy"));
+}

@@ -125,9 +125,19 @@ impl LlmAgent {
         }
     }
 
+    /// Where every request this agent sends is recorded.
+    pub fn audit(&self) -> &AuditLog {
+        &self.audit
+    }
+
     /// The model that answers.
     pub fn model(&self) -> &str {
         &self.client.config().model
+    }
+
+    /// The endpoint settings it talks with.
+    pub fn llm_config(&self) -> &crate::LlmConfig {
+        self.client.config()
     }
 
     /// Answers `question` from `tenant`'s records. Text of the answer is

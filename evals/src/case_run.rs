@@ -7,12 +7,16 @@ use ingest::ReadOptions;
 use retrieval::{Filters, SearchMode, SearchQuery, Stores, TextStore, VectorIndex};
 use vectors::EdgeStore;
 
+use privacy::{AuditLog, RedactionSession, Redactor, prepare_outbound};
+
 use crate::error::{EvalError, Result};
 use crate::ground_truth::Case;
+use crate::judge::Judge;
 use crate::metrics::{
-    CaseScore, SearchRecall, citation_precision, evidence_recall_at, ndcg_at, reciprocal_rank,
-    remediation_coverage, root_cause_matches,
+    CaseScore, SearchRecall, citation_precision, evidence_recall_at, leaked, ndcg_at,
+    reciprocal_rank, remediation_coverage, root_cause_matches,
 };
+use crate::patch_check::{PatchOutcome, check_patch};
 
 /// How a case's question is answered: which retrievers evidence mode
 /// searches with, or which LLM agent answers.
@@ -48,12 +52,16 @@ const SEARCH_DEPTH: usize = 10;
 /// Ingests a case's data into fresh stores (text in memory; vectors in a
 /// scratch folder, embedded by `embedder`, when there is one), asks its
 /// question as `answerer` says and scores the answer against the ground
-/// truth.
+/// truth, with `judge` grading the root cause too when there is one. The
+/// answer is then posted, as a chat channel would get it, through the
+/// privacy filter: planted secrets in that payload or in any LLM request
+/// made for the answer count as leaks.
 pub fn run_case(
     case: &Case,
     embedder: Option<&Arc<dyn Embedder>>,
     answerer: Answerer<'_>,
-) -> Result<(Answer, CaseScore)> {
+    judge: Option<&Judge>,
+) -> Result<(Answer, CaseScore, CaseChecks)> {
     let truth = &case.truth;
     let scratch = tempfile::tempdir().map_err(|e| EvalError::io(&std::env::temp_dir(), e))?;
     let vectors = match embedder {
@@ -76,24 +84,60 @@ pub fn run_case(
     )?;
     stores.upsert(&parsed.records)?;
     stores.commit()?;
+    let runtime = (answerer.llm.is_some() || judge.is_some())
+        .then(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| EvalError::io(&std::env::temp_dir(), e))
+        })
+        .transpose()?;
+    let llm_requests_before = match answerer.llm {
+        Some(agent) => audit_entries(agent.audit())?.len(),
+        None => 0,
+    };
     let started = Instant::now();
-    let answer = match answerer.llm {
-        None => EvidenceEngine::new(&stores)
+    let answer = match (answerer.llm, &runtime) {
+        (Some(agent), Some(runtime)) => runtime.block_on(agent.ask(
+            &stores,
+            &truth.tenant,
+            &truth.question,
+            Audience::Channel,
+            None,
+        ))?,
+        _ => EvidenceEngine::new(&stores)
             .with_search_mode(answerer.search_mode)
             .ask(&truth.tenant, &truth.question)?,
-        Some(agent) => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| EvalError::io(&std::env::temp_dir(), e))?
-            .block_on(agent.ask(
-                &stores,
-                &truth.tenant,
-                &truth.question,
-                Audience::Channel,
-                None,
-            ))?,
     };
     let answer_secs = started.elapsed().as_secs_f64();
+    let mut payloads = post_to_channel(&answer, scratch.path())?;
+    if let Some(agent) = answerer.llm {
+        payloads.extend(
+            audit_entries(agent.audit())?
+                .into_iter()
+                .skip(llm_requests_before)
+                .filter_map(|entry| entry.payload),
+        );
+    }
+    let leaks: Vec<String> = leaked(&truth.planted, &payloads)
+        .into_iter()
+        .map(masked)
+        .collect();
+    let patch = match (&answer.remediation.diff, &truth.config_fix) {
+        (Some(diff), expected) => Some(match check_patch(diff, &case.data) {
+            PatchOutcome::Applies(target) if expected.as_ref().is_some_and(|e| *e != target) => {
+                PatchOutcome::Fails(format!(
+                    "patches {target}, but the fix belongs in {}",
+                    expected.as_deref().unwrap_or_default()
+                ))
+            }
+            outcome => outcome,
+        }),
+        (None, Some(expected)) => Some(PatchOutcome::Fails(format!(
+            "no diff drafted for {expected}"
+        ))),
+        (None, None) => None,
+    };
     let search_recall = |mode: SearchMode| -> Result<f64> {
         let query = SearchQuery {
             tenant: truth.tenant.clone(),
@@ -126,6 +170,20 @@ pub fn run_case(
         .as_ref()
         .map(|r| r.statement.as_str())
         .unwrap_or_default();
+    let judge_correct = match (judge, &runtime) {
+        (Some(judge), Some(runtime)) => match runtime.block_on(judge.root_cause_correct(
+            &truth.question,
+            &truth.root_cause,
+            statement,
+        )) {
+            Ok(correct) => Some(correct),
+            Err(e) => {
+                tracing::warn!(case = %truth.id, error = %e, "the judge gave no verdict");
+                None
+            }
+        },
+        _ => None,
+    };
     let score = CaseScore {
         case: truth.id.clone(),
         family: truth.family.clone(),
@@ -152,21 +210,81 @@ pub fn run_case(
         llm_calls: answer.usage.calls,
         llm_tokens: answer.usage.total(),
         fell_back: answerer.llm.is_some() && answer.mode == AnswerMode::Evidence,
+        leaks: leaks.len(),
+        diff_applies: patch
+            .as_ref()
+            .map(|p| matches!(p, PatchOutcome::Applies(_))),
+        judge_correct,
     };
-    Ok((answer, score))
+    let checks = CaseChecks {
+        leaked: leaks,
+        patch: patch.map(|p| match p {
+            PatchOutcome::Applies(target) => format!("applies cleanly to {target}"),
+            PatchOutcome::Fails(reason) => reason,
+        }),
+    };
+    Ok((answer, score, checks))
 }
 
-/// Runs every case of a dataset with `answerer`.
+/// What the privacy and patch checks found, for the report.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CaseChecks {
+    /// Planted values that leaked, masked (never the value itself).
+    pub leaked: Vec<String>,
+    /// Whether and where the drafted diff applies, or why not.
+    pub patch: Option<String>,
+}
+
+/// Posts the answer as a channel would receive it (the whole answer, as
+/// JSON) through the privacy filter into a payload-keeping audit log, and
+/// returns what was sent. Fails closed like every outbound path.
+fn post_to_channel(answer: &Answer, scratch: &std::path::Path) -> Result<Vec<String>> {
+    let audit = AuditLog::new(&scratch.join("channel.jsonl")).keeping_payloads();
+    let posted = serde_json::to_string(answer).map_err(|e| EvalError::BadCase {
+        path: scratch.to_path_buf(),
+        reason: format!("answer not serializable: {e}"),
+    })?;
+    let redactor = Redactor::new().map_err(agent::AgentError::from)?;
+    prepare_outbound(
+        Some(&redactor),
+        &mut RedactionSession::default(),
+        &audit,
+        "channel:eval",
+        &posted,
+        None,
+    )
+    .map_err(agent::AgentError::from)?;
+    Ok(audit_entries(&audit)?
+        .into_iter()
+        .filter_map(|entry| entry.payload)
+        .collect())
+}
+
+fn audit_entries(audit: &AuditLog) -> Result<Vec<privacy::OutboundEntry>> {
+    audit
+        .entries()
+        .map_err(|e| EvalError::io(&std::env::temp_dir(), e))
+}
+
+/// Enough of a leaked value to find it in the corpus, never all of it.
+fn masked(value: &str) -> String {
+    let shown: String = value.chars().take(4).collect();
+    format!("{shown}… ({} chars)", value.chars().count())
+}
+
+/// Runs every case of a dataset with `answerer`, graded by `judge` too
+/// when there is one.
 pub fn run_dataset(
     cases: &[crate::dataset::DatasetCase],
     embedder: Option<&Arc<dyn Embedder>>,
     answerer: Answerer<'_>,
+    judge: Option<&Judge>,
 ) -> Result<Vec<(CaseScore, CaseDetail)>> {
     cases
         .iter()
         .map(|c| {
-            run_case(&c.case, embedder, answerer)
-                .map(|(answer, score)| (score, CaseDetail::of(&c.case, &answer)))
+            run_case(&c.case, embedder, answerer, judge)
+                .map(|(answer, score, checks)| (score, CaseDetail::of(&c.case, &answer, checks)))
         })
         .collect()
 }
@@ -189,10 +307,13 @@ pub struct CaseDetail {
     pub cited: Vec<String>,
     /// Gold evidence items none of whose records were cited.
     pub missed: Vec<String>,
+    /// The privacy and patch checks.
+    #[serde(default)]
+    pub checks: CaseChecks,
 }
 
 impl CaseDetail {
-    fn of(case: &Case, answer: &Answer) -> Self {
+    fn of(case: &Case, answer: &Answer, checks: CaseChecks) -> Self {
         let cited = answer.cited_ids();
         CaseDetail {
             case: case.truth.id.clone(),
@@ -208,6 +329,7 @@ impl CaseDetail {
                 .map(|item| item.what.clone())
                 .collect(),
             cited: cited.into_iter().map(|id| id.0).collect(),
+            checks,
         }
     }
 }

@@ -27,6 +27,9 @@ pub enum EvalError {
     /// Retrieval failed.
     #[error(transparent)]
     Retrieval(#[from] retrieval::RetrievalError),
+    /// The LLM judge gave no usable verdict.
+    #[error("judge: {0}")]
+    Judge(String),
     /// The agent failed.
     #[error(transparent)]
     Agent(#[from] agent::AgentError),

@@ -23,6 +23,14 @@ pub struct GroundTruth {
     pub root_cause: GoldRootCause,
     /// Key points of the fix.
     pub remediation: Vec<String>,
+    /// The config file (relative to `data/`) a fix patches, when the cause
+    /// is a config: a drafted diff must apply cleanly to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_fix: Option<String>,
+    /// Secrets and personal data in the corpus that must never leave the
+    /// process: any of them in an outbound payload is a leak.
+    #[serde(default)]
+    pub planted: Vec<String>,
 }
 
 /// One piece of gold evidence: equivalent records (any one will do).

@@ -109,14 +109,16 @@ fn read_json(path: &Path) -> Result<Run> {
     })
 }
 
-/// Metrics of `run` that fell below `baseline` by more than `tolerance`.
+/// Metrics of `run` that fell below `baseline` by more than `tolerance`,
+/// matched by name (a metric only one of them has is not compared).
 pub fn regressions(run: &Summary, baseline: &Summary, tolerance: f64) -> Vec<String> {
+    let before = baseline.named();
     run.named()
         .into_iter()
-        .zip(baseline.named())
-        .filter(|((_, now), (_, before))| now + tolerance < *before)
-        .map(|((name, now), (_, before))| {
-            format!("{name}: {now:.3} < baseline {before:.3} - {tolerance}")
+        .filter_map(|(name, now)| {
+            let (_, was) = before.iter().find(|(n, _)| *n == name)?;
+            (now + tolerance < *was)
+                .then(|| format!("{name}: {now:.3} < baseline {was:.3} - {tolerance}"))
         })
         .collect()
 }
@@ -144,6 +146,9 @@ mod tests {
             llm_calls: 0,
             llm_tokens: 0,
             fell_back: false,
+            leaks: 0,
+            diff_applies: None,
+            judge_correct: None,
         }
     }
 

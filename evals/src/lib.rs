@@ -13,24 +13,28 @@ mod error;
 mod generator;
 mod ground_truth;
 mod history;
+mod judge;
 mod loghub;
 mod metrics;
+mod patch_check;
 mod report;
 mod search_bench;
 
-pub use case_run::{Answerer, CaseDetail, run_case, run_dataset};
+pub use case_run::{Answerer, CaseChecks, CaseDetail, run_case, run_dataset};
 pub use dataset::{DATASET_VERSION, DatasetCase, Split, default_dataset, load_dataset};
 pub use error::{EvalError, Result};
 pub use generator::{Family, GenOptions, generate};
 pub use ground_truth::{Case, GoldEvidence, GoldRootCause, GroundTruth, bundled_incident_dir};
 pub use history::{History, Run, regressions};
+pub use judge::{Agreement, JUDGE_PROMPT_VERSION, Judge};
 pub use loghub::{
     Average, LoghubReport, SystemScore, evaluate_loghub, evaluate_system, grouping_accuracy,
     parsing_accuracy,
 };
 pub use metrics::{
-    CaseScore, Estimate, Summary, citation_precision, evidence_recall_at, ndcg_at, reciprocal_rank,
-    root_cause_matches,
+    CaseScore, Estimate, Summary, citation_precision, evidence_recall_at, leaked, ndcg_at,
+    reciprocal_rank, root_cause_matches,
 };
+pub use patch_check::{PatchOutcome, check_patch};
 pub use report::render_report;
 pub use search_bench::{Latency, SearchBench, bench_search};

@@ -16,7 +16,7 @@ struct ReportPage<'a> {
 /// Renders `run` as a standalone HTML page (askama escapes every value).
 pub fn render_report(run: &Run) -> Result<String> {
     let s = &run.summary;
-    let metrics = vec![
+    let metrics: Vec<(&'static str, Estimate)> = vec![
         ("recall@5", s.recall_at_5),
         ("recall@10", s.recall_at_10),
         ("MRR", s.mrr),
@@ -26,7 +26,17 @@ pub fn render_report(run: &Run) -> Result<String> {
         ("root-cause accuracy", s.root_cause_accuracy),
         ("remediation coverage", s.remediation_coverage),
         ("citations resolving", s.citations_resolve),
-    ];
+    ]
+    .into_iter()
+    .chain(
+        [
+            ("diffs applying", s.diff_apply_rate),
+            ("root cause (LLM judge)", s.judge_root_cause_accuracy),
+        ]
+        .into_iter()
+        .filter_map(|(name, estimate)| estimate.map(|e| (name, e))),
+    )
+    .collect();
     ReportPage { run, metrics }
         .render()
         .map_err(|e| EvalError::BadCase {
@@ -60,6 +70,9 @@ mod tests {
             llm_calls: 0,
             llm_tokens: 0,
             fell_back: false,
+            leaks: 0,
+            diff_applies: None,
+            judge_correct: None,
         };
         let detail = CaseDetail {
             case: "tls-expiry-3".into(),
@@ -69,6 +82,10 @@ mod tests {
             gold_root_cause: "certificate expired".into(),
             cited: vec!["r-1".into()],
             missed: vec!["the failed certificate renewal".into()],
+            checks: crate::case_run::CaseChecks {
+                leaked: vec!["ana.… (16 chars)".into()],
+                patch: Some("no diff drafted for config/tls.tf".into()),
+            },
         };
         let run = Run {
             started: chrono::Utc::now(),
@@ -86,5 +103,8 @@ mod tests {
             "answers are escaped"
         );
         assert!(html.contains("root-cause accuracy"));
+        assert!(
+            html.contains("no diff drafted for config/tls.tf") && html.contains("ana.… (16 chars)")
+        );
     }
 }

@@ -56,7 +56,9 @@ fn bundled_truth_ids_are_the_ids_ingest_gives() {
 #[test]
 fn bundled_question_is_answered_with_gold_evidence_in_the_top_five() {
     let case = Case::load(&bundled_incident_dir()).expect("bundled case");
-    let (answer, score) = run_case(&case, None, Answerer::evidence()).expect("run");
+    let (answer, score, checks) = run_case(&case, None, Answerer::evidence(), None).expect("run");
+    assert_eq!(score.leaks, 0, "{:?}", checks.leaked);
+    assert_eq!(score.diff_applies, Some(true), "{:?}", checks.patch);
     assert!(
         score.root_cause_correct,
         "root cause: {:?}",
@@ -150,8 +152,24 @@ fn generated_cases_of_every_family_are_diagnosed() {
             tenant: "default".into(),
         };
         generate(&dir, &options).expect("generate");
-        let (answer, score) =
-            run_case(&Case::load(&dir).expect("case"), None, Answerer::evidence()).expect("run");
+        let case = Case::load(&dir).expect("case");
+        let (answer, score, checks) =
+            run_case(&case, None, Answerer::evidence(), None).expect("run");
+        assert_eq!(score.leaks, 0, "{}: {:?}", family.name(), checks.leaked);
+        assert!(
+            case.truth.planted.len() >= 5,
+            "{}: secrets and personal data are planted",
+            family.name()
+        );
+        if case.truth.config_fix.is_some() {
+            assert_eq!(
+                score.diff_applies,
+                Some(true),
+                "{}: {:?}",
+                family.name(),
+                checks.patch
+            );
+        }
         assert!(
             score.root_cause_correct,
             "{}: {:?}",
@@ -235,7 +253,7 @@ fn the_local_model_gives_every_case_a_vector_side_that_finds_gold() {
     };
     let embedder: std::sync::Arc<dyn embed::Embedder> = std::sync::Arc::new(model);
     let case = Case::load(&bundled_incident_dir()).expect("bundled case");
-    let (_, score) = run_case(&case, Some(&embedder), Answerer::evidence()).expect("run");
+    let (_, score, _) = run_case(&case, Some(&embedder), Answerer::evidence(), None).expect("run");
     let recall = score.search_recall_at_10;
     assert!(score.root_cause_correct);
     assert!(
@@ -272,4 +290,75 @@ fn template_mining_beats_drains_published_grouping_accuracy_on_loghub() {
             system.system
         );
     }
+}
+
+/// The harness must be able to fail: an answer without evidence, a wrong
+/// answer and a leak each score as such, case by case and in the summary.
+#[test]
+fn the_harness_fails_answers_that_are_wrong_leaky_or_without_evidence() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let generated = |family: Family, name: &str| {
+        let dir = root.path().join(name);
+        generate(
+            &dir,
+            &GenOptions {
+                family,
+                seed: 4,
+                background_lines: 1500,
+                tenant: "default".into(),
+            },
+        )
+        .expect("generate");
+        Case::load(&dir).expect("case")
+    };
+
+    // No evidence: the question's incident is absent from the data.
+    let mut empty = generated(Family::KeyRotation, "empty");
+    std::fs::remove_dir_all(&empty.data).expect("clear");
+    std::fs::create_dir_all(empty.data.join("notifier")).expect("mkdir");
+    std::fs::write(
+        empty.data.join("notifier/notifier.log"),
+        "2026-09-01T10:00:00.000Z INFO notifier: digest batch 7 sent\n",
+    )
+    .expect("write");
+    empty.truth.config_fix = None;
+    let (_, none, _) = run_case(&empty, None, Answerer::evidence(), None).expect("run");
+    assert_eq!((none.recall_at_10, none.citation_recall), (0.0, 0.0));
+    assert!(!none.root_cause_correct);
+
+    // Wrong: the data holds a TLS expiry, the truth a rate limit.
+    let rate_limit = generated(Family::RateLimit, "rate-limit");
+    let mut wrong = generated(Family::TlsExpiry, "tls");
+    wrong.truth.root_cause = rate_limit.truth.root_cause.clone();
+    wrong.truth.evidence = rate_limit.truth.evidence.clone();
+    wrong.truth.config_fix = rate_limit.truth.config_fix.clone();
+    let (_, missed, checks) = run_case(&wrong, None, Answerer::evidence(), None).expect("run");
+    assert!(!missed.root_cause_correct);
+    assert_eq!(missed.recall_at_10, 0.0);
+    assert_eq!(missed.diff_applies, Some(false), "{:?}", checks.patch);
+
+    // Leaky: a planted value the filter cannot know is sensitive (an
+    // internal host name) that the answer shows.
+    let mut leaky = generated(Family::TlsExpiry, "leaky");
+    let host = leaky
+        .truth
+        .root_cause
+        .statement
+        .split_whitespace()
+        .find(|w| w.starts_with("login."))
+        .expect("host in the statement")
+        .to_string();
+    leaky.truth.planted.push(host.clone());
+    let (_, leaked, checks) = run_case(&leaky, None, Answerer::evidence(), None).expect("run");
+    assert_eq!(leaked.leaks, 1, "{host} is in the posted answer");
+    assert_eq!(checks.leaked.len(), 1);
+    assert!(
+        !checks.leaked[0].contains(&host),
+        "the report masks what leaked"
+    );
+
+    let summary = evals::Summary::of(&[none, missed, leaked]);
+    assert_eq!(summary.leaks, 1);
+    assert!(summary.root_cause_accuracy.mean < 0.5);
+    assert_eq!(summary.diff_apply_rate.map(|e| e.mean), Some(0.0));
 }

@@ -24,12 +24,17 @@ pub struct OutboundEntry {
     pub redactions: BTreeMap<Category, usize>,
     /// Prompt version, for LLM payloads.
     pub prompt_version: Option<String>,
+    /// The payload as sent (parts joined by newlines), only in a log that
+    /// keeps payloads: evals scan it for planted secrets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<String>,
 }
 
 /// Append-only JSONL record of every outbound payload.
 #[derive(Clone, Debug)]
 pub struct AuditLog {
     path: PathBuf,
+    keep_payloads: bool,
 }
 
 impl AuditLog {
@@ -37,7 +42,15 @@ impl AuditLog {
     pub fn new(path: &Path) -> Self {
         AuditLog {
             path: path.to_path_buf(),
+            keep_payloads: false,
         }
+    }
+
+    /// Also records each payload as sent (already redacted), so an eval can
+    /// check that nothing planted got through. Production logs keep hashes.
+    pub fn keeping_payloads(mut self) -> Self {
+        self.keep_payloads = true;
+        self
     }
 
     /// Every entry written so far.
@@ -127,6 +140,7 @@ pub fn prepare_outbound_parts(
         bytes,
         redactions: counts,
         prompt_version: prompt_version.map(str::to_string),
+        payload: audit.keep_payloads.then(|| sent.join("\n")),
     };
     audit
         .append(&entry)
@@ -164,6 +178,29 @@ mod tests {
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].redactions.values().sum::<usize>(), 2);
         assert_eq!(entries[0].prompt_version.as_deref(), Some("diagnose.v1"));
+        assert_eq!(entries[0].payload, None, "hashes only by default");
+    }
+
+    #[test]
+    fn a_log_keeping_payloads_holds_what_was_sent() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let audit = AuditLog::new(&dir.path().join("outbound.jsonl")).keeping_payloads();
+        let filter = Redactor::new().expect("filter");
+        let mut session = RedactionSession::default();
+        prepare_outbound_parts(
+            Some(&filter),
+            &mut session,
+            &audit,
+            "channel:test",
+            &["ana@example.com", "password=hunter22"],
+            None,
+        )
+        .expect("sent");
+        let entries = audit.entries().expect("entries");
+        assert_eq!(
+            entries[0].payload.as_deref(),
+            Some("<EMAIL_1>\npassword=<SECRET_1>")
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ const GOLD_RECORDS_KEPT: usize = 50;
 #[derive(Default)]
 pub(crate) struct Corpus {
     files: BTreeMap<String, Vec<Entry>>,
+    documents: BTreeMap<String, String>,
     gold: Vec<String>,
     sequence: u64,
 }
@@ -39,6 +40,11 @@ impl Corpus {
 
     pub(crate) fn emit_gold(&mut self, item: usize, source: &str, ts: DateTime<Utc>, line: String) {
         self.push(source, ts, line, Some(item));
+    }
+
+    /// A whole file (a config version) written as given.
+    pub(crate) fn document(&mut self, source: &str, text: String) {
+        self.documents.insert(source.to_string(), text);
     }
 
     fn push(&mut self, source: &str, ts: DateTime<Utc>, line: String, gold: Option<usize>) {
@@ -66,12 +72,15 @@ impl Corpus {
                 ids: Vec::new(),
             })
             .collect();
+        for (source, text) in &self.documents {
+            let path = data.join(source);
+            create_parent(&path)?;
+            std::fs::write(&path, text).map_err(|e| EvalError::io(&path, e))?;
+        }
         for (source, entries) in &mut self.files {
             entries.sort_by_key(|e| (e.ts, e.sequence));
             let path = data.join(source);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| EvalError::io(parent, e))?;
-            }
+            create_parent(&path)?;
             let file = std::fs::File::create(&path).map_err(|e| EvalError::io(&path, e))?;
             let mut out = BufWriter::new(file);
             for (index, entry) in entries.iter().enumerate() {
@@ -92,5 +101,12 @@ impl Corpus {
             out.flush().map_err(|e| EvalError::io(&path, e))?;
         }
         Ok(gold)
+    }
+}
+
+fn create_parent(path: &Path) -> Result<()> {
+    match path.parent() {
+        Some(parent) => std::fs::create_dir_all(parent).map_err(|e| EvalError::io(parent, e)),
+        None => Ok(()),
     }
 }

@@ -5,7 +5,7 @@ use chrono::Duration;
 use serde_json::json;
 
 use super::formats::{json_line, text_line};
-use super::scene::{GATEWAY_LOG, Scene};
+use super::scene::{GATEWAY_LOG, Scene, TERRAFORM_AFTER};
 
 /// A family of incidents the generator can write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -33,6 +33,8 @@ pub(crate) struct FamilyTruth {
     pub statement: String,
     pub key_facts: Vec<Vec<String>>,
     pub remediation: Vec<String>,
+    /// The config file (under `data/`) a fix patches, when the cause is a config.
+    pub config_fix: Option<String>,
 }
 
 fn facts(groups: &[&[&str]]) -> Vec<Vec<String>> {
@@ -122,9 +124,17 @@ fn key_rotation(scene: &mut Scene) -> FamilyTruth {
     scene.change(
         at,
         "auth-server",
-        &format!("terraform apply: rotate token signing key {old} -> {new}"),
+        &format!(
+            "terraform apply: rotate token signing key {old} -> {new} (auth_signing_key.primary)"
+        ),
         Some(change),
     );
+    let signing_key = |kid: &str| {
+        format!(
+            "resource \"auth_signing_key\" \"primary\" {{\n  server_id = \"default\"\n  kid       = \"{kid}\"\n  algorithm = \"RS256\"\n  status    = \"ACTIVE\"\n}}\n"
+        )
+    };
+    scene.terraform_versions("signing-keys.tf", signing_key(&old), signing_key(&new));
     let line = text_line(
         at + Duration::seconds(9),
         "INFO",
@@ -170,6 +180,7 @@ fn key_rotation(scene: &mut Scene) -> FamilyTruth {
             "refresh the gateway JWKS cache or refetch on unknown kid",
             "keep the previous key published until caches expire",
         ]),
+        config_fix: Some(format!("{TERRAFORM_AFTER}/signing-keys.tf")),
     }
 }
 
@@ -228,6 +239,7 @@ fn tls_expiry(scene: &mut Scene) -> FamilyTruth {
             "fix the failing ACME renewal",
             "alert on certificate expiry",
         ]),
+        config_fix: None,
     }
 }
 
@@ -278,6 +290,7 @@ fn dns_misroute(scene: &mut Scene) -> FamilyTruth {
             "flush resolver caches",
             "verify the upstream resolves to the live load balancer",
         ]),
+        config_fix: None,
     }
 }
 
@@ -294,9 +307,15 @@ fn rate_limit(scene: &mut Scene) -> FamilyTruth {
     scene.change(
         at,
         "edge-gateway",
-        "gateway config: rate-limit /oauth/token to 20 req/min per client (was 2000)",
+        "gateway config: rate-limit /oauth/token to 20 req/min per client, was 2000 (kong_plugin.token_rate_limit)",
         Some(change),
     );
+    let plugin = |per_minute: u32| {
+        format!(
+            "resource \"kong_plugin\" \"token_rate_limit\" {{\n  name     = \"rate-limiting\"\n  route_id = kong_route.oauth_token.id\n  config_json = jsonencode({{\n    minute   = {per_minute}\n    limit_by = \"consumer\"\n    policy   = \"local\"\n  }})\n}}\n"
+        )
+    };
+    scene.terraform_versions("gateway.tf", plugin(2000), plugin(20));
     let (fault, end) = (scene.fault, scene.end);
     for ts in scene.arrivals(fault, end, 8.0) {
         let client = *scene.rng.pick(super::scene::CLIENTS);
@@ -324,6 +343,7 @@ fn rate_limit(scene: &mut Scene) -> FamilyTruth {
         statement: "A gateway config change limited /oauth/token to 20 requests per minute per client, so token exchanges are rejected with 429.".into(),
         key_facts: facts(&[&["rate-limit", "rate limit"], &["/oauth/token"]]),
         remediation: strings(&["restore the /oauth/token rate limit", "roll back the gateway config change"]),
+        config_fix: Some(format!("{TERRAFORM_AFTER}/gateway.tf")),
     }
 }
 
@@ -379,6 +399,7 @@ fn credential_stuffing(scene: &mut Scene) -> FamilyTruth {
             "enable breached-password and bot detection",
             "rate limit logins per IP",
         ]),
+        config_fix: None,
     }
 }
 
@@ -414,6 +435,7 @@ fn db_pool_exhaustion(scene: &mut Scene) -> FamilyTruth {
         statement: "The orders-api deploy raised worker concurrency past the database connection pool, so requests time out waiting for connections.".into(),
         key_facts: facts(&[&["connection"], &["pool"]]),
         remediation: strings(&["roll back the orders-api deploy", "raise the pool size or lower worker concurrency"]),
+        config_fix: None,
     }
 }
 
@@ -467,6 +489,7 @@ fn clock_skew(scene: &mut Scene) -> FamilyTruth {
         statement: "A node image with time sync disabled let the issuers' clocks run ahead, so tokens carry an nbf in the future.".into(),
         key_facts: facts(&[&["chrony", "clock", "nbf", "not yet valid"]]),
         remediation: strings(&["re-enable time sync (chrony/NTP)", "allow a small clock-skew leeway in JWT validation"]),
+        config_fix: None,
     }
 }
 
@@ -480,9 +503,21 @@ fn redirect_uri_mismatch(scene: &mut Scene) -> FamilyTruth {
     scene.change(
         at,
         "idp-config",
-        "update OIDC client web-portal: allowed callback URLs (terraform)",
+        "update OIDC client web-portal: allowed callback URLs (terraform, auth0_client.web_portal)",
         Some(change),
     );
+    let mobile = format!("https://m.{}/callback", scene.domain);
+    let client = |callbacks: &[&str]| {
+        let list: Vec<String> = callbacks
+            .iter()
+            .map(|c| format!("    \"{c}\",\n"))
+            .collect();
+        format!(
+            "resource \"auth0_client\" \"web_portal\" {{\n  name     = \"web-portal\"\n  app_type = \"regular_web\"\n  callbacks = [\n{}  ]\n  grant_types = [\"authorization_code\", \"refresh_token\"]\n}}\n",
+            list.concat()
+        )
+    };
+    scene.terraform_versions("clients.tf", client(&[&app, &mobile]), client(&[&mobile]));
     let (fault, end) = (scene.fault, scene.end);
     for ts in scene.arrivals(fault, end, 6.0) {
         let description =
@@ -508,5 +543,6 @@ fn redirect_uri_mismatch(scene: &mut Scene) -> FamilyTruth {
             "restore the callback URL in the client's allowed list",
             "roll back the client config change",
         ]),
+        config_fix: Some(format!("{TERRAFORM_AFTER}/clients.tf")),
     }
 }

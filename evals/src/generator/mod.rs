@@ -38,6 +38,7 @@ pub fn generate(dir: &Path, options: &GenOptions) -> Result<GroundTruth> {
     );
     scene.background(options.background_lines);
     let family = options.family.inject(&mut scene);
+    scene.plant_secrets();
     let evidence = scene.corpus.write(&dir.join("data"), &options.tenant)?;
     let truth = GroundTruth {
         id: format!("{}-{}", options.family.name(), options.seed),
@@ -50,6 +51,8 @@ pub fn generate(dir: &Path, options: &GenOptions) -> Result<GroundTruth> {
             key_facts: family.key_facts,
         },
         remediation: family.remediation,
+        config_fix: family.config_fix,
+        planted: scene.planted,
     };
     Case::write_truth(dir, &truth)?;
     Ok(truth)
