@@ -114,6 +114,22 @@ pub struct LlmSetup {
     _local: Option<LocalLlm>,
 }
 
+impl LlmSetup {
+    /// Another agent on the same endpoint, with another model or prompt
+    /// set, auditing in the same log: one arm of an ablation.
+    pub fn variant(&self, model: Option<&str>, prompts: Option<Prompts>) -> LlmAgent {
+        let mut config = self.agent.llm_config().clone();
+        if let Some(model) = model {
+            config.model = model.to_string();
+        }
+        LlmAgent::new(
+            LlmClient::new(config),
+            prompts.unwrap_or_else(|| self.agent.prompts().clone()),
+            self.agent.audit().clone(),
+        )
+    }
+}
+
 impl LlmArgs {
     /// The agent for these settings, or `None` for evidence mode; its
     /// requests are audited in `$ONCALL_HOME/audit/outbound.jsonl`.
@@ -188,6 +204,16 @@ impl LlmArgs {
             agent: std::sync::Arc::new(LlmAgent::new(LlmClient::new(config), prompts, audit)),
             _local: local,
         }))
+    }
+
+    /// Prompt set `version` from the configured prompt folder (`--prompts`
+    /// or the `[llm]` table), for comparing prompt versions.
+    pub fn prompt_set(&self, version: &str) -> Result<Prompts> {
+        let dir =
+            self.prompts.clone().or(self.file()?.prompts).context(
+                "comparing prompt versions needs the folder that holds them: --prompts DIR",
+            )?;
+        Ok(Prompts::load(&dir, version)?)
     }
 
     fn file(&self) -> Result<LlmFile> {

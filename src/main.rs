@@ -429,6 +429,14 @@ struct EvalArgs {
     /// hybrid, and the configured LLM) and show them side by side with deltas.
     #[arg(long)]
     ablate: bool,
+    /// With --ablate, also run the configured LLM endpoint with this model
+    /// (repeatable).
+    #[arg(long = "ablate-model", requires = "ablate")]
+    ablate_models: Vec<String>,
+    /// With --ablate, also run the configured LLM with this prompt version
+    /// from --prompts DIR (repeatable).
+    #[arg(long = "ablate-prompts", requires = "ablate")]
+    ablate_prompts: Vec<String>,
     /// Fail (exit 1) when a metric is below a floor: NAME=VALUE, repeatable
     /// (names as in --json, e.g. recall_at_10=0.7).
     #[arg(long = "min", value_parser = parse_floor)]
@@ -453,6 +461,8 @@ fn run_eval(home: &Path, stores: &StoreArgs, llm: &LlmArgs, args: EvalArgs) -> R
         ablate,
         judge: use_judge,
         floors,
+        ablate_models,
+        ablate_prompts,
     } = args;
     if ablate && (check || accept || report_path.is_some() || !floors.is_empty()) {
         bail!(
@@ -507,7 +517,21 @@ fn run_eval(home: &Path, stores: &StoreArgs, llm: &LlmArgs, args: EvalArgs) -> R
                 llm: None,
             })
             .collect();
-        if let Some(agent) = answering_agent {
+        let variants = match &llm_setup {
+            Some(setup) => {
+                let mut variants: Vec<agent::LlmAgent> = ablate_models
+                    .iter()
+                    .map(|model| setup.variant(Some(model), None))
+                    .collect();
+                for version in &ablate_prompts {
+                    variants.push(setup.variant(None, Some(llm.prompt_set(version)?)));
+                }
+                variants
+            }
+            None if ablate_models.is_empty() && ablate_prompts.is_empty() => Vec::new(),
+            None => bail!("--ablate-model and --ablate-prompts need an LLM: --llm local|openai"),
+        };
+        for agent in answering_agent.into_iter().chain(&variants) {
             answerers.push(evals::Answerer {
                 llm: Some(agent),
                 ..evals::Answerer::evidence()

@@ -257,13 +257,36 @@ async fn eval_ablate_puts_configurations_side_by_side() {
         ),
     )
     .expect("write");
-    let server = ScriptedLlm::start(vec![
-        Script::Content(String::new()),
-        Script::Content("this is not the answer's JSON".into()),
-    ])
+    // Three LLM arms (the configured model, another model, another prompt
+    // version), two requests each.
+    let server = ScriptedLlm::start(
+        (0..3)
+            .flat_map(|_| {
+                [
+                    Script::Content(String::new()),
+                    Script::Content("this is not the answer's JSON".into()),
+                ]
+            })
+            .collect(),
+    )
     .await
     .expect("server");
     let url = server.base_url();
+    let prompts = home.path().join("prompts");
+    std::fs::create_dir_all(&prompts).expect("mkdir");
+    for entry in
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts")).expect("prompts")
+    {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name.contains(".v1.") {
+            std::fs::copy(&path, prompts.join(name)).expect("copy");
+            std::fs::copy(&path, prompts.join(name.replace(".v1.", ".v1b."))).expect("copy");
+        }
+    }
     let output = oncall(
         home.path(),
         &[
@@ -275,8 +298,14 @@ async fn eval_ablate_puts_configurations_side_by_side() {
             &url,
             "--llm-model",
             "scripted",
+            "--prompts",
+            prompts.to_str().expect("utf-8"),
             "eval",
             "--ablate",
+            "--ablate-model",
+            "other-model",
+            "--ablate-prompts",
+            "v1b",
             "--dataset",
             dataset.to_str().expect("utf-8"),
         ],
@@ -288,10 +317,14 @@ async fn eval_ablate_puts_configurations_side_by_side() {
     );
     let table = stdout(&output);
     let header = table.lines().next().unwrap_or_default();
-    assert!(
-        header.contains("evidence/text") && header.contains("llm:scripted"),
-        "{table}"
-    );
+    for arm in [
+        "evidence/text",
+        "llm:scripted/v1",
+        "llm:other-model/v1",
+        "llm:scripted/v1b",
+    ] {
+        assert!(header.contains(arm), "{arm} in {table}");
+    }
     let fallback = table
         .lines()
         .find(|l| l.starts_with("llm_fallback_rate"))
@@ -305,7 +338,22 @@ async fn eval_ablate_puts_configurations_side_by_side() {
         cause.contains("1.000 (+0.000)"),
         "evidence mode still answered: {table}"
     );
-    assert_eq!(server.requests().len(), 2);
+    let models: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| r["model"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        models,
+        [
+            "scripted",
+            "scripted",
+            "other-model",
+            "other-model",
+            "scripted",
+            "scripted"
+        ]
+    );
 }
 
 /// CI's smoke eval: the bundled incident and one generated case of every

@@ -135,6 +135,11 @@ impl LlmAgent {
         &self.client.config().model
     }
 
+    /// The prompt set it asks with.
+    pub fn prompts(&self) -> &Prompts {
+        &self.prompts
+    }
+
     /// The endpoint settings it talks with.
     pub fn llm_config(&self) -> &crate::LlmConfig {
         self.client.config()

@@ -37,10 +37,11 @@ impl Answerer<'_> {
         }
     }
 
-    /// `evidence/hybrid`, `llm:<model>`: how runs and reports name it.
+    /// `evidence/hybrid`, `llm:<model>/<prompt version>`: how runs and
+    /// reports name it.
     pub fn label(&self) -> String {
         match self.llm {
-            Some(agent) => format!("llm:{}", agent.model()),
+            Some(agent) => format!("llm:{}/{}", agent.model(), agent.prompts().version),
             None => format!("evidence/{}", self.search_mode.as_str()),
         }
     }

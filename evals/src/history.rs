@@ -165,6 +165,21 @@ mod tests {
     }
 
     #[test]
+    fn metrics_are_compared_by_name_when_runs_measure_different_things() {
+        let mut baseline = score(true, 1.0);
+        baseline.diff_applies = Some(true);
+        let mut run = baseline.clone();
+        run.search_recall_at_10.text = 0.1;
+        run.search_recall_at_10.vector = Some(0.1);
+        let (run, mut baseline) = (Summary::of(&[run]), Summary::of(&[baseline]));
+        baseline.search_recall_vector = None;
+        assert!(
+            regressions(&run, &baseline, 0.02).is_empty(),
+            "a metric the baseline lacks is not compared with another one"
+        );
+    }
+
+    #[test]
     fn a_worse_run_fails_the_check_and_history_keeps_runs() {
         let dir = tempfile::tempdir().expect("tempdir");
         let history = History::new(dir.path());
