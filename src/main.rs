@@ -246,7 +246,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .parse()
                 .with_context(|| format!("bad bind address {bind}:{port}"))?;
             let llm = cli.llm.agent(&cli.home)?;
-            let mut state = web::AppState::new(stores, cli.tenant);
+            let mut state = web::AppState::new(stores, cli.tenant)
+                .with_eval_history(evals::History::new(&cli.home.join("evals")));
             if let Some(setup) = &llm {
                 state = state.with_llm(setup.agent.clone());
             }

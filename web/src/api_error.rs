@@ -27,6 +27,12 @@ impl From<retrieval::RetrievalError> for ApiError {
     }
 }
 
+impl From<evals::EvalError> for ApiError {
+    fn from(error: evals::EvalError) -> Self {
+        ApiError::Internal(error.to_string())
+    }
+}
+
 impl From<askama::Error> for ApiError {
     fn from(error: askama::Error) -> Self {
         ApiError::Internal(error.to_string())

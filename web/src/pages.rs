@@ -17,3 +17,11 @@ pub(crate) struct SearchPage {
     pub query: String,
     pub hits: Vec<Hit>,
 }
+
+/// Eval runs as trends and a table.
+#[derive(Template)]
+#[template(path = "evals.html")]
+pub(crate) struct EvalsPage {
+    pub rows: Vec<crate::eval_trends::RunRow>,
+    pub charts: Vec<crate::eval_trends::Chart>,
+}

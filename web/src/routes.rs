@@ -10,7 +10,8 @@ use retrieval::{Filters, Hit, SearchMode, SearchQuery};
 use serde::Deserialize;
 
 use crate::api_error::ApiError;
-use crate::pages::{AskPage, SearchPage};
+use crate::eval_trends::{RunRow, charts, rows};
+use crate::pages::{AskPage, EvalsPage, SearchPage};
 use crate::state::AppState;
 
 /// Largest request body accepted, in bytes.
@@ -25,6 +26,8 @@ pub fn router(state: AppState) -> Router {
         .route("/search", get(search_page))
         .route("/api/ask", post(answers_create))
         .route("/api/search", get(hits_index))
+        .route("/evals", get(evals_page))
+        .route("/api/evals", get(eval_runs_index))
         .route("/healthz", get(health_show))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(security_headers))
@@ -175,4 +178,24 @@ async fn search_page(
         search(state, params).await?
     };
     Ok(Html(SearchPage { query, hits }.render()?).into_response())
+}
+
+async fn eval_rows(state: AppState) -> Result<Vec<RunRow>, ApiError> {
+    match state.evals {
+        Some(history) => Ok(tokio::task::spawn_blocking(move || rows(&history)).await??),
+        None => Ok(Vec::new()),
+    }
+}
+
+async fn eval_runs_index(State(state): State<AppState>) -> Result<Json<Vec<RunRow>>, ApiError> {
+    Ok(Json(eval_rows(state).await?))
+}
+
+async fn evals_page(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let rows = eval_rows(state).await?;
+    let page = EvalsPage {
+        charts: charts(&rows),
+        rows,
+    };
+    Ok(Html(page.render()?).into_response())
 }

@@ -9,6 +9,7 @@ pub struct AppState {
     pub(crate) stores: Arc<Stores>,
     pub(crate) tenant: Arc<str>,
     pub(crate) llm: Option<Arc<LlmAgent>>,
+    pub(crate) evals: Option<Arc<evals::History>>,
 }
 
 impl AppState {
@@ -18,7 +19,14 @@ impl AppState {
             stores: Arc::new(stores),
             tenant: tenant.into(),
             llm: None,
+            evals: None,
         }
+    }
+
+    /// Shows the eval runs kept in `history` as trends.
+    pub fn with_eval_history(mut self, history: evals::History) -> Self {
+        self.evals = Some(Arc::new(history));
+        self
     }
 
     /// Answers with `agent` (evidence mode when it fails).

@@ -126,3 +126,53 @@ async fn hostile_log_text_renders_inert_on_every_page_that_shows_records() {
         );
     }
 }
+
+/// Eval runs kept by `oncall eval` show as trends, one line per
+/// configuration, with the accepted baseline marked; the JSON lists them.
+#[tokio::test]
+async fn eval_runs_show_as_trends_with_the_baseline_marked() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let history = evals::History::new(home.path());
+    let case = evals::Case::load(&evals::bundled_incident_dir()).expect("bundled");
+    for _ in 0..2 {
+        let answerer = evals::Answerer {
+            search_mode: retrieval::SearchMode::Text,
+            llm: None,
+        };
+        let (_, score, _) = evals::run_case(&case, None, answerer, None).expect("run");
+        let run = evals::Run {
+            started: chrono::Utc::now(),
+            dataset: "/data/default.jsonl".into(),
+            split: Some(evals::Split::Test),
+            mode: answerer.label(),
+            summary: evals::Summary::of(std::slice::from_ref(&score)),
+            cases: vec![score],
+            details: Vec::new(),
+        };
+        history.save(&run).expect("save");
+        if history.baseline().expect("baseline").is_none() {
+            history.accept(&run).expect("accept");
+        }
+    }
+    let app = web::router(
+        web::AppState::new(
+            Stores::new(TextStore::in_memory().expect("store"), None),
+            "acme".into(),
+        )
+        .with_eval_history(history),
+    );
+    let page = app.clone().oneshot(get("/evals")).await.expect("response");
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = String::from_utf8_lossy(&page.into_body().collect().await.expect("body").to_bytes())
+        .into_owned();
+    assert!(html.contains("<polyline"), "trend charts");
+    assert!(html.contains("evidence/text · default.jsonl · test"));
+    assert_eq!(html.matches(">baseline<").count(), 1, "{html}");
+    let api = app.oneshot(get("/api/evals")).await.expect("response");
+    let runs: serde_json::Value =
+        serde_json::from_slice(&api.into_body().collect().await.expect("body").to_bytes())
+            .expect("json");
+    assert_eq!(runs.as_array().map(Vec::len), Some(2));
+    assert_eq!(runs[0]["metrics"]["root_cause_accuracy"], 1.0);
+    assert_eq!(runs[0]["baseline"], true);
+}
