@@ -343,7 +343,9 @@ impl<'a> EvidenceEngine<'a> {
             ));
             remediation.diff = Some(patch);
         }
-        if let Some(past) = self.similar_incident(tenant, &primary, &correlated)? {
+        if let Some(past) =
+            self.similar_incident(tenant, &primary, &correlated, cause.map(|link| link.change))?
+        {
             let cite = builder.cite(&past, EvidenceRole::Match);
             let document = past
                 .field_str("document")
@@ -447,18 +449,24 @@ impl<'a> EvidenceEngine<'a> {
         Ok(None)
     }
 
-    /// The postmortem or runbook section that best matches the symptoms'
-    /// patterns, if one shares several of their terms.
+    /// The postmortem or runbook that best matches the symptoms' patterns
+    /// and the change blamed for them, if it shares several of their terms.
+    /// Documents are indexed a section per record, so terms are pooled per
+    /// document: the summary may name the symptom and the cause section the
+    /// change. Returns the document's best-ranked section.
     fn similar_incident(
         &self,
         tenant: &str,
         primary: &Anomaly,
         correlated: &[&Anomaly],
+        cause: Option<&Record>,
     ) -> Result<Option<Record>> {
         const MIN_SHARED_TERMS: usize = 3;
+        const SECTIONS_CONSIDERED: usize = 30;
         let text: Vec<&str> = std::iter::once(primary)
             .chain(correlated.iter().copied())
             .map(|a| a.template.as_str())
+            .chain(cause.map(|c| c.body.as_str()))
             .collect();
         let query = SearchQuery {
             tenant: tenant.to_string(),
@@ -467,13 +475,28 @@ impl<'a> EvidenceEngine<'a> {
                 kinds: vec![SourceKind::Knowledge, SourceKind::Incident],
                 ..Filters::default()
             },
-            limit: 1,
+            limit: SECTIONS_CONSIDERED,
         };
         let hits = self.stores.text().search(&query)?;
-        Ok(hits
+        // Per document, in order of its best section: shared terms, best hit.
+        let mut documents: Vec<(String, BTreeSet<String>, Record)> = Vec::new();
+        for hit in hits {
+            let document = hit
+                .record
+                .field_str("document")
+                .unwrap_or_else(|| hit.record.origin.source.clone());
+            match documents.iter_mut().find(|(d, _, _)| *d == document) {
+                Some((_, terms, _)) => terms.extend(hit.why),
+                None => documents.push((document, hit.why.into_iter().collect(), hit.record)),
+            }
+        }
+        let most_shared = documents.iter().map(|(_, terms, _)| terms.len()).max();
+        Ok(documents
             .into_iter()
-            .find(|hit| hit.why.len() >= MIN_SHARED_TERMS)
-            .map(|hit| hit.record))
+            .find(|(_, terms, _)| {
+                Some(terms.len()) == most_shared && terms.len() >= MIN_SHARED_TERMS
+            })
+            .map(|(_, _, record)| record))
     }
 
     /// The onset to the record: the first record of a new or spiking pattern.

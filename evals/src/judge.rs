@@ -15,7 +15,7 @@ const JUDGE_PROMPT: &str = include_str!("../../prompts/judge.v1.md");
 /// Recorded with every judge payload in the audit log.
 pub const JUDGE_PROMPT_VERSION: &str = "judge.v1";
 /// A verdict is one boolean and a sentence.
-const VERDICT_TOKENS: u32 = 160;
+const VERDICT_TOKENS: u32 = 256;
 
 /// Grades root causes through an LLM. Its inputs pass the privacy filter
 /// like any outbound payload (fails closed) and are audited.
@@ -93,7 +93,7 @@ impl Judge {
             name: "verdict".into(),
             schema: json!({"type": "object", "properties": {
                 "correct": {"type": "boolean"},
-                "reason": {"type": "string", "maxLength": 300}
+                "reason": {"type": "string", "maxLength": 120}
             }, "required": ["correct", "reason"], "additionalProperties": false}),
         };
         let reply = self

@@ -3,6 +3,7 @@
 mod corpus;
 mod families;
 mod formats;
+mod postmortems;
 mod rng;
 pub(crate) use rng::Rng;
 mod scene;
@@ -12,7 +13,7 @@ use std::path::Path;
 pub use families::Family;
 
 use crate::error::Result;
-use crate::ground_truth::{Case, GoldRootCause, GroundTruth};
+use crate::ground_truth::{Case, GoldEvidence, GoldRootCause, GroundTruth};
 
 /// What to generate.
 #[derive(Clone, Debug)]
@@ -39,7 +40,26 @@ pub fn generate(dir: &Path, options: &GenOptions) -> Result<GroundTruth> {
     scene.background(options.background_lines);
     let family = options.family.inject(&mut scene);
     scene.plant_secrets();
-    let evidence = scene.corpus.write(&dir.join("data"), &options.tenant)?;
+    scene.postmortems();
+    let data = dir.join("data");
+    let mut evidence = scene.corpus.write(&data, &options.tenant)?;
+    if let Some(pattern) = postmortems::postmortem_of(options.family) {
+        // Any section of the past incident's postmortem will do; its ids
+        // are read back with ingest itself.
+        let read = ingest::read_path(
+            &data,
+            &ingest::ReadOptions {
+                include: vec![pattern],
+                ..ingest::ReadOptions::new(&options.tenant)
+            },
+            &mut ingest::TemplateMiner::default(),
+        )?;
+        evidence.push(GoldEvidence {
+            what: "the postmortem of a past incident with the same cause".into(),
+            records: read.records.iter().map(|r| r.origin.to_string()).collect(),
+            ids: read.records.into_iter().map(|r| r.id).collect(),
+        });
+    }
     let truth = GroundTruth {
         id: format!("{}-{}", options.family.name(), options.seed),
         tenant: options.tenant.clone(),
