@@ -47,20 +47,55 @@ const EVENT_TYPES: &[(&str, &str)] = &[
     ("gd_auth_failed", "MFA Authentication Failed"),
     ("gd_auth_rejected", "MFA Authentication Rejected"),
     ("gd_send_pn", "MFA Push Notification Sent"),
+    ("gd_auth_succeed", "MFA Authentication Succeeded"),
+    ("gd_send_pn_failure", "MFA Push Notification Failed"),
+    ("gd_otp_rate_limit_exceed", "Too Many MFA Codes Tried"),
+    ("gd_enrollment_complete", "MFA Enrollment Complete"),
+    ("gd_unenroll", "MFA Device Unenrolled"),
+    ("pwd_leak", "Breached Password"),
+    (
+        "api_limit",
+        "Rate Limit on the Authentication or Management APIs",
+    ),
+    ("ublkdu", "User Block Released"),
+    ("ferrt", "Failed Exchange (Rotating Refresh Token Reused)"),
+    ("srrt", "Success Revocation (Refresh Token)"),
+    ("mgmt_api_read", "Management API Read"),
     ("ss", "Success Signup"),
     ("fs", "Failed Signup"),
     ("w", "Warning During Login"),
 ];
 
+/// Longest type code Auth0 uses, with room to spare.
+const MAX_CODE_LEN: usize = 40;
+
+/// An Auth0 event: a type code, a date, and a log or client id. A code not
+/// in [`EVENT_TYPES`] counts when it looks like one (Auth0 adds codes over
+/// time) and the event carries its `log_id`.
 pub(super) fn is_auth0_event(object: &Map<String, Value>) -> bool {
-    let code = object.get("type").and_then(Value::as_str);
-    code.is_some_and(|c| EVENT_TYPES.iter().any(|(t, _)| *t == c))
-        && object.contains_key("date")
-        && (object.contains_key("log_id") || object.contains_key("client_id"))
+    let Some(code) = object.get("type").and_then(Value::as_str) else {
+        return false;
+    };
+    let known = EVENT_TYPES.iter().any(|(t, _)| *t == code);
+    let code_like = !code.is_empty()
+        && code.len() <= MAX_CODE_LEN
+        && code
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    object.contains_key("date")
+        && ((known && (object.contains_key("log_id") || object.contains_key("client_id")))
+            || (code_like && object.contains_key("log_id")))
 }
 
 fn is_failure(code: &str) -> bool {
-    code.starts_with('f') || code.starts_with("limit_") || code.starts_with("gd_auth_")
+    code.starts_with('f')
+        || code.starts_with("limit_")
+        || matches!(
+            code,
+            "gd_auth_failed" | "gd_auth_rejected" | "pwd_leak" | "api_limit"
+        )
+        || code.ends_with("_failure")
+        || code.ends_with("rate_limit_exceed")
 }
 
 pub(super) fn draft(object: &Map<String, Value>) -> RecordDraft {
@@ -98,6 +133,11 @@ pub(super) fn draft(object: &Map<String, Value>) -> RecordDraft {
         ("details.error", "error"),
         ("details.error_description", "error_description"),
         ("details.status", "status"),
+        ("details.session_id", "session_id"),
+        ("details.request.method", "api_method"),
+        ("details.request.path", "api_path"),
+        ("location_info.latitude", "geo_lat"),
+        ("location_info.longitude", "geo_lon"),
     ];
     for (path, field) in mappings {
         if let Some(value) = lookup(object, path).filter(|v| !v.is_null()) {
@@ -112,6 +152,29 @@ pub(super) fn draft(object: &Map<String, Value>) -> RecordDraft {
 mod tests {
     use crate::sources::{SourceContext, parse_json_line};
     use crate::{Severity, SourceKind};
+
+    #[test]
+    fn auth0_codes_missing_from_the_table_are_still_auth0_events() {
+        let raw = r#"{"log_id":"9002","date":"2026-11-20T14:06:10.000Z","type":"gd_unenroll","description":"Device used for second factor authentication has been unenrolled","user_name":"ana@example.com"}"#;
+        let ctx = SourceContext {
+            tenant: "t",
+            source: "auth0.jsonl",
+            default_service: "auth",
+            zone: crate::sources::UTC,
+        };
+        let record = parse_json_line(&ctx, 1, raw).expect("parses");
+        assert_eq!(
+            (record.service.as_str(), record.kind),
+            ("auth0", SourceKind::Auth)
+        );
+        assert_eq!(
+            record.field_str("event_type").as_deref(),
+            Some("gd_unenroll")
+        );
+        let unknown = raw.replace("gd_unenroll", "new_code_2027");
+        let record = parse_json_line(&ctx, 1, &unknown).expect("parses");
+        assert_eq!(record.service, "auth0");
+    }
 
     #[test]
     fn auth0_failed_exchange_keeps_oauth_error() {

@@ -52,6 +52,10 @@ pub(super) fn draft(object: &Map<String, Value>) -> RecordDraft {
         ("debugContext.debugData.requestUri", "route"),
         ("debugContext.debugData.clientId", "client_id"),
         ("debugContext.debugData.error", "oauth_error"),
+        ("debugContext.debugData.grantType", "grant_type"),
+        ("debugContext.debugData.privilegeGranted", "privilege"),
+        ("client.geographicalContext.geolocation.lat", "geo_lat"),
+        ("client.geographicalContext.geolocation.lon", "geo_lon"),
         ("uuid", "event_id"),
     ];
     for (path, field) in mappings {

@@ -1,0 +1,17 @@
+//! Auth traces as first-class evidence: each record of an identity
+//! provider, gateway or service read as a [`Step`] of a login or token flow,
+//! steps stitched into [`Flow`]s (one per attempt, with the first failing
+//! step and its reason), and risky events flagged by documented rules.
+//!
+//! Works on [`ingest::Record`]s only, so the CLI can run it on files and the
+//! agent on what the stores return; it knows nothing about stores.
+
+mod reason;
+mod rules;
+mod step;
+mod stitch;
+
+pub use reason::FailureReason;
+pub use rules::{Flag, Rule, RuleConfig, Severity, flag_events};
+pub use step::{Outcome, Step, StepKind, classify};
+pub use stitch::{Flow, StitchConfig, TimedStep, pairwise_scores, reconstruct};
