@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use ingest::{ReadOptions, Severity, SourceKind};
 use retrieval::{Filters, SearchMode, SearchQuery, Stores, TimeRange};
 
+mod flows_command;
 mod ingest_command;
 mod llm_config;
 mod report;
@@ -119,6 +120,9 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Login and token flows reconstructed from auth traces, or with --flags
+    /// the risky events found in them.
+    Flows(flows_command::FlowsArgs),
     /// Redact personal data and secrets from standard input (counts on stderr).
     Redact,
     /// Ingest the bundled incident into a temporary store and answer its question.
@@ -206,6 +210,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Ingest(args) => {
             let mut stores = cli.stores.open(&cli.home)?;
             ingest_command::run(&mut stores, &cli.home, &cli.tenant, args)
+        }
+        Command::Flows(args) => {
+            flows_command::run(args, &cli.tenant, || open_existing(&cli.home, &cli.stores))?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Ask { question, json } => {
             let stores = open_existing(&cli.home, &cli.stores)?;

@@ -77,6 +77,16 @@ impl Flow {
 struct Open {
     steps: Vec<Step>,
     furthest: StepKind,
+    user: Option<String>,
+    client: Option<String>,
+}
+
+impl Open {
+    /// A step of another user or client never joins, whatever it shares.
+    fn admits(&self, step: &Step) -> bool {
+        let differs = |mine: &Option<String>, theirs: &Option<String>| matches!((mine, theirs), (Some(a), Some(b)) if a != b);
+        !differs(&self.user, &step.user) && !differs(&self.client, &step.client)
+    }
 }
 
 /// Groups `steps` (any order) into flows, in order of their first step.
@@ -94,6 +104,7 @@ pub fn reconstruct(mut steps: Vec<Step>, config: &StitchConfig) -> Vec<Flow> {
                 let open = &flows[index];
                 let last = open.steps.last()?.ts;
                 let continues = step.ts - last <= gap
+                    && open.admits(&step)
                     && !(step.kind.starts_attempt() && open.furthest > step.kind)
                     && !matches!(open.furthest, StepKind::Logout | StepKind::Revoke);
                 continues.then_some(index)
@@ -105,6 +116,8 @@ pub fn reconstruct(mut steps: Vec<Step>, config: &StitchConfig) -> Vec<Flow> {
                 flows.push(Open {
                     steps: Vec::new(),
                     furthest: step.kind,
+                    user: None,
+                    client: None,
                 });
                 flows.len() - 1
             }
@@ -117,6 +130,8 @@ pub fn reconstruct(mut steps: Vec<Step>, config: &StitchConfig) -> Vec<Flow> {
         }
         let open = &mut flows[index];
         open.furthest = open.furthest.max(step.kind);
+        open.user = open.user.take().or_else(|| step.user.clone());
+        open.client = open.client.take().or_else(|| step.client.clone());
         open.steps.push(step);
     }
     flows
@@ -247,11 +262,16 @@ mod tests {
             step(7, StepKind::Api, None, "10.0.0.1", Some("req-9")),
             step(30, StepKind::Authorize, None, "10.0.0.1", Some("t2")),
             step(31, StepKind::Login, Some("bo"), "10.0.0.2", None),
+            step(32, StepKind::Login, Some("cy"), "10.0.0.2", None),
             step(5000, StepKind::Login, Some("ana"), "10.0.0.1", None),
         ];
         let flows = reconstruct(steps, &StitchConfig::default());
         let sizes: Vec<usize> = flows.iter().map(|f| f.steps.len()).collect();
-        assert_eq!(sizes, [4, 1, 1, 1], "{flows:#?}");
+        assert_eq!(
+            sizes,
+            [4, 1, 1, 1, 1],
+            "another user from one IP is another flow: {flows:#?}"
+        );
         assert_eq!(flows[0].user.as_deref(), Some("ana"));
         assert_eq!(flows[0].steps[2].after_ms, 1000);
     }
