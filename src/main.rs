@@ -123,6 +123,19 @@ enum Command {
     /// Login and token flows reconstructed from auth traces, or with --flags
     /// the risky events found in them.
     Flows(flows_command::FlowsArgs),
+    /// Generate seeded login and token flows with their true grouping
+    /// (`flows.json`), for `oncall eval flows` and benchmarks.
+    GenFlows {
+        /// Number of flows (about five events each).
+        #[arg(long, default_value_t = 2000)]
+        flows: usize,
+        /// Seed; the same seed writes the same files.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output directory (`data/` and `flows.json`).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Redact personal data and secrets from standard input (counts on stderr).
     Redact,
     /// Ingest the bundled incident into a temporary store and answer its question.
@@ -145,6 +158,15 @@ enum EvalTarget {
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Print the figures (and the queries) as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Flow reconstruction against generated truth (`oncall gen-flows`):
+    /// pairwise precision and recall of the grouping, first failures named.
+    Flows {
+        /// Folder written by `oncall gen-flows`.
+        dir: PathBuf,
+        /// Print the scores as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -261,6 +283,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(web::serve(state, address))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::GenFlows { flows, seed, out } => {
+            let truth = evals::generate_flows(&out, &evals::FlowGenOptions { seed, flows })?;
+            println!(
+                "wrote {} events of {} flows to {}",
+                truth.events,
+                truth.flows.len(),
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval {
+            target: Some(EvalTarget::Flows { dir, json }),
+            ..
+        } => {
+            let scores = evals::score_flows(&dir)?;
+            report::flow_scores(&scores, json)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval {

@@ -451,3 +451,30 @@ pub fn search_bench(bench: &evals::SearchBench, json: bool) -> Result<()> {
     }
     Ok(())
 }
+
+/// Flow reconstruction scores.
+pub fn flow_scores(scores: &evals::FlowScores, json: bool) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", serde_json::to_string(scores)?)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{} events, {} read as flow steps; {} true flows, {} reconstructed",
+        scores.events, scores.steps, scores.true_flows, scores.found_flows
+    )?;
+    writeln!(
+        out,
+        "grouping: pairwise precision {:.3}, recall {:.3}",
+        scores.pairwise_precision, scores.pairwise_recall
+    )?;
+    writeln!(
+        out,
+        "first failing step and reason named for {} of {} failing flows ({:.1}%)",
+        scores.first_failure_correct,
+        scores.failing_flows,
+        100.0 * scores.first_failure_correct as f64 / scores.failing_flows.max(1) as f64
+    )?;
+    Ok(())
+}

@@ -23,7 +23,10 @@ mod search_bench;
 pub use case_run::{Answerer, CaseChecks, CaseDetail, run_case, run_dataset};
 pub use dataset::{DATASET_VERSION, DatasetCase, Split, default_dataset, load_dataset};
 pub use error::{EvalError, Result};
-pub use generator::{Family, GenOptions, generate};
+pub use generator::{
+    Family, FlowGenOptions, FlowScores, FlowTruth, GenOptions, TrueFlow, generate, generate_flows,
+    score_flows,
+};
 pub use ground_truth::{Case, GoldEvidence, GoldRootCause, GroundTruth, bundled_incident_dir};
 pub use history::{History, Run, regressions};
 pub use judge::{Agreement, JUDGE_PROMPT_VERSION, Judge};

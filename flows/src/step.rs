@@ -148,6 +148,14 @@ fn idp_step(record: &Record) -> Option<(StepKind, Outcome)> {
         ));
     }
     let (kind, outcome) = auth0_kind(&event)?;
+    // A failed login whose reason is the callback URL failed at /authorize.
+    let body = record.body.to_lowercase();
+    if kind == StepKind::Login
+        && outcome == Outcome::Failure
+        && (body.contains("callback url") || body.contains("redirect_uri"))
+    {
+        return Some((StepKind::Authorize, outcome));
+    }
     Some((kind, outcome))
 }
 

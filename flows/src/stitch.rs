@@ -157,18 +157,39 @@ fn actor_keys(step: &Step) -> Vec<String> {
 }
 
 fn finish(id: usize, steps: Vec<Step>) -> Flow {
-    let first_failure = steps.iter().enumerate().find_map(|(index, step)| {
-        (step.outcome == Outcome::Failure).then(|| {
-            (
-                index,
-                step.reason.clone().unwrap_or_else(|| FailureReason {
-                    code: "other".into(),
-                    detail: String::new(),
-                }),
-            )
+    // A failure is recovered when a later step of the same or a later kind
+    // succeeded (a retried password); the flow fails when one is not.
+    let unrecovered: Vec<usize> = (0..steps.len())
+        .filter(|&i| {
+            steps[i].outcome == Outcome::Failure
+                && !steps[i + 1..]
+                    .iter()
+                    .any(|s| s.outcome == Outcome::Success && s.kind >= steps[i].kind)
         })
+        .collect();
+    let failures: Vec<usize> = (0..steps.len())
+        .filter(|&i| steps[i].outcome == Outcome::Failure)
+        .collect();
+    let outcome = if unrecovered.is_empty() && !steps.is_empty() {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    };
+    let candidates = if unrecovered.is_empty() {
+        &failures
+    } else {
+        &unrecovered
+    };
+    let first_failure = first_failing(&steps, candidates).map(|index| {
+        let reason = steps[index]
+            .reason
+            .clone()
+            .unwrap_or_else(|| FailureReason {
+                code: "other".into(),
+                detail: String::new(),
+            });
+        (index, reason)
     });
-    let outcome = steps.last().map_or(Outcome::Failure, |s| s.outcome);
     let first = |f: fn(&Step) -> Option<&String>| steps.iter().find_map(|s| f(s).cloned());
     let user = first(|s| s.user.as_ref());
     let client = first(|s| s.client.as_ref());
@@ -191,6 +212,29 @@ fn finish(id: usize, steps: Vec<Step>) -> Flow {
         client,
         ip,
     }
+}
+
+/// Sources log at different precisions (an access log to the second, a
+/// JSON log to the millisecond), so failures within one second of the
+/// earliest are taken as simultaneous, and the most specific reason among
+/// them names the failure (the validator's `kid` unknown rather than the
+/// access log's 401 `invalid_token`).
+fn first_failing(steps: &[Step], candidates: &[usize]) -> Option<usize> {
+    let earliest = steps[*candidates.first()?].ts;
+    let generic = |index: &usize| {
+        steps[*index].reason.as_ref().is_none_or(|r| {
+            matches!(
+                r.code.as_str(),
+                "invalid_token" | "invalid_request" | "other"
+            ) || r.code.starts_with("http_")
+        })
+    };
+    candidates
+        .iter()
+        .take_while(|&&i| steps[i].ts - earliest < Duration::seconds(1))
+        .find(|i| !generic(i))
+        .or(candidates.first())
+        .copied()
 }
 
 /// Pairwise precision and recall of a grouping against the true one: of the
@@ -295,6 +339,41 @@ mod tests {
         assert_eq!(flows[0].outcome, Outcome::Failure);
         let (index, reason) = flows[0].first_failure.clone().expect("failure");
         assert_eq!((index, reason.code.as_str()), (1, "invalid_grant"));
+    }
+
+    #[test]
+    fn a_coarse_access_log_line_does_not_hide_the_validator_reason_or_the_failure() {
+        // The validator logs to the millisecond, the access log to the
+        // second, so the 401 sorts first; a later success of an earlier
+        // kind (the code) does not recover the failed API call.
+        let reason = |code: &str| {
+            Some(FailureReason {
+                code: code.into(),
+                detail: String::new(),
+            })
+        };
+        let mut access = step(10, StepKind::Api, None, "10.0.0.1", None);
+        access.outcome = Outcome::Failure;
+        access.reason = reason("invalid_token");
+        let mut validator = access.clone();
+        validator.record = RecordId("r-validator".into());
+        validator.ts += Duration::milliseconds(400);
+        validator.reason = reason("kid_unknown");
+        let code = step(11, StepKind::Code, Some("ana"), "10.0.0.1", None);
+        let flows = reconstruct(
+            vec![
+                step(0, StepKind::Login, Some("ana"), "10.0.0.1", None),
+                access,
+                validator,
+                code,
+            ],
+            &StitchConfig::default(),
+        );
+        assert_eq!(flows.len(), 1);
+        assert_eq!(flows[0].outcome, Outcome::Failure);
+        let (index, reason) = flows[0].first_failure.clone().expect("failure");
+        assert_eq!(reason.code, "kid_unknown");
+        assert_eq!(flows[0].steps[index].step.record.0, "r-validator");
     }
 
     #[test]

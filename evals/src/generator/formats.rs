@@ -94,10 +94,12 @@ pub(crate) struct OktaEvent<'a> {
     pub user: &'a str,
     pub ip: &'a str,
     pub transaction: &'a str,
+    /// `debugContext.debugData`: client id, OAuth error, grant type.
+    pub debug: Option<Value>,
 }
 
 pub(crate) fn okta_line(ts: DateTime<Utc>, e: &OktaEvent<'_>) -> String {
-    json!({
+    let mut event = json!({
         "uuid": format!("{}-{}", e.transaction, ts.timestamp_millis()),
         "published": iso(ts),
         "eventType": e.event_type,
@@ -107,8 +109,11 @@ pub(crate) fn okta_line(ts: DateTime<Utc>, e: &OktaEvent<'_>) -> String {
         "actor": {"id": format!("00u{}", e.user.len()), "alternateId": e.user, "type": "User"},
         "client": {"ipAddress": e.ip},
         "transaction": {"id": e.transaction, "type": "WEB"},
-    })
-    .to_string()
+    });
+    if let (Some(object), Some(debug)) = (event.as_object_mut(), &e.debug) {
+        object.insert("debugContext".into(), json!({ "debugData": debug }));
+    }
+    event.to_string()
 }
 
 pub(crate) fn change_line(

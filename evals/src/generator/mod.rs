@@ -1,5 +1,6 @@
 //! `oncall gen`: seeded incident scenarios with their ground truth.
 
+mod auth_flows;
 mod corpus;
 mod families;
 mod formats;
@@ -10,6 +11,9 @@ mod scene;
 
 use std::path::Path;
 
+pub use auth_flows::{
+    FlowGenOptions, FlowScores, FlowTruth, TrueFlow, generate_flows, score_flows,
+};
 pub use families::Family;
 
 use crate::error::Result;

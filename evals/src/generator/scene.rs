@@ -394,6 +394,7 @@ impl Scene {
                 user: &user,
                 ip: &ip,
                 transaction: &transaction,
+                debug: None,
             };
             let line = okta_line(ts, &event);
             self.emit(OKTA_LOG, ts, line, None);
