@@ -503,6 +503,14 @@ fn one_flow(w: &mut Writer, flow: usize, at: DateTime<Utc>, shared_ips: &[String
     }
 }
 
+/// The earliest failure written for a flow so far.
+#[derive(Clone)]
+struct FirstFailure {
+    ts: DateTime<Utc>,
+    sequence: u64,
+    truth: (String, String, String),
+}
+
 fn write(dir: &Path, mut lines: Vec<Line>, flows: usize) -> Result<FlowTruth> {
     let data = dir.join("data");
     let mut truth: Vec<TrueFlow> = (0..flows)
@@ -518,7 +526,7 @@ fn write(dir: &Path, mut lines: Vec<Line>, flows: usize) -> Result<FlowTruth> {
         by_file.entry(line.file).or_default().push(line);
     }
     let mut events = 0;
-    let mut firsts: Vec<Option<(DateTime<Utc>, u64, String, String, String)>> = vec![None; flows];
+    let mut firsts: Vec<Option<FirstFailure>> = vec![None; flows];
     for (file, mut entries) in by_file {
         entries.sort_by_key(|e| (e.ts, e.sequence));
         let path = data.join(file);
@@ -552,9 +560,7 @@ fn write(dir: &Path, mut lines: Vec<Line>, flows: usize) -> Result<FlowTruth> {
         out.flush().map_err(|e| EvalError::io(&path, e))?;
     }
     for (flow, first) in truth.iter_mut().zip(firsts) {
-        if let Some((_, _, origin, kind, reason)) = first {
-            flow.first_failure = Some((origin, kind, reason));
-        }
+        flow.first_failure = first.map(|f| f.truth);
     }
     // A flow fails when its failure was not followed by a success: the
     // retried password is the only fault a flow recovers from.
