@@ -544,15 +544,13 @@ fn write(dir: &Path, mut lines: Vec<Line>, flows: usize) -> Result<FlowTruth> {
                 let slot = &mut firsts[entry.flow];
                 if slot
                     .as_ref()
-                    .is_none_or(|(ts, seq, ..)| (entry.ts, entry.sequence) < (*ts, *seq))
+                    .is_none_or(|f| (entry.ts, entry.sequence) < (f.ts, f.sequence))
                 {
-                    *slot = Some((
-                        entry.ts,
-                        entry.sequence,
-                        origin,
-                        kind.to_string(),
-                        reason.clone(),
-                    ));
+                    *slot = Some(FirstFailure {
+                        ts: entry.ts,
+                        sequence: entry.sequence,
+                        truth: (origin, kind.to_string(), reason.clone()),
+                    });
                 }
             }
             events += 1;
