@@ -21,6 +21,10 @@ pub struct FlowsArgs {
     /// Print, per input event, whether a risky-event rule flagged it and which.
     #[arg(long)]
     flags: bool,
+    /// Print success rates per client and step, the failure reasons that
+    /// appeared or grew with their onset, and the issuers' clock skew.
+    #[arg(long)]
+    summary: bool,
     /// Print JSON lines instead of a table.
     #[arg(long)]
     json: bool,
@@ -96,6 +100,9 @@ pub fn run(
         .filter(|f| args.ip.as_ref().is_none_or(|ip| f.ip.as_ref() == Some(ip)))
         .filter(|f| args.outcome.is_none_or(|o| f.outcome == o))
         .collect();
+    if args.summary {
+        return print_summary(&mut out, &flows, &records, args.json);
+    }
     if args.json {
         for flow in &flows {
             writeln!(out, "{}", serde_json::to_string(flow)?)?;
@@ -204,5 +211,76 @@ fn print_flags(out: &mut impl Write, records: &[Record], json: bool) -> Result<(
         )?;
     }
     writeln!(out, "{} flags over {} events", flags.len(), records.len())?;
+    Ok(())
+}
+
+/// Reasons that rose count only with at least this many failures after the split.
+const MIN_RISING_FAILURES: usize = 3;
+
+fn print_summary(
+    out: &mut impl Write,
+    flows: &[Flow],
+    records: &[Record],
+    json: bool,
+) -> Result<()> {
+    let clients = flows::success_by_client(flows);
+    let steps = flows::success_by_step(flows);
+    let rising = flows::rising_reasons(flows, None, MIN_RISING_FAILURES);
+    let skew = flows::clock_skew(records);
+    if json {
+        let summary = serde_json::json!({
+            "flows": flows.len(),
+            "clients": clients,
+            "steps": steps,
+            "rising_reasons": rising,
+            "clock_skew": skew,
+        });
+        writeln!(out, "{summary}")?;
+        return Ok(());
+    }
+    writeln!(out, "{} flows", flows.len())?;
+    writeln!(out, "success rate per client:")?;
+    for rate in &clients {
+        writeln!(
+            out,
+            "  {:<24} {:>7} flows  {:>6.1}%",
+            rate.key,
+            rate.attempts,
+            100.0 * rate.success_rate()
+        )?;
+    }
+    writeln!(out, "success rate per step:")?;
+    for rate in &steps {
+        writeln!(
+            out,
+            "  {:<24} {:>7} steps  {:>6.1}%",
+            rate.key,
+            rate.attempts,
+            100.0 * rate.success_rate()
+        )?;
+    }
+    writeln!(
+        out,
+        "failure reasons that appeared or grew (second half of the span):"
+    )?;
+    for trend in &rising {
+        writeln!(
+            out,
+            "  {:<24} {} -> {}{}  since {}",
+            trend.code,
+            trend.before,
+            trend.after,
+            if trend.appeared { " (new)" } else { "" },
+            trend.onset.format("%Y-%m-%d %H:%M:%S")
+        )?;
+    }
+    match skew {
+        Some(skew) => writeln!(
+            out,
+            "issuer clocks ahead: median {} s, max {} s, over {} tokens issued in the future",
+            skew.median_secs, skew.max_secs, skew.samples
+        )?,
+        None => writeln!(out, "no token issued in the future: no clock skew seen")?,
+    }
     Ok(())
 }

@@ -6,11 +6,15 @@
 //! Works on [`ingest::Record`]s only, so the CLI can run it on files and the
 //! agent on what the stores return; it knows nothing about stores.
 
+mod aggregate;
 mod reason;
 mod rules;
 mod step;
 mod stitch;
 
+pub use aggregate::{
+    ClockSkew, Rate, ReasonTrend, clock_skew, rising_reasons, success_by_client, success_by_step,
+};
 pub use reason::FailureReason;
 pub use rules::{Flag, Rule, RuleConfig, Severity, flag_events};
 pub use step::{Outcome, Step, StepKind, classify};
