@@ -6,6 +6,7 @@
 //! auto-escaped by askama: log lines carry hostile text.
 
 mod api_error;
+mod auth_flows;
 mod eval_trends;
 mod pages;
 mod routes;

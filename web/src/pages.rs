@@ -1,5 +1,6 @@
 use agent::Answer;
 use askama::Template;
+use flows::Outcome;
 use retrieval::Hit;
 
 /// The ask page: question box, and the answer with its evidence.
@@ -24,4 +25,13 @@ pub(crate) struct SearchPage {
 pub(crate) struct EvalsPage {
     pub rows: Vec<crate::eval_trends::RunRow>,
     pub charts: Vec<crate::eval_trends::Chart>,
+}
+
+/// Login and token flows with rates, rising reasons and flags.
+#[derive(Template)]
+#[template(path = "flows.html")]
+pub(crate) struct FlowsPage {
+    pub params: crate::auth_flows::FlowParams,
+    pub view: crate::auth_flows::FlowsView,
+    pub max_listed: usize,
 }

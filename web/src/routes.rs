@@ -10,8 +10,9 @@ use retrieval::{Filters, Hit, SearchMode, SearchQuery};
 use serde::Deserialize;
 
 use crate::api_error::ApiError;
+use crate::auth_flows::{FlowParams, FlowsView, MAX_LISTED, view};
 use crate::eval_trends::{RunRow, charts, rows};
-use crate::pages::{AskPage, EvalsPage, SearchPage};
+use crate::pages::{AskPage, EvalsPage, FlowsPage, SearchPage};
 use crate::state::AppState;
 
 /// Largest request body accepted, in bytes.
@@ -26,6 +27,8 @@ pub fn router(state: AppState) -> Router {
         .route("/search", get(search_page))
         .route("/api/ask", post(answers_create))
         .route("/api/search", get(hits_index))
+        .route("/flows", get(flows_page))
+        .route("/api/flows", get(flows_index))
         .route("/evals", get(evals_page))
         .route("/api/evals", get(eval_runs_index))
         .route("/healthz", get(health_show))
@@ -196,6 +199,30 @@ async fn evals_page(State(state): State<AppState>) -> Result<Response, ApiError>
     let page = EvalsPage {
         charts: charts(&rows),
         rows,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+async fn flows_view(state: AppState, params: FlowParams) -> Result<FlowsView, ApiError> {
+    tokio::task::spawn_blocking(move || view(&state.stores, &state.tenant, &params)).await?
+}
+
+async fn flows_index(
+    State(state): State<AppState>,
+    Query(params): Query<FlowParams>,
+) -> Result<Json<FlowsView>, ApiError> {
+    Ok(Json(flows_view(state, params).await?))
+}
+
+async fn flows_page(
+    State(state): State<AppState>,
+    Query(params): Query<FlowParams>,
+) -> Result<Response, ApiError> {
+    let view = flows_view(state, params.clone()).await?;
+    let page = FlowsPage {
+        params,
+        view,
+        max_listed: MAX_LISTED,
     };
     Ok(Html(page.render()?).into_response())
 }

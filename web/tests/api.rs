@@ -176,3 +176,49 @@ async fn eval_runs_show_as_trends_with_the_baseline_marked() {
     assert_eq!(runs[0]["metrics"]["root_cause_accuracy"], 1.0);
     assert_eq!(runs[0]["baseline"], true);
 }
+
+/// The flows page draws each attempt's steps, lists the risky events, and
+/// escapes what the logs say.
+#[tokio::test]
+async fn flows_page_shows_attempts_and_flags_with_log_text_escaped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut lines = String::new();
+    for i in 0..12 {
+        lines.push_str(&format!(
+            "{{\"log_id\":\"90{i:04}\",\"date\":\"2026-11-20T14:0{}:{:02}.000Z\",\"type\":\"fp\",\"description\":\"Wrong password <script>alert(1)</script>\",\"client_id\":\"web\",\"ip\":\"203.0.113.9\",\"user_name\":\"ana@example.com\"}}\n",
+            i / 6,
+            (i % 6) * 10
+        ));
+    }
+    lines.push_str("{\"log_id\":\"9100\",\"date\":\"2026-11-20T14:03:00.000Z\",\"type\":\"s\",\"description\":\"Successful login\",\"client_id\":\"web\",\"ip\":\"198.51.100.4\",\"user_name\":\"bo@example.com\"}\n");
+    std::fs::write(dir.path().join("tenant-logs.jsonl"), lines).expect("write");
+    let parsed = ingest::read_path(
+        dir.path(),
+        &ReadOptions::new("acme"),
+        &mut ingest::TemplateMiner::default(),
+    )
+    .expect("read");
+    let mut stores = Stores::new(TextStore::in_memory().expect("store"), None);
+    stores.upsert(&parsed.records).expect("upsert");
+    stores.commit().expect("commit");
+    let app = web::router(web::AppState::new(stores, "acme".into()));
+    let page = app.clone().oneshot(get("/flows")).await.expect("response");
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = String::from_utf8_lossy(&page.into_body().collect().await.expect("body").to_bytes())
+        .into_owned();
+    assert!(html.contains("brute_force"), "the flag is listed");
+    assert!(html.contains("class=\"fail\""), "failed steps drawn");
+    assert!(
+        !html.contains("<script>alert(1)</script>"),
+        "log text is escaped"
+    );
+    let api = app
+        .oneshot(get("/api/flows?outcome=success"))
+        .await
+        .expect("response");
+    let view: serde_json::Value =
+        serde_json::from_slice(&api.into_body().collect().await.expect("body").to_bytes())
+            .expect("json");
+    assert_eq!(view["total"], 1, "only bo's successful login: {view}");
+    assert_eq!(view["flows"][0]["user"], "bo@example.com");
+}

@@ -1,0 +1,127 @@
+//! The flows page and API: login and token flows of the tenant's auth
+//! traces in a time window, with rates, rising failure reasons and the
+//! risky-event flags.
+
+use chrono::{DateTime, Duration, Utc};
+use flows::{Flag, Flow, Outcome, Rate, ReasonTrend, RuleConfig, StitchConfig};
+use ingest::SourceKind;
+use retrieval::{Filters, Stores, TimeRange};
+use serde::{Deserialize, Serialize};
+
+use crate::api_error::ApiError;
+
+/// Most records read for one view.
+const MAX_RECORDS: usize = 500_000;
+/// Window shown when the request names none: the latest hours of data.
+const DEFAULT_WINDOW_HOURS: i64 = 6;
+/// Flows listed on a page (failing first, then the latest).
+pub(crate) const MAX_LISTED: usize = 200;
+/// Failures after the split a reason needs to count as rising.
+const MIN_RISING_FAILURES: usize = 3;
+
+/// Filters of the flows view.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub(crate) struct FlowParams {
+    pub client: Option<String>,
+    pub user: Option<String>,
+    pub ip: Option<String>,
+    pub outcome: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// Everything the page and the API show.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct FlowsView {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub total: usize,
+    pub failed: usize,
+    pub clients: Vec<Rate>,
+    pub steps: Vec<Rate>,
+    pub rising: Vec<ReasonTrend>,
+    pub flags: Vec<Flag>,
+    pub flows: Vec<Flow>,
+}
+
+fn time(name: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
+    value
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            ingest::parse_timestamp(v)
+                .ok_or_else(|| ApiError::BadRequest(format!("{name}: not a timestamp: {v:?}")))
+        })
+        .transpose()
+}
+
+/// Reconstructs the flows of `tenant` for `params`.
+pub(crate) fn view(
+    stores: &Stores,
+    tenant: &str,
+    params: &FlowParams,
+) -> Result<FlowsView, ApiError> {
+    let outcome = match params.outcome.as_deref().filter(|o| !o.is_empty()) {
+        None => None,
+        Some("success") => Some(Outcome::Success),
+        Some("failure") => Some(Outcome::Failure),
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "outcome {other:?}: success or failure"
+            )));
+        }
+    };
+    let mut from = time("from", params.from.as_deref())?;
+    let to = time("to", params.to.as_deref())?;
+    if from.is_none() && to.is_none() {
+        from = stores
+            .text()
+            .time_bounds(tenant)?
+            .map(|(_, last)| last - Duration::hours(DEFAULT_WINDOW_HOURS));
+    }
+    let filters = Filters {
+        kinds: vec![SourceKind::Auth, SourceKind::Log],
+        time: TimeRange { from, to },
+        ..Filters::default()
+    };
+    let records = stores.text().scan(tenant, &filters, MAX_RECORDS)?;
+    let steps: Vec<_> = records.iter().filter_map(flows::classify).collect();
+    let keep = |value: &Option<String>, wanted: &Option<String>| match wanted.as_deref() {
+        None | Some("") => true,
+        Some(wanted) => value
+            .as_deref()
+            .is_some_and(|v| v.eq_ignore_ascii_case(wanted)),
+    };
+    let mut all: Vec<Flow> = flows::reconstruct(steps, &StitchConfig::default())
+        .into_iter()
+        .filter(|f| {
+            keep(&f.client, &params.client)
+                && keep(&f.user, &params.user)
+                && keep(&f.ip, &params.ip)
+        })
+        .filter(|f| outcome.is_none_or(|o| f.outcome == o))
+        .collect();
+    let clients = flows::success_by_client(&all);
+    let steps = flows::success_by_step(&all);
+    let rising = flows::rising_reasons(&all, None, MIN_RISING_FAILURES);
+    let flags = flows::flag_events(&records, &RuleConfig::default());
+    let failed = all.iter().filter(|f| f.outcome == Outcome::Failure).count();
+    let total = all.len();
+    all.sort_by_key(|f| {
+        (
+            f.outcome == Outcome::Success,
+            std::cmp::Reverse(f.started()),
+        )
+    });
+    all.truncate(MAX_LISTED);
+    Ok(FlowsView {
+        from,
+        to,
+        total,
+        failed,
+        clients,
+        steps,
+        rising,
+        flags,
+        flows: all,
+    })
+}
