@@ -239,25 +239,17 @@ fn print_summary(
         return Ok(());
     }
     writeln!(out, "{} flows", flows.len())?;
-    writeln!(out, "success rate per client:")?;
-    for rate in &clients {
-        writeln!(
-            out,
-            "  {:<24} {:>7} flows  {:>6.1}%",
-            rate.key,
-            rate.attempts,
-            100.0 * rate.success_rate()
-        )?;
-    }
-    writeln!(out, "success rate per step:")?;
-    for rate in &steps {
-        writeln!(
-            out,
-            "  {:<24} {:>7} steps  {:>6.1}%",
-            rate.key,
-            rate.attempts,
-            100.0 * rate.success_rate()
-        )?;
+    for (title, unit, rates) in [("client", "flows", &clients), ("step", "steps", &steps)] {
+        writeln!(out, "success rate per {title}:")?;
+        for rate in rates {
+            writeln!(
+                out,
+                "  {:<24} {:>7} {unit}  {:>6.1}%",
+                rate.key,
+                rate.attempts,
+                100.0 * rate.success_rate()
+            )?;
+        }
     }
     writeln!(
         out,

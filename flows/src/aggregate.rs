@@ -181,12 +181,6 @@ mod tests {
     fn step(minute: i64, user: &str, client: &str, reason: Option<&str>) -> Step {
         Step {
             record: RecordId(format!("r-{minute}-{user}")),
-            ts: Utc
-                .with_ymd_and_hms(2026, 11, 20, 14, 0, 0)
-                .single()
-                .expect("time")
-                + Duration::minutes(minute),
-            kind: StepKind::Token,
             outcome: if reason.is_some() {
                 Outcome::Failure
             } else {
@@ -196,13 +190,9 @@ mod tests {
                 code: code.into(),
                 detail: String::new(),
             }),
-            source: "test".into(),
             user: Some(user.into()),
-            ip: None,
             client: Some(client.into()),
-            trace: None,
-            session: None,
-            user_agent: None,
+            ..crate::step::test_step(minute * 60, StepKind::Token)
         }
     }
 

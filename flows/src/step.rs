@@ -237,3 +237,28 @@ fn http_step(record: &Record) -> Option<(StepKind, Outcome)> {
         },
     ))
 }
+
+/// A successful step at 14:00 + `second` on 2026-11-20 with no actor, for
+/// tests to adjust.
+#[cfg(test)]
+pub(crate) fn test_step(second: i64, kind: StepKind) -> Step {
+    use chrono::TimeZone;
+    Step {
+        record: RecordId(format!("r-{second}")),
+        ts: Utc
+            .with_ymd_and_hms(2026, 11, 20, 14, 0, 0)
+            .single()
+            .unwrap_or_default()
+            + chrono::Duration::seconds(second),
+        kind,
+        outcome: Outcome::Success,
+        reason: None,
+        source: "test".into(),
+        user: None,
+        ip: None,
+        client: None,
+        trace: None,
+        session: None,
+        user_agent: None,
+    }
+}

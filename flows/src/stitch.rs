@@ -267,7 +267,6 @@ pub fn pairwise_scores(truth: &[usize], predicted: &[usize]) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
     use ingest::RecordId;
 
     fn step(
@@ -278,22 +277,11 @@ mod tests {
         trace: Option<&str>,
     ) -> Step {
         Step {
-            record: RecordId(format!("r-{second}")),
-            ts: Utc
-                .with_ymd_and_hms(2026, 11, 20, 14, 0, 0)
-                .single()
-                .expect("time")
-                + Duration::seconds(second),
-            kind,
-            outcome: Outcome::Success,
-            reason: None,
-            source: "test".into(),
             user: user.map(str::to_string),
             ip: Some(ip.into()),
             client: Some("web".into()),
             trace: trace.map(str::to_string),
-            session: None,
-            user_agent: None,
+            ..crate::step::test_step(second, kind)
         }
     }
 

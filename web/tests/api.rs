@@ -14,9 +14,10 @@ const LOG: &str = "\
 2026-11-20T14:05:00Z WARN gw: invalid_token <script>alert(1)</script> kid=k2
 ";
 
-fn app() -> axum::Router {
+/// Stores holding `text` read as file `name`, for tenant `acme`.
+fn stores_with(name: &str, text: &str) -> Stores {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("gateway.log"), LOG).expect("write");
+    std::fs::write(dir.path().join(name), text).expect("write");
     let parsed = ingest::read_path(
         dir.path(),
         &ReadOptions::new("acme"),
@@ -26,7 +27,14 @@ fn app() -> axum::Router {
     let mut stores = Stores::new(TextStore::in_memory().expect("store"), None);
     stores.upsert(&parsed.records).expect("upsert");
     stores.commit().expect("commit");
-    web::router(web::AppState::new(stores, "acme".into()))
+    stores
+}
+
+fn app() -> axum::Router {
+    web::router(web::AppState::new(
+        stores_with("gateway.log", LOG),
+        "acme".into(),
+    ))
 }
 
 async fn send(request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
@@ -181,7 +189,6 @@ async fn eval_runs_show_as_trends_with_the_baseline_marked() {
 /// escapes what the logs say.
 #[tokio::test]
 async fn flows_page_shows_attempts_and_flags_with_log_text_escaped() {
-    let dir = tempfile::tempdir().expect("tempdir");
     let mut lines = String::new();
     for i in 0..12 {
         lines.push_str(&format!(
@@ -191,17 +198,10 @@ async fn flows_page_shows_attempts_and_flags_with_log_text_escaped() {
         ));
     }
     lines.push_str("{\"log_id\":\"9100\",\"date\":\"2026-11-20T14:03:00.000Z\",\"type\":\"s\",\"description\":\"Successful login\",\"client_id\":\"web\",\"ip\":\"198.51.100.4\",\"user_name\":\"bo@example.com\"}\n");
-    std::fs::write(dir.path().join("tenant-logs.jsonl"), lines).expect("write");
-    let parsed = ingest::read_path(
-        dir.path(),
-        &ReadOptions::new("acme"),
-        &mut ingest::TemplateMiner::default(),
-    )
-    .expect("read");
-    let mut stores = Stores::new(TextStore::in_memory().expect("store"), None);
-    stores.upsert(&parsed.records).expect("upsert");
-    stores.commit().expect("commit");
-    let app = web::router(web::AppState::new(stores, "acme".into()));
+    let app = web::router(web::AppState::new(
+        stores_with("tenant-logs.jsonl", &lines),
+        "acme".into(),
+    ));
     let page = app.clone().oneshot(get("/flows")).await.expect("response");
     assert_eq!(page.status(), StatusCode::OK);
     let html = String::from_utf8_lossy(&page.into_body().collect().await.expect("body").to_bytes())

@@ -109,61 +109,47 @@ impl Writer {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn okta(
+    /// One identity-provider event of `attempt`, as its vendor logs it.
+    fn idp(
         &mut self,
-        flow: usize,
+        attempt: &Attempt<'_>,
         ts: DateTime<Utc>,
-        event_type: &str,
-        result: &str,
-        reason: Option<&str>,
-        user: &str,
-        ip: &str,
-        transaction: &str,
-        debug: Option<serde_json::Value>,
+        okta: OktaSide<'_>,
+        auth0: Auth0Side<'_>,
     ) {
-        let line = okta_line(
-            ts,
-            &OktaEvent {
+        let (line, file) = if attempt.okta {
+            let (event_type, result, reason, extra) = okta;
+            let mut debug = json!({"clientId": attempt.client});
+            if let (Some(target), serde_json::Value::Object(extra)) = (debug.as_object_mut(), extra)
+            {
+                target.extend(extra);
+            }
+            let event = OktaEvent {
                 event_type,
                 message: event_type,
                 result,
                 reason,
-                user,
-                ip,
-                transaction,
-                debug,
-            },
-        );
-        self.push(OKTA_LOG, ts, line, flow);
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn auth0(
-        &mut self,
-        flow: usize,
-        ts: DateTime<Utc>,
-        code: &str,
-        description: &str,
-        user: &str,
-        ip: &str,
-        client: &str,
-        details: Option<serde_json::Value>,
-    ) {
-        self.log_id += 1;
-        let line = auth0_line(
-            ts,
-            &Auth0Event {
+                user: attempt.user,
+                ip: attempt.ip,
+                transaction: attempt.transaction,
+                debug: Some(debug),
+            };
+            (okta_line(ts, &event), OKTA_LOG)
+        } else {
+            let (code, description, details) = auth0;
+            self.log_id += 1;
+            let event = Auth0Event {
                 code,
                 description,
                 log_id: self.log_id,
-                client_id: client,
-                user,
-                ip,
+                client_id: attempt.client,
+                user: attempt.user,
+                ip: attempt.ip,
                 details,
-            },
-        );
-        self.push(AUTH0_LOG, ts, line, flow);
+            };
+            (auth0_line(ts, &event), AUTH0_LOG)
+        };
+        self.push(file, ts, line, attempt.flow);
     }
 
     fn access(
@@ -221,6 +207,21 @@ pub fn generate_flows(dir: &Path, options: &FlowGenOptions) -> Result<FlowTruth>
     write(dir, writer.lines, options.flows)
 }
 
+/// Who makes an attempt, and through which identity provider.
+struct Attempt<'a> {
+    flow: usize,
+    user: &'a str,
+    ip: &'a str,
+    client: &'a str,
+    transaction: &'a str,
+    okta: bool,
+}
+
+/// An Okta event: type, result, reason, extra `debugData`.
+type OktaSide<'a> = (&'a str, &'a str, Option<&'a str>, serde_json::Value);
+/// An Auth0 event: type code, description, details.
+type Auth0Side<'a> = (&'a str, &'a str, Option<serde_json::Value>);
+
 fn one_flow(w: &mut Writer, flow: usize, at: DateTime<Utc>, shared_ips: &[String]) {
     let user = format!("user{:05}@corp.example", w.rng.below(20_000));
     let ip = if w.rng.chance(0.25) {
@@ -243,201 +244,138 @@ fn one_flow(w: &mut Writer, flow: usize, at: DateTime<Utc>, shared_ips: &[String
         _ => Fault::None,
     };
     let mfa = w.rng.chance(0.4) || matches!(fault, Fault::MfaDenied);
+    let okta = w.rng.chance(0.5);
+    let transaction = format!("W{}", w.rng.hex(10));
+    let attempt = Attempt {
+        flow,
+        user: &user,
+        ip: &ip,
+        client,
+        transaction: &transaction,
+        okta,
+    };
     let mut ts = at;
     let mut next = |w: &mut Writer, max_ms: u64| {
         ts += Duration::milliseconds(200 + w.rng.below(max_ms) as i64);
         ts
     };
-    let okta = w.rng.chance(0.5);
-    let transaction = format!("W{}", w.rng.hex(10));
-    let debug = |extra: serde_json::Value| {
-        let mut data = json!({"clientId": client});
-        if let (Some(target), serde_json::Value::Object(extra)) = (data.as_object_mut(), extra) {
-            target.extend(extra);
-        }
-        Some(data)
-    };
-    // Authorize: only an error is logged by Auth0; Okta logs the code later.
+    let none = || json!({});
+    // Authorize: Auth0 logs only an error; Okta logs the code later.
     if let Fault::RedirectUri = fault {
         let t = next(w, 300);
-        if okta {
-            w.okta(
-                flow,
-                t,
-                "app.oauth2.as.authorize",
-                "FAILURE",
-                Some("redirect_uri mismatch"),
-                &user,
-                &ip,
-                &transaction,
-                debug(json!({"error": "invalid_request"})),
-            );
-        } else {
-            w.auth0(flow, t, "f", "Callback URL mismatch. https://evil.example/cb is not in the list of allowed callback URLs", &user, &ip, client, None);
-        }
+        w.idp(
+            &attempt,
+            t,
+            ("app.oauth2.as.authorize", "FAILURE", Some("redirect_uri mismatch"), json!({"error": "invalid_request"})),
+            ("f", "Callback URL mismatch. https://evil.example/cb is not in the list of allowed callback URLs", None),
+        );
         w.failed("authorize", "redirect_uri_mismatch");
         return;
     }
     // Login, with a wrong password first when the fault says so.
     if matches!(fault, Fault::PasswordRetried | Fault::PasswordGaveUp) {
         let t = next(w, 3000);
-        if okta {
-            w.okta(
-                flow,
-                t,
+        w.idp(
+            &attempt,
+            t,
+            (
                 "user.session.start",
                 "FAILURE",
                 Some("INVALID_CREDENTIALS"),
-                &user,
-                &ip,
-                &transaction,
-                debug(json!({})),
-            );
-        } else {
-            w.auth0(
-                flow,
-                t,
-                "fp",
-                "Wrong email or password.",
-                &user,
-                &ip,
-                client,
-                None,
-            );
-        }
+                none(),
+            ),
+            ("fp", "Wrong email or password.", None),
+        );
         w.failed("login", "invalid_credentials");
         if let Fault::PasswordGaveUp = fault {
             return;
         }
     }
     let t = next(w, 4000);
-    if okta {
-        w.okta(
-            flow,
-            t,
-            "user.session.start",
-            "SUCCESS",
-            None,
-            &user,
-            &ip,
-            &transaction,
-            debug(json!({})),
-        );
-    } else {
-        w.auth0(flow, t, "s", "Successful login", &user, &ip, client, None);
-    }
+    w.idp(
+        &attempt,
+        t,
+        ("user.session.start", "SUCCESS", None, none()),
+        ("s", "Successful login", None),
+    );
     if mfa {
         let t = next(w, 2000);
-        if okta {
-            w.okta(
-                flow,
-                t,
+        w.idp(
+            &attempt,
+            t,
+            (
                 "system.push.send_factor_verify_push",
                 "SUCCESS",
                 None,
-                &user,
-                &ip,
-                &transaction,
-                debug(json!({})),
-            );
-        } else {
-            w.auth0(
-                flow,
-                t,
+                none(),
+            ),
+            (
                 "gd_send_pn",
                 "Push notification for MFA sent successfully",
-                &user,
-                &ip,
-                client,
                 None,
-            );
-        }
+            ),
+        );
         let t = next(w, 8000);
-        let denied = matches!(fault, Fault::MfaDenied);
-        match (okta, denied) {
-            (true, true) => w.okta(
-                flow,
+        if let Fault::MfaDenied = fault {
+            w.idp(
+                &attempt,
                 t,
-                "user.mfa.okta_verify.deny_push",
-                "FAILURE",
-                Some("USER_REJECTED_OKTA_VERIFY_PUSH"),
-                &user,
-                &ip,
-                &transaction,
-                debug(json!({})),
-            ),
-            (true, false) => w.okta(
-                flow,
-                t,
-                "user.authentication.auth_via_mfa",
-                "SUCCESS",
-                None,
-                &user,
-                &ip,
-                &transaction,
-                debug(json!({})),
-            ),
-            (false, true) => w.auth0(
-                flow,
-                t,
-                "gd_auth_rejected",
-                "A user rejected a Multi-factor authentication request via push-notification",
-                &user,
-                &ip,
-                client,
-                None,
-            ),
-            (false, false) => w.auth0(
-                flow,
-                t,
-                "gd_auth_succeed",
-                "Multi-factor authentication succeeded",
-                &user,
-                &ip,
-                client,
-                None,
-            ),
-        }
-        if denied {
+                (
+                    "user.mfa.okta_verify.deny_push",
+                    "FAILURE",
+                    Some("USER_REJECTED_OKTA_VERIFY_PUSH"),
+                    none(),
+                ),
+                (
+                    "gd_auth_rejected",
+                    "A user rejected a Multi-factor authentication request via push-notification",
+                    None,
+                ),
+            );
             w.failed("mfa", "mfa_failed");
             return;
         }
+        w.idp(
+            &attempt,
+            t,
+            ("user.authentication.auth_via_mfa", "SUCCESS", None, none()),
+            (
+                "gd_auth_succeed",
+                "Multi-factor authentication succeeded",
+                None,
+            ),
+        );
     }
-    // Code issued (Okta logs it), then the exchange at the token endpoint.
-    let token_transaction = format!("W{}", w.rng.hex(10));
+    // Code issued (only Okta logs it), then the exchange at the token
+    // endpoint: each its own request, so its own transaction.
     if okta {
         let t = next(w, 500);
         let code_transaction = format!("W{}", w.rng.hex(10));
-        w.okta(
-            flow,
+        let code = Attempt {
+            transaction: &code_transaction,
+            ..attempt
+        };
+        w.idp(
+            &code,
             t,
-            "app.oauth2.as.authorize.code",
-            "SUCCESS",
-            None,
-            &user,
-            &ip,
-            &code_transaction,
-            debug(json!({})),
+            ("app.oauth2.as.authorize.code", "SUCCESS", None, none()),
+            ("", "", None),
         );
     }
     let t = next(w, 1500);
+    let token_transaction = format!("W{}", w.rng.hex(10));
+    let token = Attempt {
+        transaction: &token_transaction,
+        ..attempt
+    };
     match fault {
         Fault::InvalidGrant => {
-            if okta {
-                w.okta(
-                    flow,
-                    t,
-                    "app.oauth2.as.token.grant",
-                    "FAILURE",
-                    Some("invalid_grant"),
-                    &user,
-                    &ip,
-                    &token_transaction,
-                    debug(json!({"error": "invalid_grant", "grantType": "authorization_code"})),
-                );
-            } else {
-                w.auth0(flow, t, "feacft", "Invalid authorization code", &user, &ip, client, Some(json!({"error": "invalid_grant", "error_description": "Invalid authorization code"})));
-            }
+            w.idp(
+                &token,
+                t,
+                ("app.oauth2.as.token.grant", "FAILURE", Some("invalid_grant"), json!({"error": "invalid_grant", "grantType": "authorization_code"})),
+                ("feacft", "Invalid authorization code", Some(json!({"error": "invalid_grant", "error_description": "Invalid authorization code"}))),
+            );
             w.failed("token", "invalid_grant");
             return;
         }
@@ -448,30 +386,17 @@ fn one_flow(w: &mut Writer, flow: usize, at: DateTime<Utc>, shared_ips: &[String
         }
         _ => {}
     }
-    if okta {
-        w.okta(
-            flow,
-            t,
+    w.idp(
+        &token,
+        t,
+        (
             "app.oauth2.as.token.grant.access_token",
             "SUCCESS",
             None,
-            &user,
-            &ip,
-            &token_transaction,
-            debug(json!({"grantType": "authorization_code"})),
-        );
-    } else {
-        w.auth0(
-            flow,
-            t,
-            "seacft",
-            "Authorization Code for Access Token",
-            &user,
-            &ip,
-            client,
-            None,
-        );
-    }
+            json!({"grantType": "authorization_code"}),
+        ),
+        ("seacft", "Authorization Code for Access Token", None),
+    );
     // API calls with the token.
     let calls = 1 + w.rng.below(4);
     for call in 0..calls {

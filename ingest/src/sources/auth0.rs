@@ -151,18 +151,22 @@ pub(super) fn draft(object: &Map<String, Value>) -> RecordDraft {
 #[cfg(test)]
 mod tests {
     use crate::sources::{SourceContext, parse_json_line};
-    use crate::{Severity, SourceKind};
+    use crate::{Record, Severity, SourceKind};
 
-    #[test]
-    fn auth0_codes_missing_from_the_table_are_still_auth0_events() {
-        let raw = r#"{"log_id":"9002","date":"2026-11-20T14:06:10.000Z","type":"gd_unenroll","description":"Device used for second factor authentication has been unenrolled","user_name":"ana@example.com"}"#;
+    fn parse(raw: &str) -> Record {
         let ctx = SourceContext {
             tenant: "t",
             source: "auth0.jsonl",
             default_service: "auth",
             zone: crate::sources::UTC,
         };
-        let record = parse_json_line(&ctx, 1, raw).expect("parses");
+        parse_json_line(&ctx, 1, raw).expect("parses")
+    }
+
+    #[test]
+    fn auth0_codes_missing_from_the_table_are_still_auth0_events() {
+        let raw = r#"{"log_id":"9002","date":"2026-11-20T14:06:10.000Z","type":"gd_unenroll","description":"Device used for second factor authentication has been unenrolled","user_name":"ana@example.com"}"#;
+        let record = parse(raw);
         assert_eq!(
             (record.service.as_str(), record.kind),
             ("auth0", SourceKind::Auth)
@@ -172,20 +176,14 @@ mod tests {
             Some("gd_unenroll")
         );
         let unknown = raw.replace("gd_unenroll", "new_code_2027");
-        let record = parse_json_line(&ctx, 1, &unknown).expect("parses");
+        let record = parse(&unknown);
         assert_eq!(record.service, "auth0");
     }
 
     #[test]
     fn auth0_failed_exchange_keeps_oauth_error() {
         let raw = r#"{"log_id":"9001","date":"2026-11-20T14:06:10.000Z","type":"feacft","description":"Unauthorized","client_id":"abc","connection":"Username-Password-Authentication","ip":"198.51.100.4","user_id":"auth0|1","details":{"error":"invalid_grant","error_description":"Invalid authorization code"}}"#;
-        let ctx = SourceContext {
-            tenant: "t",
-            source: "auth0.jsonl",
-            default_service: "auth",
-            zone: crate::sources::UTC,
-        };
-        let record = parse_json_line(&ctx, 1, raw).expect("parses");
+        let record = parse(raw);
         assert_eq!(record.kind, SourceKind::Auth);
         assert_eq!(record.severity, Severity::Warn);
         assert!(
