@@ -62,11 +62,11 @@ pub(crate) fn failure_reason(record: &Record) -> FailureReason {
     let field = |name: &str| record.field_str(name).filter(|v| !v.is_empty());
     let error = field("oauth_error").or_else(|| field("oauth_error_code"));
     let description = field("error_description").or_else(|| field("outcome_reason"));
-    let detail = [error.clone(), description.clone()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(": ");
+    let mut parts: Vec<String> = error.iter().cloned().collect();
+    if let Some(description) = description.filter(|d| Some(d) != error.as_ref()) {
+        parts.push(description);
+    }
+    let detail = parts.join(": ");
     let detail = if detail.is_empty() {
         record.body.clone()
     } else {

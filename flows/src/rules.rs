@@ -383,14 +383,24 @@ fn stuffing_and_spraying(logins: &[Attempt<'_>], config: &RuleConfig) -> Vec<Fla
             .take_while(|a| a.ts - logins[start].ts <= window)
             .collect();
         // The IPs that tried the most users in this window.
-        let mut users_per_ip: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+        // IPs that tried several users and mostly failed; those that tried
+        // the most users are the candidates.
+        let mut per_ip: HashMap<&str, (BTreeSet<&str>, usize, usize)> = HashMap::new();
         for attempt in &run {
             if let (Some(ip), Some(user)) = (&attempt.ip, &attempt.user) {
-                users_per_ip.entry(ip).or_default().insert(user);
+                let entry = per_ip.entry(ip).or_default();
+                entry.0.insert(user);
+                entry.1 += 1;
+                entry.2 += usize::from(attempt.failed);
             }
         }
-        let mut ips: Vec<(&str, usize)> =
-            users_per_ip.iter().map(|(ip, u)| (*ip, u.len())).collect();
+        let mut ips: Vec<(&str, usize)> = per_ip
+            .iter()
+            .filter(|(_, (users, attempts, failed))| {
+                users.len() > 1 && *failed as f64 >= config.min_failure_ratio * *attempts as f64
+            })
+            .map(|(ip, (users, _, _))| (*ip, users.len()))
+            .collect();
         ips.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         let top: BTreeSet<&str> = ips
             .iter()
