@@ -10,7 +10,7 @@ use crate::answer::excerpt;
 use crate::error::Result;
 
 /// Every tool the model may call; `prompts/tools.vN.json` describes each.
-pub(crate) const TOOL_NAMES: [&str; 7] = [
+pub(crate) const TOOL_NAMES: [&str; 8] = [
     "search",
     "timeline",
     "anomalies",
@@ -18,6 +18,7 @@ pub(crate) const TOOL_NAMES: [&str; 7] = [
     "inspect_jwt",
     "config_diff",
     "similar_incidents",
+    "auth_flows",
 ];
 
 /// Groups of log evidence shown per result; the rest is summarized.
@@ -33,6 +34,11 @@ const MAX_ANOMALIES: usize = 10;
 const MAX_CHANGES: usize = 20;
 const MAX_CONFIG_VERSIONS: usize = 5;
 const MAX_DOCUMENTS: usize = 5;
+/// Failed flows and risky-event flags shown by `auth_flows`.
+const MAX_FLOWS_SHOWN: usize = 5;
+const MAX_FLAGS_SHOWN: usize = 5;
+/// Failures after the split a reason needs to count as rising.
+const MIN_RISING_FAILURES: usize = 3;
 
 /// The tools over one tenant's stores. Results are compressed JSON (log
 /// evidence as templates with counts, first/last times and a few example
@@ -102,6 +108,7 @@ impl<'a> Toolbox<'a> {
             "inspect_jwt" => self.inspect_jwt(&args),
             "config_diff" => self.config_diff(&args),
             "similar_incidents" => self.similar_incidents(&args),
+            "auth_flows" => self.auth_flows(&args),
             other => Ok(Err(format!(
                 "no tool {other:?}; the tools are {}",
                 TOOL_NAMES.join(", ")
@@ -355,6 +362,89 @@ impl<'a> Toolbox<'a> {
         Ok(Ok(json!({"tool": "similar_incidents", "documents": list})))
     }
 
+    /// Login and token flows in the window: success per client, the failure
+    /// reasons that appeared or grew, the latest failed flows with their
+    /// first failing step, and risky-event flags, each citing records.
+    fn auth_flows(&mut self, args: &Value) -> Result<std::result::Result<Value, String>> {
+        let filters = match self.filters(args, true) {
+            Ok(filters) => filters,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        let records = self.stores.text().scan(self.tenant, &filters, SCAN_LIMIT)?;
+        let steps: Vec<_> = records.iter().filter_map(flows::classify).collect();
+        let client = arg_str(args, "client");
+        let user = arg_str(args, "user").map(str::to_lowercase);
+        let all: Vec<flows::Flow> = flows::reconstruct(steps, &flows::StitchConfig::default())
+            .into_iter()
+            .filter(|f| client.is_none_or(|c| f.client.as_deref() == Some(c)))
+            .filter(|f| user.as_ref().is_none_or(|u| f.user.as_ref() == Some(u)))
+            .collect();
+        if all.is_empty() {
+            return Ok(Err("no login or token flow in this window".into()));
+        }
+        let by_id: BTreeMap<&RecordId, &Record> = records.iter().map(|r| (&r.id, r)).collect();
+        let failed: Vec<&flows::Flow> = all
+            .iter()
+            .filter(|f| f.outcome == flows::Outcome::Failure)
+            .collect();
+        let mut shown_flows = Vec::new();
+        for flow in failed.iter().rev().take(MAX_FLOWS_SHOWN) {
+            let steps: Vec<String> = flow
+                .steps
+                .iter()
+                .map(|s| format!("{}:{:?}", s.step.kind.as_str(), s.step.outcome).to_lowercase())
+                .collect();
+            let failure = match &flow.first_failure {
+                Some((index, reason)) => {
+                    let id = &flow.steps[*index].step.record;
+                    let cited = by_id.get(id).map(|r| self.remember(r));
+                    json!({"step": flow.steps[*index].step.kind.as_str(), "reason": reason.code, "detail": excerpt(&reason.detail, EXCERPT_CHARS), "id": cited})
+                }
+                None => Value::Null,
+            };
+            shown_flows
+                .push(json!({"client": flow.client, "steps": steps, "first_failure": failure}));
+        }
+        let flags = flows::flag_events(&records, &flows::RuleConfig::default());
+        let mut shown_flags = Vec::new();
+        for flag in flags.iter().take(MAX_FLAGS_SHOWN) {
+            let ids: Vec<String> = flag
+                .records
+                .iter()
+                .take(EXAMPLES_PER_GROUP)
+                .filter_map(|id| by_id.get(id).map(|r| self.remember(r)))
+                .collect();
+            shown_flags.push(json!({"rule": flag.rule.as_str(), "severity": flag.severity, "at": format_ts(flag.ts), "summary": flag.summary, "records": flag.records.len(), "ids": ids}));
+        }
+        let clients: Vec<Value> = flows::success_by_client(&all)
+            .iter()
+            .map(|r| json!({"client": r.key, "flows": r.attempts, "success_rate": (r.success_rate() * 1000.0).round() / 1000.0}))
+            .collect();
+        let rising: Vec<Value> = flows::rising_reasons(&all, None, MIN_RISING_FAILURES)
+            .iter()
+            .map(|t| json!({"reason": t.code, "before": t.before, "after": t.after, "new": t.appeared, "since": format_ts(t.onset)}))
+            .collect();
+        let mut value = json!({
+            "tool": "auth_flows",
+            "flows": all.len(),
+            "failed": failed.len(),
+            "clients": clients,
+            "rising_reasons": rising,
+            "failed_flows": shown_flows,
+            "flags": shown_flags,
+        });
+        let hidden = failed.len().saturating_sub(MAX_FLOWS_SHOWN)
+            + flags.len().saturating_sub(MAX_FLAGS_SHOWN);
+        if hidden > 0 {
+            value["omitted"] = json!(format!(
+                "{} more failed flows and {} more flags not shown; narrow by client, user or time to see them",
+                failed.len().saturating_sub(MAX_FLOWS_SHOWN),
+                flags.len().saturating_sub(MAX_FLAGS_SHOWN)
+            ));
+        }
+        Ok(Ok(value))
+    }
+
     /// Filters from `from`, `to` and `service`; with `bounded`, an omitted
     /// end falls back to the question's window.
     fn filters(&self, args: &Value, bounded: bool) -> std::result::Result<Filters, String> {
@@ -572,4 +662,50 @@ fn unified_diff(old: &Record, new: &Record) -> String {
             &format!("b/{}", new.origin.source),
         )
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use retrieval::TextStore;
+
+    #[test]
+    fn auth_flows_shows_failed_flows_and_flags_with_citable_records() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lines: String = (0..12)
+            .map(|i| {
+                format!(
+                    "{{\"log_id\":\"90{i:04}\",\"date\":\"2026-11-20T14:0{}:{:02}.000Z\",\"type\":\"fp\",\"description\":\"Wrong email or password.\",\"client_id\":\"web\",\"ip\":\"203.0.113.9\",\"user_name\":\"ana@example.com\"}}\n",
+                    i / 6,
+                    (i % 6) * 10
+                )
+            })
+            .collect();
+        std::fs::write(dir.path().join("tenant-logs.jsonl"), lines).expect("write");
+        let parsed = ingest::read_path(
+            dir.path(),
+            &ingest::ReadOptions::new("acme"),
+            &mut ingest::TemplateMiner::default(),
+        )
+        .expect("read");
+        let mut stores = Stores::new(TextStore::in_memory().expect("store"), None);
+        stores.upsert(&parsed.records).expect("upsert");
+        stores.commit().expect("commit");
+        let mut toolbox = Toolbox::new(&stores, "acme", TimeRange::default());
+        let result: Value =
+            serde_json::from_str(&toolbox.call("auth_flows", "{}").expect("runs")).expect("json");
+        assert_eq!(result["failed"], 1, "{result}");
+        assert_eq!(
+            result["failed_flows"][0]["first_failure"]["reason"],
+            "invalid_credentials"
+        );
+        assert_eq!(result["flags"][0]["rule"], "brute_force");
+        let cited = result["failed_flows"][0]["first_failure"]["id"]
+            .as_str()
+            .expect("an id");
+        assert!(
+            toolbox.shown().keys().any(|id| id.0 == cited),
+            "what the tool showed can be cited"
+        );
+    }
 }

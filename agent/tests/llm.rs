@@ -287,7 +287,7 @@ async fn native_tool_calls_answer_with_checked_citations_and_nothing_leaks() {
     assert!(
         requests[0]["tools"]
             .as_array()
-            .is_some_and(|t| t.len() == 7)
+            .is_some_and(|t| t.len() == 8)
     );
     assert_eq!(requests[3]["stream"], true);
     assert_eq!(requests[3]["response_format"]["type"], "json_schema");
@@ -353,8 +353,8 @@ async fn json_steps_run_the_same_loop_without_native_tool_calls() {
         requests[0]["response_format"]["json_schema"]["schema"]["properties"]["tool"]["enum"]
             .as_array()
             .map(Vec::len),
-        Some(8),
-        "seven tools and \"answer\""
+        Some(9),
+        "eight tools and \"answer\""
     );
     let inspect = requests[2].to_string();
     assert!(
