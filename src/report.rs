@@ -171,6 +171,14 @@ pub fn eval(run: &evals::Run, saved: &std::path::Path, json: bool) -> Result<()>
         object.insert("split".into(), serde_json::to_value(run.split)?);
         object.insert("latency_p50_secs".into(), summary.latency_p50_secs.into());
         object.insert("latency_p95_secs".into(), summary.latency_p95_secs.into());
+        for (name, value) in [
+            ("retrieval_p50_secs", summary.retrieval_p50_secs),
+            ("retrieval_p95_secs", summary.retrieval_p95_secs),
+            ("llm_p50_secs", summary.llm_p50_secs),
+            ("llm_p95_secs", summary.llm_p95_secs),
+        ] {
+            object.insert(name.into(), value.into());
+        }
         object.insert("mode".into(), run.mode.clone().into());
         object.insert(
             "llm_calls_per_answer".into(),
@@ -251,8 +259,13 @@ pub fn eval(run: &evals::Run, saved: &std::path::Path, json: bool) -> Result<()>
     }
     writeln!(
         out,
-        "  latency p50 {:.3} s, p95 {:.3} s",
-        summary.latency_p50_secs, summary.latency_p95_secs
+        "  latency p50 {:.3} s, p95 {:.3} s (retrieval and analysis p50 {:.3} s, p95 {:.3} s; LLM p50 {:.3} s, p95 {:.3} s)",
+        summary.latency_p50_secs,
+        summary.latency_p95_secs,
+        summary.retrieval_p50_secs,
+        summary.retrieval_p95_secs,
+        summary.llm_p50_secs,
+        summary.llm_p95_secs
     )?;
     if let Some(agreement) = &summary.judge_agreement {
         writeln!(
@@ -293,6 +306,8 @@ pub fn ablation(runs: &[evals::Run], json: bool) -> Result<()> {
         let summary = &run.summary;
         let mut rows = summary.named();
         rows.push(("latency_p50_secs", summary.latency_p50_secs));
+        rows.push(("retrieval_p50_secs", summary.retrieval_p50_secs));
+        rows.push(("llm_p50_secs", summary.llm_p50_secs));
         rows.push(("llm_tokens_per_answer", summary.llm_tokens_per_answer));
         rows.push(("llm_fallback_rate", summary.llm_fallback_rate));
         rows.push(("leaks", summary.leaks as f64));

@@ -100,7 +100,8 @@ struct Conversation<'a> {
     messages: Vec<ChatMessage>,
     session: RedactionSession,
     toolbox: Toolbox<'a>,
-    usage: Usage,
+    /// The caller's, so what was spent survives a failed attempt.
+    usage: &'a mut Usage,
     steps: Vec<AgentStep>,
     tool_results: String,
     notes: Vec<String>,
@@ -157,8 +158,9 @@ impl LlmAgent {
         audience: Audience,
         on_delta: Option<&mut (dyn FnMut(&str) + Send)>,
     ) -> Result<Answer> {
+        let mut spent = Usage::default();
         match self
-            .try_ask(stores, tenant, question, audience, on_delta)
+            .try_ask(stores, tenant, question, audience, on_delta, &mut spent)
             .await
         {
             Ok(answer) if answer.citations.is_empty() => {
@@ -182,6 +184,7 @@ impl LlmAgent {
             Err(error) => {
                 warn!(%error, "LLM path failed; answering in evidence mode");
                 let mut answer = EvidenceEngine::new(stores).ask(tenant, question)?;
+                answer.usage = spent;
                 answer.notes.push(format!(
                     "The LLM ({}) could not answer ({error}); this is the evidence-mode answer.",
                     self.client.config().model
@@ -198,6 +201,7 @@ impl LlmAgent {
         question: &str,
         audience: Audience,
         on_delta: Option<&mut (dyn FnMut(&str) + Send)>,
+        spent: &mut Usage,
     ) -> Result<Answer> {
         let Some((first, last)) = stores.text().time_bounds(tenant)? else {
             return EvidenceEngine::new(stores).ask(tenant, question);
@@ -220,7 +224,7 @@ impl LlmAgent {
             ],
             session: RedactionSession::default(),
             toolbox: Toolbox::new(stores, tenant, TimeRange::between(start, end)),
-            usage: Usage::default(),
+            usage: spent,
             steps: Vec::new(),
             tool_results: String::new(),
             notes: Vec::new(),
@@ -448,7 +452,7 @@ impl LlmAgent {
             },
             citations: Vec::new(),
             prompt_version: Some(self.prompts.version.clone()),
-            usage: conversation.usage,
+            usage: *conversation.usage,
             steps: conversation.steps,
             unsupported,
             notes: conversation.notes,
@@ -584,7 +588,10 @@ impl LlmAgent {
             schema,
             max_tokens: max_tokens.min(remaining),
         };
-        let reply = self.client.chat(&request, on_delta).await?;
+        let started = std::time::Instant::now();
+        let reply = self.client.chat(&request, on_delta).await;
+        conversation.usage.llm_millis += started.elapsed().as_millis() as u64;
+        let reply = reply.inspect_err(|_| conversation.usage.calls += 1)?;
         conversation.usage.add(reply.usage);
         Ok(reply)
     }

@@ -139,7 +139,7 @@ pub struct OutputSchema {
     pub schema: Value,
 }
 
-/// Tokens spent.
+/// Calls, tokens and time spent.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
     /// LLM calls made.
@@ -148,6 +148,9 @@ pub struct Usage {
     pub prompt_tokens: u32,
     /// Completion tokens.
     pub completion_tokens: u32,
+    /// Milliseconds spent waiting for the endpoint (failed calls included).
+    #[serde(default)]
+    pub llm_millis: u64,
 }
 
 impl Usage {
@@ -161,6 +164,7 @@ impl Usage {
         self.calls += other.calls;
         self.prompt_tokens += other.prompt_tokens;
         self.completion_tokens += other.completion_tokens;
+        self.llm_millis += other.llm_millis;
     }
 }
 
@@ -303,6 +307,7 @@ impl LlmClient {
                 calls: 1,
                 prompt_tokens: u.prompt_tokens,
                 completion_tokens: u.completion_tokens,
+                ..Usage::default()
             },
         );
         let Some(choice) = response.choices.into_iter().next() else {

@@ -455,6 +455,11 @@ async fn faults_degrade_to_evidence_mode_with_a_visible_note() {
             "evidence mode still names a cause"
         );
         assert!(
+            answer.usage.calls >= 1 && answer.usage.llm_millis > 0,
+            "{expected}: the failed attempt's calls and time are still counted: {:?}",
+            answer.usage
+        );
+        assert!(
             !serde_json::to_string(&answer)
                 .expect("json")
                 .contains("PARTIAL-REPLY")

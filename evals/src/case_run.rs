@@ -207,6 +207,7 @@ pub fn run_case(
         citations_resolve: resolved.len() == cited.len()
             && store.count(&truth.tenant, &Filters::default())? > 0,
         answer_secs,
+        llm_secs: answer.usage.llm_millis as f64 / 1000.0,
         search_recall_at_10,
         llm_calls: answer.usage.calls,
         llm_tokens: answer.usage.total(),

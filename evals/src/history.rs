@@ -142,6 +142,7 @@ mod tests {
             remediation_coverage: 0.5,
             citations_resolve: true,
             answer_secs: 0.1,
+            llm_secs: 0.0,
             search_recall_at_10: Default::default(),
             llm_calls: 0,
             llm_tokens: 0,

@@ -141,8 +141,11 @@ pub struct CaseScore {
     pub remediation_coverage: f64,
     /// Every citation in the text resolves to a record of the tenant.
     pub citations_resolve: bool,
-    /// Seconds to answer (retrieval and analysis).
+    /// Seconds to answer, all stages.
     pub answer_secs: f64,
+    /// Of which waiting for the LLM (the rest is retrieval and analysis).
+    #[serde(default)]
+    pub llm_secs: f64,
     /// Recall@10 of gold evidence when the question itself is searched,
     /// per retriever.
     #[serde(default)]
@@ -216,6 +219,19 @@ impl Estimate {
     }
 }
 
+/// Median and 95th percentile (nearest rank); zeros without values.
+fn percentiles(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let mut sorted: Vec<f64> = values.collect();
+    sorted.sort_by(f64::total_cmp);
+    let at = |p: f64| {
+        sorted
+            .get(((sorted.len() as f64 - 1.0) * p).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    (at(0.5), at(0.95))
+}
+
 /// The share of `true` among the grades given, if any was given.
 fn graded(grades: &[Option<bool>]) -> Option<Estimate> {
     let given: Vec<f64> = grades
@@ -262,6 +278,18 @@ pub struct Summary {
     pub latency_p50_secs: f64,
     /// 95th percentile seconds to answer.
     pub latency_p95_secs: f64,
+    /// Median and 95th percentile seconds of retrieval and analysis.
+    #[serde(default)]
+    pub retrieval_p50_secs: f64,
+    /// 95th percentile seconds of retrieval and analysis.
+    #[serde(default)]
+    pub retrieval_p95_secs: f64,
+    /// Median seconds waiting for the LLM.
+    #[serde(default)]
+    pub llm_p50_secs: f64,
+    /// 95th percentile seconds waiting for the LLM.
+    #[serde(default)]
+    pub llm_p95_secs: f64,
     /// Mean LLM calls per answer.
     #[serde(default)]
     pub llm_calls_per_answer: f64,
@@ -299,14 +327,11 @@ impl Summary {
         let mean = |f: fn(&CaseScore) -> f64| {
             scores.iter().map(f).sum::<f64>() / scores.len().max(1) as f64
         };
-        let mut latencies: Vec<f64> = scores.iter().map(|s| s.answer_secs).collect();
-        latencies.sort_by(f64::total_cmp);
-        let percentile = |p: f64| {
-            latencies
-                .get(((latencies.len() as f64 - 1.0) * p).round() as usize)
-                .copied()
-                .unwrap_or(0.0)
-        };
+        let (latency_p50_secs, latency_p95_secs) =
+            percentiles(scores.iter().map(|s| s.answer_secs));
+        let (retrieval_p50_secs, retrieval_p95_secs) =
+            percentiles(scores.iter().map(|s| (s.answer_secs - s.llm_secs).max(0.0)));
+        let (llm_p50_secs, llm_p95_secs) = percentiles(scores.iter().map(|s| s.llm_secs));
         Summary {
             cases: scores.len(),
             recall_at_5: estimate(|s| s.recall_at_5),
@@ -321,8 +346,12 @@ impl Summary {
             search_recall_text: optional(|s| Some(s.search_recall_at_10.text)),
             search_recall_vector: optional(|s| s.search_recall_at_10.vector),
             search_recall_hybrid: optional(|s| s.search_recall_at_10.hybrid),
-            latency_p50_secs: percentile(0.5),
-            latency_p95_secs: percentile(0.95),
+            latency_p50_secs,
+            latency_p95_secs,
+            retrieval_p50_secs,
+            retrieval_p95_secs,
+            llm_p50_secs,
+            llm_p95_secs,
             llm_calls_per_answer: mean(|s| f64::from(s.llm_calls)),
             llm_tokens_per_answer: mean(|s| f64::from(s.llm_tokens)),
             llm_fallback_rate: mean(|s| f64::from(u8::from(s.fell_back))),

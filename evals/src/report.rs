@@ -66,6 +66,7 @@ mod tests {
             remediation_coverage: 0.0,
             citations_resolve: true,
             answer_secs: 0.05,
+            llm_secs: 0.0,
             search_recall_at_10: Default::default(),
             llm_calls: 0,
             llm_tokens: 0,
