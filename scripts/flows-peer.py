@@ -2,7 +2,9 @@
 """The peer of scripts/bench-flows: the same flow stitching written plainly in
 Python 3 (standard library only), over the same files: steps keyed by
 correlation id, else by user, client and IP, or IP, with the same ten-minute
-gap. Prints events/s of parsing and of stitching, and peak RSS."""
+gap, never joining another user's or client's flow. It does not classify
+steps or name failures, so it does less than oncall. Prints events/s of
+parsing and of stitching, and peak RSS."""
 import json, os, re, resource, sys, time
 from datetime import datetime
 
@@ -33,20 +35,28 @@ def steps_of(path):
 
 def stitch(steps):
     steps.sort(key=lambda s: s[0])
-    flows, by_trace, by_actor = [], {}, {}
+    flows, owners, by_trace, by_actor = [], [], {}, {}
+
+    def admits(index, user, client):
+        owner_user, owner_client = owners[index]
+        return not (user and owner_user and user != owner_user) and not (client and owner_client and client != owner_client)
+
     for ts, user, ip, client, trace in steps:
         keys = ([f"user:{user}"] if user else []) + ([f"ci:{client}:{ip}"] if client and ip else []) + ([f"ip:{ip}"] if ip else [])
         index = by_trace.get(trace) if trace else None
         if index is None:
             for key in keys:
                 candidate = by_actor.get(key)
-                if candidate is not None and ts - flows[candidate][-1][0] <= GAP:
+                if candidate is not None and ts - flows[candidate][-1][0] <= GAP and admits(candidate, user, client):
                     index = candidate
                     break
         if index is None:
             flows.append([])
+            owners.append([None, None])
             index = len(flows) - 1
         flows[index].append((ts, user, ip, client, trace))
+        owners[index][0] = owners[index][0] or user
+        owners[index][1] = owners[index][1] or client
         if trace:
             by_trace[trace] = index
         for key in keys:

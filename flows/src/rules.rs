@@ -366,6 +366,113 @@ fn bursts<'e, 'a>(
     found
 }
 
+/// Login attempts of one IP inside the sliding window.
+#[derive(Default)]
+struct IpWindow<'a> {
+    users: HashMap<&'a str, usize>,
+    attempts: usize,
+    failed: usize,
+}
+
+/// Adds `attempt` to the window's per-IP counts, or removes it.
+fn slide<'a>(
+    per_ip: &mut HashMap<&'a str, IpWindow<'a>>,
+    several_users: &mut BTreeSet<&'a str>,
+    attempt: &'a Attempt<'_>,
+    added: bool,
+) {
+    let (Some(ip), Some(user)) = (attempt.ip.as_deref(), attempt.user.as_deref()) else {
+        return;
+    };
+    let entry = per_ip.entry(ip).or_default();
+    let count = entry.users.entry(user).or_insert(0);
+    if added {
+        *count += 1;
+        entry.attempts += 1;
+        entry.failed += usize::from(attempt.failed);
+    } else {
+        *count = count.saturating_sub(1);
+        if *count == 0 {
+            entry.users.remove(user);
+        }
+        entry.attempts = entry.attempts.saturating_sub(1);
+        entry.failed = entry.failed.saturating_sub(usize::from(attempt.failed));
+    }
+    if entry.users.len() > 1 {
+        several_users.insert(ip);
+    } else {
+        several_users.remove(ip);
+    }
+}
+
+/// Credential stuffing over a window sliding attempt by attempt, with
+/// per-IP counts kept incrementally; only IPs that tried several users are
+/// examined. Returns the flags and the IPs they name.
+fn credential_stuffing(
+    logins: &[Attempt<'_>],
+    config: &RuleConfig,
+) -> (Vec<Flag>, BTreeSet<String>) {
+    let window = Duration::seconds(config.window_secs);
+    let mut flags = Vec::new();
+    let mut stuffed: BTreeSet<String> = BTreeSet::new();
+    let mut per_ip: HashMap<&str, IpWindow<'_>> = HashMap::new();
+    let mut several_users: BTreeSet<&str> = BTreeSet::new();
+    let (mut start, mut end) = (0, 0);
+    while start < logins.len() {
+        while end < logins.len() && logins[end].ts - logins[start].ts <= window {
+            slide(&mut per_ip, &mut several_users, &logins[end], true);
+            end += 1;
+        }
+        let mut ips: Vec<(&str, usize)> = several_users
+            .iter()
+            .filter_map(|ip| {
+                let w = per_ip.get(ip)?;
+                (w.failed as f64 >= config.min_failure_ratio * w.attempts as f64)
+                    .then_some((*ip, w.users.len()))
+            })
+            .collect();
+        ips.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        ips.truncate(config.stuffing_max_ips);
+        let users: BTreeSet<&str> = ips
+            .iter()
+            .filter_map(|(ip, _)| per_ip.get(ip))
+            .flat_map(|w| w.users.keys().copied())
+            .collect();
+        if users.len() < config.stuffing_users {
+            slide(&mut per_ip, &mut several_users, &logins[start], false);
+            start += 1;
+            continue;
+        }
+        let top: BTreeSet<&str> = ips.iter().map(|(ip, _)| *ip).collect();
+        let from_top: Vec<&Attempt<'_>> = logins[start..end]
+            .iter()
+            .filter(|a| a.ip.as_deref().is_some_and(|ip| top.contains(ip)))
+            .collect();
+        let failed = from_top.iter().filter(|a| a.failed).count();
+        stuffed.extend(top.iter().map(|ip| ip.to_string()));
+        flags.push(Flag {
+            rule: Rule::CredentialStuffing,
+            severity: Rule::CredentialStuffing.severity(),
+            ts: from_top.first().map_or(logins[start].ts, |a| a.ts),
+            subject: top.iter().copied().collect::<Vec<_>>().join(", "),
+            summary: format!(
+                "{} users tried from {} IPs within {} min, {failed} of {} attempts failed",
+                users.len(),
+                top.len(),
+                config.window_secs / 60,
+                from_top.len()
+            ),
+            records: from_top.iter().map(|a| a.record.id.clone()).collect(),
+        });
+        // The burst is reported; the window starts after it.
+        for attempt in &logins[start..end] {
+            slide(&mut per_ip, &mut several_users, attempt, false);
+        }
+        start = end;
+    }
+    (flags, stuffed)
+}
+
 /// Credential stuffing: within `window_secs`, at least `stuffing_users`
 /// distinct users tried from at most `stuffing_max_ips` IPs, with a failure
 /// ratio of at least `min_failure_ratio`. Password spraying: within
@@ -373,69 +480,7 @@ fn bursts<'e, 'a>(
 /// users, none more than `spraying_attempts_per_user` times, with the same
 /// failure ratio, and the activity is not already stuffing.
 fn stuffing_and_spraying(logins: &[Attempt<'_>], config: &RuleConfig) -> Vec<Flag> {
-    let mut flags = Vec::new();
-    let window = Duration::seconds(config.window_secs);
-    let mut start = 0;
-    let mut stuffed: BTreeSet<String> = BTreeSet::new();
-    while start < logins.len() {
-        let run: Vec<&Attempt<'_>> = logins[start..]
-            .iter()
-            .take_while(|a| a.ts - logins[start].ts <= window)
-            .collect();
-        // The IPs that tried the most users in this window.
-        // IPs that tried several users and mostly failed; those that tried
-        // the most users are the candidates.
-        let mut per_ip: HashMap<&str, (BTreeSet<&str>, usize, usize)> = HashMap::new();
-        for attempt in &run {
-            if let (Some(ip), Some(user)) = (&attempt.ip, &attempt.user) {
-                let entry = per_ip.entry(ip).or_default();
-                entry.0.insert(user);
-                entry.1 += 1;
-                entry.2 += usize::from(attempt.failed);
-            }
-        }
-        let mut ips: Vec<(&str, usize)> = per_ip
-            .iter()
-            .filter(|(_, (users, attempts, failed))| {
-                users.len() > 1 && *failed as f64 >= config.min_failure_ratio * *attempts as f64
-            })
-            .map(|(ip, (users, _, _))| (*ip, users.len()))
-            .collect();
-        ips.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        let top: BTreeSet<&str> = ips
-            .iter()
-            .take(config.stuffing_max_ips)
-            .map(|(ip, _)| *ip)
-            .collect();
-        let from_top: Vec<&&Attempt<'_>> = run
-            .iter()
-            .filter(|a| a.ip.as_deref().is_some_and(|ip| top.contains(ip)))
-            .collect();
-        let users: BTreeSet<&str> = from_top.iter().filter_map(|a| a.user.as_deref()).collect();
-        let failed = from_top.iter().filter(|a| a.failed).count();
-        if users.len() >= config.stuffing_users
-            && failed as f64 >= config.min_failure_ratio * from_top.len() as f64
-        {
-            stuffed.extend(top.iter().map(|ip| ip.to_string()));
-            flags.push(Flag {
-                rule: Rule::CredentialStuffing,
-                severity: Rule::CredentialStuffing.severity(),
-                ts: from_top[0].ts,
-                subject: top.iter().copied().collect::<Vec<_>>().join(", "),
-                summary: format!(
-                    "{} users tried from {} IPs within {} min, {failed} of {} attempts failed",
-                    users.len(),
-                    top.len(),
-                    config.window_secs / 60,
-                    from_top.len()
-                ),
-                records: from_top.iter().map(|a| a.record.id.clone()).collect(),
-            });
-            start += run.len();
-        } else {
-            start += 1;
-        }
-    }
+    let (mut flags, stuffed) = credential_stuffing(logins, config);
     let spraying_window = Duration::seconds(config.spraying_window_secs);
     let mut per_ip: BTreeMap<&str, Vec<&Attempt<'_>>> = BTreeMap::new();
     for attempt in logins {

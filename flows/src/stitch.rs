@@ -97,10 +97,11 @@ pub fn reconstruct(mut steps: Vec<Step>, config: &StitchConfig) -> Vec<Flow> {
     let mut by_trace: HashMap<String, usize> = HashMap::new();
     let mut by_actor: HashMap<String, usize> = HashMap::new();
     for step in steps {
+        let keys = actor_keys(&step);
         let traced = step.trace.as_ref().and_then(|t| by_trace.get(t)).copied();
         let actor = || {
-            actor_keys(&step).into_iter().find_map(|key| {
-                let index = *by_actor.get(&key)?;
+            keys.iter().find_map(|key| {
+                let index = *by_actor.get(key)?;
                 let open = &flows[index];
                 let last = open.steps.last()?.ts;
                 let continues = step.ts - last <= gap
@@ -125,7 +126,7 @@ pub fn reconstruct(mut steps: Vec<Step>, config: &StitchConfig) -> Vec<Flow> {
         if let Some(trace) = &step.trace {
             by_trace.insert(trace.clone(), index);
         }
-        for key in actor_keys(&step) {
+        for key in keys {
             by_actor.insert(key, index);
         }
         let open = &mut flows[index];
