@@ -60,6 +60,7 @@ fn parse_outcome(text: &str) -> Result<Outcome, String> {
 pub fn run(
     args: FlowsArgs,
     tenant: &str,
+    rules: &RuleConfig,
     stored: impl FnOnce() -> Result<retrieval::Stores>,
 ) -> Result<()> {
     let time = TimeRange {
@@ -82,7 +83,7 @@ pub fn run(
     };
     let mut out = std::io::stdout().lock();
     if args.flags {
-        return print_flags(&mut out, &records, args.json);
+        return print_flags(&mut out, &records, rules, args.json);
     }
     let steps: Vec<_> = records.iter().filter_map(flows::classify).collect();
     let flows: Vec<Flow> = flows::reconstruct(steps, &StitchConfig::default())
@@ -169,8 +170,13 @@ fn read_files(files: &[PathBuf], tenant: &str) -> Result<Vec<Record>> {
 }
 
 /// One line per input event: flagged or not, and by which rules.
-fn print_flags(out: &mut impl Write, records: &[Record], json: bool) -> Result<()> {
-    let flags = flows::flag_events(records, &RuleConfig::default());
+fn print_flags(
+    out: &mut impl Write,
+    records: &[Record],
+    rules: &RuleConfig,
+    json: bool,
+) -> Result<()> {
+    let flags = flows::flag_events(records, rules);
     let mut by_record: std::collections::HashMap<&str, Vec<&'static str>> =
         std::collections::HashMap::new();
     for flag in &flags {

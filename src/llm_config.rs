@@ -105,6 +105,9 @@ struct LlmFile {
 struct ConfigFile {
     #[serde(default)]
     llm: LlmFile,
+    /// Thresholds of the risky-event rules (`oncall flows --flags`).
+    #[serde(default)]
+    rules: flows::RuleConfig,
 }
 
 /// An LLM agent ready to ask, with the local server it talks to (stopped
@@ -217,16 +220,24 @@ impl LlmArgs {
     }
 
     fn file(&self) -> Result<LlmFile> {
+        Ok(self.config_file()?.llm)
+    }
+
+    /// Risky-event thresholds from the `[rules]` table of the config file;
+    /// the defaults where it sets none.
+    pub fn rule_config(&self) -> Result<flows::RuleConfig> {
+        Ok(self.config_file()?.rules)
+    }
+
+    fn config_file(&self) -> Result<ConfigFile> {
         let path = match &self.config {
             Some(path) => path.clone(),
             None if Path::new("oncall.toml").is_file() => PathBuf::from("oncall.toml"),
-            None => return Ok(LlmFile::default()),
+            None => return Ok(ConfigFile::default()),
         };
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
-        let file: ConfigFile =
-            toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-        Ok(file.llm)
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
     }
 }
 

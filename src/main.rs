@@ -234,7 +234,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             ingest_command::run(&mut stores, &cli.home, &cli.tenant, args)
         }
         Command::Flows(args) => {
-            flows_command::run(args, &cli.tenant, || open_existing(&cli.home, &cli.stores))?;
+            let rules = cli.llm.rule_config()?;
+            flows_command::run(args, &cli.tenant, &rules, || {
+                open_existing(&cli.home, &cli.stores)
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Ask { question, json } => {

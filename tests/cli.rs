@@ -448,3 +448,69 @@ fn smoke_eval_meets_its_floors_and_a_leak_fails_the_run() {
     );
     assert!(String::from_utf8_lossy(&leaky.stderr).contains("privacy"));
 }
+
+/// `oncall flows --flags --json FILE...` prints one line per input event,
+/// flagged or not and by which rules, so flags can be scored against any
+/// labelled set; thresholds come from the `[rules]` table of the config.
+#[test]
+fn flows_flags_every_event_with_thresholds_from_the_config_file() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("flows/tests/fixtures/brute_force/auth0-negative.jsonl");
+    let fixture = fixture.to_str().expect("utf-8");
+    let lines = |output: &Output| -> Vec<serde_json::Value> {
+        stdout(output)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json line"))
+            .collect()
+    };
+    let default = oncall(home.path(), &["flows", "--flags", "--json", fixture]);
+    assert!(
+        default.status.success(),
+        "{}",
+        String::from_utf8_lossy(&default.stderr)
+    );
+    let events = lines(&default);
+    assert_eq!(events.len(), 6, "one line per input event");
+    assert!(
+        events.iter().all(|e| e["flagged"] == false),
+        "5 failures are under the default 10"
+    );
+    let config = home.path().join("oncall.toml");
+    std::fs::write(&config, "[rules]\nbrute_force_failures = 5\n").expect("write");
+    let config = config.to_str().expect("utf-8");
+    let strict = oncall(
+        home.path(),
+        &["--config", config, "flows", "--flags", "--json", fixture],
+    );
+    assert!(
+        strict.status.success(),
+        "{}",
+        String::from_utf8_lossy(&strict.stderr)
+    );
+    let events = lines(&strict);
+    let flagged: Vec<_> = events.iter().filter(|e| e["flagged"] == true).collect();
+    assert_eq!(flagged.len(), 5, "the five failed logins, not the success");
+    assert_eq!(flagged[0]["rules"][0], "brute_force");
+    assert!(
+        flagged[0]["origin"]
+            .as_str()
+            .is_some_and(|o| o.ends_with(":1"))
+    );
+    std::fs::write(home.path().join("bad.toml"), "[rules]\nbrute_force = 5\n").expect("write");
+    let bad = home.path().join("bad.toml");
+    let typo = oncall(
+        home.path(),
+        &[
+            "--config",
+            bad.to_str().expect("utf-8"),
+            "flows",
+            "--flags",
+            fixture,
+        ],
+    );
+    assert!(
+        !typo.status.success(),
+        "an unknown threshold is an error, not ignored"
+    );
+}

@@ -163,6 +163,12 @@ impl<'a> Toolbox<'a> {
         };
         let records = self.stores.text().scan(self.tenant, &filters, SCAN_LIMIT)?;
         let mut value = self.grouped("timeline", &records, true);
+        // Risky events are part of what happened in the window.
+        let flags = flows::flag_events(&records, &flows::RuleConfig::default());
+        if !flags.is_empty() {
+            let by_id: BTreeMap<&RecordId, &Record> = records.iter().map(|r| (&r.id, r)).collect();
+            value["risky_events"] = json!(self.flags_shown(&flags, &by_id));
+        }
         if records.len() == SCAN_LIMIT {
             value["note"] = json!(format!(
                 "only the first {SCAN_LIMIT} records of the window were read; narrow it"
@@ -406,16 +412,7 @@ impl<'a> Toolbox<'a> {
                 .push(json!({"client": flow.client, "steps": steps, "first_failure": failure}));
         }
         let flags = flows::flag_events(&records, &flows::RuleConfig::default());
-        let mut shown_flags = Vec::new();
-        for flag in flags.iter().take(MAX_FLAGS_SHOWN) {
-            let ids: Vec<String> = flag
-                .records
-                .iter()
-                .take(EXAMPLES_PER_GROUP)
-                .filter_map(|id| by_id.get(id).map(|r| self.remember(r)))
-                .collect();
-            shown_flags.push(json!({"rule": flag.rule.as_str(), "severity": flag.severity, "at": format_ts(flag.ts), "summary": flag.summary, "records": flag.records.len(), "ids": ids}));
-        }
+        let shown_flags = self.flags_shown(&flags, &by_id);
         let clients: Vec<Value> = flows::success_by_client(&all)
             .iter()
             .map(|r| json!({"client": r.key, "flows": r.attempts, "success_rate": (r.success_rate() * 1000.0).round() / 1000.0}))
@@ -443,6 +440,25 @@ impl<'a> Toolbox<'a> {
             ));
         }
         Ok(Ok(value))
+    }
+
+    /// The first risky-event flags, each with a few citable records.
+    fn flags_shown(
+        &mut self,
+        flags: &[flows::Flag],
+        by_id: &BTreeMap<&RecordId, &Record>,
+    ) -> Vec<Value> {
+        let mut shown = Vec::new();
+        for flag in flags.iter().take(MAX_FLAGS_SHOWN) {
+            let ids: Vec<String> = flag
+                .records
+                .iter()
+                .take(EXAMPLES_PER_GROUP)
+                .filter_map(|id| by_id.get(id).map(|r| self.remember(r)))
+                .collect();
+            shown.push(json!({"rule": flag.rule.as_str(), "severity": flag.severity, "at": format_ts(flag.ts), "summary": flag.summary, "records": flag.records.len(), "ids": ids}));
+        }
+        shown
     }
 
     /// Filters from `from`, `to` and `service`; with `bounded`, an omitted
@@ -700,6 +716,19 @@ mod tests {
             "invalid_credentials"
         );
         assert_eq!(result["flags"][0]["rule"], "brute_force");
+        let timeline: Value = serde_json::from_str(
+            &toolbox
+                .call(
+                    "timeline",
+                    r#"{"from": "2026-11-20T13:00:00Z", "to": "2026-11-20T15:00:00Z"}"#,
+                )
+                .expect("runs"),
+        )
+        .expect("json");
+        assert_eq!(
+            timeline["risky_events"][0]["rule"], "brute_force",
+            "flags appear in the timeline: {timeline}"
+        );
         let cited = result["failed_flows"][0]["first_failure"]["id"]
             .as_str()
             .expect("an id");

@@ -115,9 +115,9 @@ pub enum Severity {
     High,
 }
 
-/// Thresholds of the pattern rules.
+/// Thresholds of the pattern rules (the `[rules]` table of `oncall.toml`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct RuleConfig {
     /// Window of brute force, stuffing and MFA fatigue, in seconds.
     pub window_secs: i64,
