@@ -128,6 +128,13 @@ impl TextStore {
         })
     }
 
+    /// Sees what other processes committed since this store last looked (a
+    /// server reads while `oncall ingest` writes). Cheap when nothing
+    /// changed: the index's meta file is read and compared.
+    pub fn refresh(&self) -> Result<()> {
+        Ok(self.reader.reload()?)
+    }
+
     /// Adds the records whose ids are not stored yet, so re-ingest is
     /// idempotent, and returns the positions of those it added. Nothing is
     /// visible to searches until [`TextStore::commit`].

@@ -157,3 +157,23 @@ fn upserting_the_same_records_twice_adds_nothing_and_survives_reopen() {
         3
     );
 }
+
+/// A long-running reader (the server) sees what another writer (an
+/// `oncall ingest` process) committed once it refreshes.
+#[test]
+fn a_reader_sees_another_writers_commits_after_refresh() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let reader = TextStore::open(dir.path()).expect("reader");
+    let writer = TextStore::open(dir.path()).expect("writer");
+    let written = records("acme");
+    writer.upsert(&written).expect("upsert");
+    writer.commit().expect("commit");
+    let all = Filters::default();
+    assert_eq!(
+        reader.count("acme", &all).expect("count"),
+        0,
+        "stale before refresh"
+    );
+    reader.refresh().expect("refresh");
+    assert_eq!(reader.count("acme", &all).expect("count"), written.len());
+}

@@ -70,6 +70,7 @@ pub(crate) fn view(
             )));
         }
     };
+    stores.text().refresh()?;
     let mut from = time("from", params.from.as_deref())?;
     let to = time("to", params.to.as_deref())?;
     if from.is_none() && to.is_none() {

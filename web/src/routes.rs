@@ -64,6 +64,7 @@ struct AskRequest {
 }
 
 async fn ask(state: AppState, question: String) -> Result<Answer, ApiError> {
+    state.stores.text().refresh()?;
     let question = question.trim().to_string();
     if question.is_empty() || question.chars().count() > MAX_QUESTION_CHARS {
         return Err(ApiError::BadRequest(format!(
@@ -160,7 +161,11 @@ async fn search(state: AppState, params: SearchParams) -> Result<Vec<Hit>, ApiEr
         },
         limit: params.limit.unwrap_or(20).min(MAX_SEARCH_LIMIT),
     };
-    Ok(tokio::task::spawn_blocking(move || state.stores.search(&query, mode)).await??)
+    Ok(tokio::task::spawn_blocking(move || {
+        state.stores.text().refresh()?;
+        state.stores.search(&query, mode)
+    })
+    .await??)
 }
 
 async fn hits_index(
