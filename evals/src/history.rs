@@ -142,14 +142,7 @@ mod tests {
             remediation_coverage: 0.5,
             citations_resolve: true,
             answer_secs: 0.1,
-            llm_secs: 0.0,
-            search_recall_at_10: Default::default(),
-            llm_calls: 0,
-            llm_tokens: 0,
-            fell_back: false,
-            leaks: 0,
-            diff_applies: None,
-            judge_correct: None,
+            ..CaseScore::default()
         }
     }
 

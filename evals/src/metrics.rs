@@ -117,7 +117,7 @@ pub fn leaked<'a>(planted: &'a [String], payloads: &[String]) -> Vec<&'a str> {
 }
 
 /// The scores of one case.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CaseScore {
     /// Case id.
     pub case: String,

@@ -62,18 +62,9 @@ mod tests {
             ndcg_at_10: 0.6,
             citation_precision: 1.0,
             citation_recall: 0.5,
-            root_cause_correct: false,
-            remediation_coverage: 0.0,
             citations_resolve: true,
             answer_secs: 0.05,
-            llm_secs: 0.0,
-            search_recall_at_10: Default::default(),
-            llm_calls: 0,
-            llm_tokens: 0,
-            fell_back: false,
-            leaks: 0,
-            diff_applies: None,
-            judge_correct: None,
+            ..CaseScore::default()
         };
         let detail = CaseDetail {
             case: "tls-expiry-3".into(),
