@@ -230,14 +230,18 @@ fn print_summary(
     json: bool,
 ) -> Result<()> {
     let clients = flows::success_by_client(flows);
+    let connections = flows::success_by_connection(flows);
     let steps = flows::success_by_step(flows);
+    let over_time = flows::success_over_time(flows, flows::natural_bucket(flows));
     let rising = flows::rising_reasons(flows, None, MIN_RISING_FAILURES);
     let skew = flows::clock_skew(records);
     if json {
         let summary = serde_json::json!({
             "flows": flows.len(),
             "clients": clients,
+            "connections": connections,
             "steps": steps,
+            "over_time": over_time,
             "rising_reasons": rising,
             "clock_skew": skew,
         });
@@ -245,7 +249,12 @@ fn print_summary(
         return Ok(());
     }
     writeln!(out, "{} flows", flows.len())?;
-    for (title, unit, rates) in [("client", "flows", &clients), ("step", "steps", &steps)] {
+    for (title, unit, rates) in [
+        ("client", "flows", &clients),
+        ("connection", "flows", &connections),
+        ("step", "steps", &steps),
+        ("time bucket", "flows", &over_time),
+    ] {
         writeln!(out, "success rate per {title}:")?;
         for rate in rates {
             writeln!(

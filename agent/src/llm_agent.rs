@@ -95,14 +95,20 @@ struct Verdict {
     supported: bool,
 }
 
+/// What an attempt spent and did, kept by the caller.
+#[derive(Default)]
+struct Spent {
+    usage: Usage,
+    steps: Vec<AgentStep>,
+}
+
 /// State of one question's conversation.
 struct Conversation<'a> {
     messages: Vec<ChatMessage>,
     session: RedactionSession,
     toolbox: Toolbox<'a>,
-    /// The caller's, so what was spent survives a failed attempt.
-    usage: &'a mut Usage,
-    steps: Vec<AgentStep>,
+    /// The caller's, so what was spent and done survives a failed attempt.
+    spent: &'a mut Spent,
     tool_results: String,
     notes: Vec<String>,
 }
@@ -158,7 +164,7 @@ impl LlmAgent {
         audience: Audience,
         on_delta: Option<&mut (dyn FnMut(&str) + Send)>,
     ) -> Result<Answer> {
-        let mut spent = Usage::default();
+        let mut spent = Spent::default();
         match self
             .try_ask(stores, tenant, question, audience, on_delta, &mut spent)
             .await
@@ -184,7 +190,9 @@ impl LlmAgent {
             Err(error) => {
                 warn!(%error, "LLM path failed; answering in evidence mode");
                 let mut answer = EvidenceEngine::new(stores).ask(tenant, question)?;
-                answer.usage = spent;
+                answer.usage = spent.usage;
+                answer.steps = spent.steps;
+                answer.prompt_version = Some(self.prompts.version.clone());
                 answer.notes.push(format!(
                     "The LLM ({}) could not answer ({error}); this is the evidence-mode answer.",
                     self.client.config().model
@@ -201,7 +209,7 @@ impl LlmAgent {
         question: &str,
         audience: Audience,
         on_delta: Option<&mut (dyn FnMut(&str) + Send)>,
-        spent: &mut Usage,
+        spent: &mut Spent,
     ) -> Result<Answer> {
         let Some((first, last)) = stores.text().time_bounds(tenant)? else {
             return EvidenceEngine::new(stores).ask(tenant, question);
@@ -224,8 +232,7 @@ impl LlmAgent {
             ],
             session: RedactionSession::default(),
             toolbox: Toolbox::new(stores, tenant, TimeRange::between(start, end)),
-            usage: spent,
-            steps: Vec::new(),
+            spent,
             tool_results: String::new(),
             notes: Vec::new(),
         };
@@ -257,9 +264,9 @@ impl LlmAgent {
         let config = self.client.config();
         let loop_budget = (f64::from(config.token_budget) * LOOP_BUDGET_SHARE) as u32;
         for _ in 0..config.max_steps {
-            if conversation.usage.total() >= loop_budget {
+            if conversation.spent.usage.total() >= loop_budget {
                 info!(
-                    spent = conversation.usage.total(),
+                    spent = conversation.spent.usage.total(),
                     "tool loop stopped: its share of the token budget is spent"
                 );
                 break;
@@ -303,7 +310,7 @@ impl LlmAgent {
                             warn!(%error, "malformed step; going on to the answer");
                             conversation.notes.push(format!(
                                 "The model's step {} was malformed ({error}); it answered from the evidence gathered before.",
-                                conversation.steps.len() + 1
+                                conversation.spent.steps.len() + 1
                             ));
                             break;
                         }
@@ -312,7 +319,7 @@ impl LlmAgent {
                         break;
                     }
                     vec![ToolCall {
-                        id: format!("step-{}", conversation.steps.len() + 1),
+                        id: format!("step-{}", conversation.spent.steps.len() + 1),
                         name: step.tool,
                         arguments: step.arguments.to_string(),
                     }]
@@ -331,12 +338,12 @@ impl LlmAgent {
         let arguments = conversation.session.rehydrate(&call.arguments);
         let result = conversation.toolbox.call(&call.name, &arguments)?;
         info!(
-            step = conversation.steps.len() + 1,
+            step = conversation.spent.steps.len() + 1,
             tool = %call.name,
             result_bytes = result.len(),
             "agent step"
         );
-        conversation.steps.push(AgentStep {
+        conversation.spent.steps.push(AgentStep {
             tool: call.name.clone(),
             arguments: call.arguments.clone(),
             result_bytes: result.len(),
@@ -452,8 +459,8 @@ impl LlmAgent {
             },
             citations: Vec::new(),
             prompt_version: Some(self.prompts.version.clone()),
-            usage: *conversation.usage,
-            steps: conversation.steps,
+            usage: conversation.spent.usage,
+            steps: std::mem::take(&mut conversation.spent.steps),
             unsupported,
             notes: conversation.notes,
         };
@@ -548,13 +555,13 @@ impl LlmAgent {
         let config = self.client.config();
         let remaining = config
             .token_budget
-            .saturating_sub(conversation.usage.total());
+            .saturating_sub(conversation.spent.usage.total());
         if remaining < 64 {
             return Err(AgentError::llm(
                 LlmFailure::Budget,
                 format!(
                     "{} tokens spent of {}",
-                    conversation.usage.total(),
+                    conversation.spent.usage.total(),
                     config.token_budget
                 ),
             ));
@@ -590,9 +597,9 @@ impl LlmAgent {
         };
         let started = std::time::Instant::now();
         let reply = self.client.chat(&request, on_delta).await;
-        conversation.usage.llm_millis += started.elapsed().as_millis() as u64;
-        let reply = reply.inspect_err(|_| conversation.usage.calls += 1)?;
-        conversation.usage.add(reply.usage);
+        conversation.spent.usage.llm_millis += started.elapsed().as_millis() as u64;
+        let reply = reply.inspect_err(|_| conversation.spent.usage.calls += 1)?;
+        conversation.spent.usage.add(reply.usage);
         Ok(reply)
     }
 

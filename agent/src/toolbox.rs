@@ -413,10 +413,15 @@ impl<'a> Toolbox<'a> {
         }
         let flags = flows::flag_events(&records, &flows::RuleConfig::default());
         let shown_flags = self.flags_shown(&flags, &by_id);
-        let clients: Vec<Value> = flows::success_by_client(&all)
-            .iter()
-            .map(|r| json!({"client": r.key, "flows": r.attempts, "success_rate": (r.success_rate() * 1000.0).round() / 1000.0}))
-            .collect();
+        let rates = |rates: Vec<flows::Rate>| -> Vec<Value> {
+            rates
+                .iter()
+                .map(|r| json!({"key": r.key, "flows": r.attempts, "success_rate": (r.success_rate() * 1000.0).round() / 1000.0}))
+                .collect()
+        };
+        let clients = rates(flows::success_by_client(&all));
+        let connections = rates(flows::success_by_connection(&all));
+        let over_time = rates(flows::success_over_time(&all, flows::natural_bucket(&all)));
         let rising: Vec<Value> = flows::rising_reasons(&all, None, MIN_RISING_FAILURES)
             .iter()
             .map(|t| json!({"reason": t.code, "before": t.before, "after": t.after, "new": t.appeared, "since": format_ts(t.onset)}))
@@ -426,6 +431,8 @@ impl<'a> Toolbox<'a> {
             "flows": all.len(),
             "failed": failed.len(),
             "clients": clients,
+            "connections": connections,
+            "success_over_time": over_time,
             "rising_reasons": rising,
             "failed_flows": shown_flows,
             "flags": shown_flags,

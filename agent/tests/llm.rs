@@ -459,6 +459,7 @@ async fn faults_degrade_to_evidence_mode_with_a_visible_note() {
             "{expected}: the failed attempt's calls and time are still counted: {:?}",
             answer.usage
         );
+        assert_eq!(answer.prompt_version.as_deref(), Some("v1"), "{expected}");
         assert!(
             !serde_json::to_string(&answer)
                 .expect("json")

@@ -130,23 +130,27 @@ async fn the_agent_loop_runs_on_a_135m_model_through_schema_constrained_steps() 
         )
         .await
         .expect("answer");
-    // A 135M model rarely writes a claim its records bear out; when it
-    // does not, evidence mode answers and says so. Either way the whole
-    // loop ran on the wire.
+    // A 135M model rarely writes a claim its records bear out, and its
+    // final answer may run past the token budget; either way evidence mode
+    // answers and says why, and the attempt's steps and calls are kept:
+    // the whole loop ran on the wire.
     match &answer.mode {
         AnswerMode::Llm { .. } => assert!(!answer.citations.is_empty()),
         AnswerMode::Evidence => assert!(
-            answer
-                .notes
-                .iter()
-                .any(|n| n.contains("No claim of the LLM's answer")),
-            "the loop completed on the local model: {:?}",
+            answer.notes.iter().any(|n| {
+                n.contains("No claim of the LLM's answer") || n.contains("could not answer")
+            }),
+            "evidence mode says why it answered: {:?}",
             answer.notes
         ),
     }
     assert_eq!(answer.prompt_version.as_deref(), Some("v1"));
     assert!(answer.steps.len() >= 2, "{:?}", answer.steps);
-    assert!(answer.usage.calls >= 3 && answer.usage.total() > 0);
+    assert!(
+        answer.usage.calls >= 2 && answer.usage.total() > 0,
+        "at least a step and the answer went over the wire: {:?}",
+        answer.usage
+    );
     assert!(!streamed.is_empty(), "the final answer streamed");
     let entries = AuditLog::new(&audit).entries().expect("audit");
     assert_eq!(

@@ -58,9 +58,58 @@ pub struct ClockSkew {
 
 /// Success rate of flows per client, most attempts first.
 pub fn success_by_client(flows: &[Flow]) -> Vec<Rate> {
+    success_by(flows, |f| f.client.as_deref())
+}
+
+/// Success rate of flows per identity-provider connection, most attempts
+/// first (flows whose source names no connection are left out).
+pub fn success_by_connection(flows: &[Flow]) -> Vec<Rate> {
+    let with_connection: Vec<Flow> = flows
+        .iter()
+        .filter(|f| f.connection.is_some())
+        .cloned()
+        .collect();
+    success_by(&with_connection, |f| f.connection.as_deref())
+}
+
+/// Success rate of flows per time bucket of `bucket` (by each flow's
+/// start), oldest first; each key is the bucket's start (RFC 3339).
+pub fn success_over_time(flows: &[Flow], bucket: Duration) -> Vec<Rate> {
+    let width = bucket.num_seconds().max(1);
+    let mut rates: BTreeMap<i64, Rate> = BTreeMap::new();
+    for flow in flows {
+        let Some(started) = flow.started() else {
+            continue;
+        };
+        let slot = started.timestamp().div_euclid(width) * width;
+        let rate = rates.entry(slot).or_insert_with(|| Rate {
+            key: DateTime::from_timestamp(slot, 0)
+                .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+                .unwrap_or_default(),
+            attempts: 0,
+            successes: 0,
+        });
+        rate.attempts += 1;
+        rate.successes += usize::from(flow.outcome == Outcome::Success);
+    }
+    rates.into_values().collect()
+}
+
+/// Buckets that cut the flows' span into about a dozen, in whole minutes.
+pub fn natural_bucket(flows: &[Flow]) -> Duration {
+    const BUCKETS: i64 = 12;
+    let starts = flows.iter().filter_map(Flow::started);
+    let span = match (starts.clone().min(), starts.max()) {
+        (Some(first), Some(last)) => last - first,
+        _ => Duration::zero(),
+    };
+    Duration::minutes((span.num_minutes() + BUCKETS - 1) / BUCKETS).max(Duration::minutes(1))
+}
+
+fn success_by(flows: &[Flow], key: impl Fn(&Flow) -> Option<&str>) -> Vec<Rate> {
     let mut rates: BTreeMap<String, Rate> = BTreeMap::new();
     for flow in flows {
-        let key = flow.client.clone().unwrap_or_else(|| "-".into());
+        let key = key(flow).unwrap_or("-").to_string();
         let rate = rates.entry(key.clone()).or_insert(Rate {
             key,
             attempts: 0,
@@ -227,6 +276,19 @@ mod tests {
             ("kid_unknown", true)
         );
         assert_eq!(rising[0].onset.format("%H:%M").to_string(), "14:40");
+        let over_time = success_over_time(&flows, Duration::minutes(30));
+        assert_eq!(
+            over_time
+                .iter()
+                .map(|r| (r.key.as_str(), r.successes))
+                .collect::<Vec<_>>(),
+            [("2026-11-20T14:00:00Z", 29), ("2026-11-20T14:30:00Z", 19)],
+            "the breakage shows in the second half hour"
+        );
+        assert!(
+            success_by_connection(&flows).is_empty(),
+            "no source named a connection"
+        );
         let steps = success_by_step(&flows);
         assert_eq!(steps[0].key, "token");
         assert!((steps[0].success_rate() - 48.0 / 60.0).abs() < 1e-9);

@@ -92,6 +92,10 @@ pub struct Step {
     pub session: Option<String>,
     /// User agent.
     pub user_agent: Option<String>,
+    /// Identity-provider connection (Auth0 `connection`: a database,
+    /// social or enterprise login).
+    #[serde(default)]
+    pub connection: Option<String>,
 }
 
 /// Reads `record` as a flow step, if it is one: an identity-provider event
@@ -118,6 +122,7 @@ pub fn classify(record: &Record) -> Option<Step> {
         trace: text("trace_id").filter(|_| record.service != "auth0"),
         session: text("session_id"),
         user_agent: text("user_agent"),
+        connection: text("connection"),
     })
 }
 
@@ -260,5 +265,6 @@ pub(crate) fn test_step(second: i64, kind: StepKind) -> Step {
         trace: None,
         session: None,
         user_agent: None,
+        connection: None,
     }
 }

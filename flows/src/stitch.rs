@@ -47,6 +47,9 @@ pub struct Flow {
     pub client: Option<String>,
     /// Client IP.
     pub ip: Option<String>,
+    /// Identity-provider connection.
+    #[serde(default)]
+    pub connection: Option<String>,
 }
 
 /// A step with its latency since the previous step of its flow.
@@ -195,6 +198,7 @@ fn finish(id: usize, steps: Vec<Step>) -> Flow {
     let user = first(|s| s.user.as_ref());
     let client = first(|s| s.client.as_ref());
     let ip = first(|s| s.ip.as_ref());
+    let connection = first(|s| s.connection.as_ref());
     let mut previous: Option<DateTime<Utc>> = None;
     let steps = steps
         .into_iter()
@@ -212,6 +216,7 @@ fn finish(id: usize, steps: Vec<Step>) -> Flow {
         user,
         client,
         ip,
+        connection,
     }
 }
 

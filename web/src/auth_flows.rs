@@ -38,7 +38,9 @@ pub(crate) struct FlowsView {
     pub total: usize,
     pub failed: usize,
     pub clients: Vec<Rate>,
+    pub connections: Vec<Rate>,
     pub steps: Vec<Rate>,
+    pub over_time: Vec<Rate>,
     pub rising: Vec<ReasonTrend>,
     pub flags: Vec<Flag>,
     pub flows: Vec<Flow>,
@@ -102,7 +104,9 @@ pub(crate) fn view(
         .filter(|f| outcome.is_none_or(|o| f.outcome == o))
         .collect();
     let clients = flows::success_by_client(&all);
+    let connections = flows::success_by_connection(&all);
     let steps = flows::success_by_step(&all);
+    let over_time = flows::success_over_time(&all, flows::natural_bucket(&all));
     let rising = flows::rising_reasons(&all, None, MIN_RISING_FAILURES);
     let flags = flows::flag_events(&records, &RuleConfig::default());
     let failed = all.iter().filter(|f| f.outcome == Outcome::Failure).count();
@@ -120,7 +124,9 @@ pub(crate) fn view(
         total,
         failed,
         clients,
+        connections,
         steps,
+        over_time,
         rising,
         flags,
         flows: all,
