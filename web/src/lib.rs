@@ -8,6 +8,7 @@
 mod api_error;
 mod auth_flows;
 mod eval_trends;
+mod metrics;
 mod pages;
 mod routes;
 mod state;

@@ -32,9 +32,37 @@ pub fn router(state: AppState) -> Router {
         .route("/evals", get(evals_page))
         .route("/api/evals", get(eval_runs_index))
         .route("/healthz", get(health_show))
+        .route("/metrics", get(metrics_show))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), count_request))
         .with_state(state)
+}
+
+/// Counts every request by its route pattern (unmatched ones as one).
+async fn count_request(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    state
+        .metrics
+        .request(&route, response.status().as_u16(), started.elapsed());
+    response
+}
+
+async fn metrics_show(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
 }
 
 async fn security_headers(request: axum::extract::Request, next: middleware::Next) -> Response {
@@ -64,6 +92,13 @@ struct AskRequest {
 }
 
 async fn ask(state: AppState, question: String) -> Result<Answer, ApiError> {
+    let metrics = state.metrics.clone();
+    let answer = answer_question(state, question).await?;
+    metrics.answer(&answer);
+    Ok(answer)
+}
+
+async fn answer_question(state: AppState, question: String) -> Result<Answer, ApiError> {
     state.stores.text().refresh()?;
     let question = question.trim().to_string();
     if question.is_empty() || question.chars().count() > MAX_QUESTION_CHARS {

@@ -10,6 +10,7 @@ pub struct AppState {
     pub(crate) tenant: Arc<str>,
     pub(crate) llm: Option<Arc<LlmAgent>>,
     pub(crate) evals: Option<Arc<evals::History>>,
+    pub(crate) metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -20,6 +21,7 @@ impl AppState {
             tenant: tenant.into(),
             llm: None,
             evals: None,
+            metrics: Arc::default(),
         }
     }
 

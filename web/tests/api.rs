@@ -222,3 +222,56 @@ async fn flows_page_shows_attempts_and_flags_with_log_text_escaped() {
     assert_eq!(view["total"], 1, "only bo's successful login: {view}");
     assert_eq!(view["flows"][0]["user"], "bo@example.com");
 }
+
+/// `/metrics` counts requests per route pattern (never per raw path) with
+/// latency histograms, and answers by mode, in Prometheus text format.
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_answers_by_mode() {
+    let app = app();
+    for uri in ["/healthz", "/healthz", "/api/search?q=invalid_token"] {
+        let response = app.clone().oneshot(get(uri)).await.expect("response");
+        assert_eq!(response.status(), StatusCode::OK, "{uri}");
+    }
+    let ask = Request::post("/api/ask")
+        .header("content-type", "application/json")
+        .body(Body::from(
+            r#"{"question":"why invalid_token since 14:05?"}"#,
+        ))
+        .expect("request");
+    assert_eq!(
+        app.clone().oneshot(ask).await.expect("response").status(),
+        StatusCode::OK
+    );
+    let response = app.oneshot(get("/metrics")).await.expect("response");
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .is_ok_and(|t| t.starts_with("text/plain; version=0.0.4"))
+    );
+    let text = String::from_utf8_lossy(
+        &response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes(),
+    )
+    .into_owned();
+    assert!(
+        text.contains("oncall_http_requests_total{route=\"/healthz\",status=\"200\"} 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("oncall_http_requests_total{route=\"/api/search\",status=\"200\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("oncall_http_request_duration_seconds_count{route=\"/healthz\"} 2"));
+    assert!(
+        text.contains("oncall_answers_total{mode=\"evidence\"} 1"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("invalid_token"),
+        "raw paths and queries are not labels"
+    );
+}
