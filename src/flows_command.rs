@@ -220,20 +220,19 @@ fn print_flags(
     Ok(())
 }
 
-/// Reasons that rose count only with at least this many failures after the split.
-const MIN_RISING_FAILURES: usize = 3;
-
 fn print_summary(
     out: &mut impl Write,
     flows: &[Flow],
     records: &[Record],
     json: bool,
 ) -> Result<()> {
-    let clients = flows::success_by_client(flows);
-    let connections = flows::success_by_connection(flows);
-    let steps = flows::success_by_step(flows);
-    let over_time = flows::success_over_time(flows, flows::natural_bucket(flows));
-    let rising = flows::rising_reasons(flows, None, MIN_RISING_FAILURES);
+    let flows::FlowSummary {
+        clients,
+        connections,
+        steps,
+        over_time,
+        rising,
+    } = flows::summarize(flows);
     let skew = flows::clock_skew(records);
     if json {
         let summary = serde_json::json!({

@@ -37,8 +37,6 @@ const MAX_DOCUMENTS: usize = 5;
 /// Failed flows and risky-event flags shown by `auth_flows`.
 const MAX_FLOWS_SHOWN: usize = 5;
 const MAX_FLAGS_SHOWN: usize = 5;
-/// Failures after the split a reason needs to count as rising.
-const MIN_RISING_FAILURES: usize = 3;
 
 /// The tools over one tenant's stores. Results are compressed JSON (log
 /// evidence as templates with counts, first/last times and a few example
@@ -419,10 +417,12 @@ impl<'a> Toolbox<'a> {
                 .map(|r| json!({"key": r.key, "flows": r.attempts, "success_rate": (r.success_rate() * 1000.0).round() / 1000.0}))
                 .collect()
         };
-        let clients = rates(flows::success_by_client(&all));
-        let connections = rates(flows::success_by_connection(&all));
-        let over_time = rates(flows::success_over_time(&all, flows::natural_bucket(&all)));
-        let rising: Vec<Value> = flows::rising_reasons(&all, None, MIN_RISING_FAILURES)
+        let summary = flows::summarize(&all);
+        let clients = rates(summary.clients);
+        let connections = rates(summary.connections);
+        let over_time = rates(summary.over_time);
+        let rising: Vec<Value> = summary
+            .rising
             .iter()
             .map(|t| json!({"reason": t.code, "before": t.before, "after": t.after, "new": t.appeared, "since": format_ts(t.onset)}))
             .collect();

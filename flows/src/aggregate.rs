@@ -56,6 +56,35 @@ pub struct ClockSkew {
     pub max_secs: i64,
 }
 
+/// Failures after the split a reason needs to count as rising.
+const MIN_RISING_FAILURES: usize = 3;
+
+/// What the CLI, the web page and the agent show of many flows at once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlowSummary {
+    /// Success per client.
+    pub clients: Vec<Rate>,
+    /// Success per identity-provider connection.
+    pub connections: Vec<Rate>,
+    /// Success per step kind.
+    pub steps: Vec<Rate>,
+    /// Success per time bucket (about a dozen over the span).
+    pub over_time: Vec<Rate>,
+    /// Failure reasons that appeared or grew in the second half of the span.
+    pub rising: Vec<ReasonTrend>,
+}
+
+/// The summary of `flows`.
+pub fn summarize(flows: &[Flow]) -> FlowSummary {
+    FlowSummary {
+        clients: success_by_client(flows),
+        connections: success_by_connection(flows),
+        steps: success_by_step(flows),
+        over_time: success_over_time(flows, natural_bucket(flows)),
+        rising: rising_reasons(flows, None, MIN_RISING_FAILURES),
+    }
+}
+
 /// Success rate of flows per client, most attempts first.
 pub fn success_by_client(flows: &[Flow]) -> Vec<Rate> {
     success_by(flows, |f| f.client.as_deref())

@@ -13,8 +13,8 @@ mod step;
 mod stitch;
 
 pub use aggregate::{
-    ClockSkew, Rate, ReasonTrend, clock_skew, natural_bucket, rising_reasons, success_by_client,
-    success_by_connection, success_by_step, success_over_time,
+    ClockSkew, FlowSummary, Rate, ReasonTrend, clock_skew, natural_bucket, rising_reasons,
+    success_by_client, success_by_connection, success_by_step, success_over_time, summarize,
 };
 pub use reason::FailureReason;
 pub use rules::{Flag, Rule, RuleConfig, Severity, flag_events};

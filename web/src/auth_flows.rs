@@ -16,8 +16,6 @@ const MAX_RECORDS: usize = 500_000;
 const DEFAULT_WINDOW_HOURS: i64 = 6;
 /// Flows listed on a page (failing first, then the latest).
 pub(crate) const MAX_LISTED: usize = 200;
-/// Failures after the split a reason needs to count as rising.
-const MIN_RISING_FAILURES: usize = 3;
 
 /// Filters of the flows view.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -103,11 +101,13 @@ pub(crate) fn view(
         })
         .filter(|f| outcome.is_none_or(|o| f.outcome == o))
         .collect();
-    let clients = flows::success_by_client(&all);
-    let connections = flows::success_by_connection(&all);
-    let steps = flows::success_by_step(&all);
-    let over_time = flows::success_over_time(&all, flows::natural_bucket(&all));
-    let rising = flows::rising_reasons(&all, None, MIN_RISING_FAILURES);
+    let flows::FlowSummary {
+        clients,
+        connections,
+        steps,
+        over_time,
+        rising,
+    } = flows::summarize(&all);
     let flags = flows::flag_events(&records, &RuleConfig::default());
     let failed = all.iter().filter(|f| f.outcome == Outcome::Failure).count();
     let total = all.len();
