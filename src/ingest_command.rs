@@ -7,10 +7,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use ingest::{
-    BadInput, Format, HeaderFormat, IngestState, ReadOptions, Record, RecordSink, SinkError,
-};
-use retrieval::Stores;
+use ingest::{Format, HeaderFormat, ReadOptions};
+use retrieval::{IngestSummary, Stores};
 
 use crate::{EXIT_PARTIAL, report};
 
@@ -62,7 +60,7 @@ fn parse_zone(text: &str) -> Result<chrono::FixedOffset, String> {
 /// How often a followed file is polled.
 const FOLLOW_INTERVAL: Duration = Duration::from_secs(1);
 
-pub fn run(stores: &mut Stores, home: &Path, tenant: &str, args: IngestArgs) -> Result<ExitCode> {
+pub fn run(stores: &Stores, home: &Path, tenant: &str, args: IngestArgs) -> Result<ExitCode> {
     let options = ReadOptions {
         format: args.format,
         header: args.header,
@@ -84,13 +82,13 @@ pub fn run(stores: &mut Stores, home: &Path, tenant: &str, args: IngestArgs) -> 
         })
         .collect::<Result<Vec<_>>>()?;
     let summary = ingest_paths(stores, home, options.clone(), &paths)?;
-    report::ingest_summary(&summary, args.json)?;
+    report::ingest_summary(&summary, &quarantine_path(home), args.json)?;
     if args.follow {
         loop {
             std::thread::sleep(FOLLOW_INTERVAL);
             let more = ingest_paths(stores, home, options.clone(), &paths)?;
             if more.records > 0 || !more.bad.is_empty() {
-                report::ingest_summary(&more, args.json)?;
+                report::ingest_summary(&more, &quarantine_path(home), args.json)?;
             }
         }
     }
@@ -110,70 +108,37 @@ fn spool_stdin(dir: &Path) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// What an ingest run read.
-pub struct IngestSummary {
-    /// Files read.
-    pub files: usize,
-    /// Records stored.
-    pub records: usize,
-    /// Inputs that could not be read; also appended to the quarantine file.
-    pub bad: Vec<BadInput>,
-    /// Files with nothing new since their checkpoint.
-    pub up_to_date: usize,
-    /// Where bad inputs were written.
-    pub quarantine: PathBuf,
-    /// Evidence units written to the vector store.
-    pub units: usize,
-    /// Distinct unit texts that went through the embedding model.
-    pub embedded: usize,
-    /// Seconds spent in the embedding model.
-    pub embedding_secs: f64,
+/// Where bad input is kept, beside the stores.
+pub fn quarantine_path(home: &Path) -> PathBuf {
+    home.join("quarantine").join("bad-input.jsonl")
 }
 
 pub fn ingest_paths(
-    stores: &mut Stores,
+    stores: &Stores,
     home: &Path,
     options: ReadOptions,
     paths: &[PathBuf],
 ) -> Result<IngestSummary> {
-    let quarantine = home.join("quarantine").join("bad-input.jsonl");
-    let mut summary = IngestSummary {
-        files: 0,
-        records: 0,
-        bad: Vec::new(),
-        up_to_date: 0,
-        quarantine: quarantine.clone(),
-        units: 0,
-        embedded: 0,
-        embedding_secs: 0.0,
-    };
-    let mut ingestor = ingest::Ingestor::new(options, stores.text().ingest_state()?);
-    let indexed_before = stores.indexed();
     let progress = std::io::stderr().is_terminal().then(progress_bar);
-    let mut destination = Destination {
+    let summary = retrieval::ingest_files(
         stores,
-        quarantine: &quarantine,
-        progress: progress.as_ref(),
-        records: 0,
-        bad: 0,
-    };
-    for path in paths {
-        let report = ingestor
-            .ingest(path, &mut destination)
-            .with_context(|| format!("ingesting {}", path.display()))?;
-        summary.files += report.files.len();
-        summary.records += report.records as usize;
-        summary.up_to_date += report.up_to_date.len();
-        summary.bad.extend(report.bad);
-    }
+        &quarantine_path(home),
+        options,
+        paths,
+        &mut |totals| {
+            if let Some(bar) = &progress {
+                let rate = totals.records as f64 / bar.elapsed().as_secs_f64().max(0.001);
+                bar.set_message(format!(
+                    "{} records ({rate:.0}/s), {} bad",
+                    totals.records, totals.bad
+                ));
+            }
+        },
+    )
+    .context("ingesting")?;
     if let Some(bar) = &progress {
         bar.finish_and_clear();
     }
-    destination.stores.optimize()?;
-    let indexed = destination.stores.indexed();
-    summary.units = indexed.units - indexed_before.units;
-    summary.embedded = indexed.embedded - indexed_before.embedded;
-    summary.embedding_secs = (indexed.embedding_time - indexed_before.embedding_time).as_secs_f64();
     Ok(summary)
 }
 
@@ -184,46 +149,4 @@ fn progress_bar() -> indicatif::ProgressBar {
     }
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
-}
-
-/// The stores, with bad input appended to the quarantine file as it is
-/// found and progress shown on a terminal.
-struct Destination<'a> {
-    stores: &'a mut Stores,
-    quarantine: &'a Path,
-    progress: Option<&'a indicatif::ProgressBar>,
-    records: u64,
-    bad: u64,
-}
-
-impl RecordSink for Destination<'_> {
-    fn write(&mut self, records: Vec<Record>, bad: &[BadInput]) -> Result<(), SinkError> {
-        if !bad.is_empty() {
-            use std::io::Write;
-            if let Some(dir) = self.quarantine.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(self.quarantine)?;
-            for item in bad {
-                writeln!(file, "{}", serde_json::to_string(item)?)?;
-            }
-        }
-        self.records += records.len() as u64;
-        self.bad += bad.len() as u64;
-        if let Some(bar) = self.progress {
-            let rate = self.records as f64 / bar.elapsed().as_secs_f64().max(0.001);
-            bar.set_message(format!(
-                "{} records ({rate:.0}/s), {} bad",
-                self.records, self.bad
-            ));
-        }
-        self.stores.write(records, bad)
-    }
-
-    fn commit(&mut self, state: &IngestState) -> Result<(), SinkError> {
-        RecordSink::commit(self.stores, state)
-    }
 }

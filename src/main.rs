@@ -230,8 +230,8 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Ingest(args) => {
-            let mut stores = cli.stores.open(&cli.home)?;
-            ingest_command::run(&mut stores, &cli.home, &cli.tenant, args)
+            let stores = cli.stores.open(&cli.home)?;
+            ingest_command::run(&stores, &cli.home, &cli.tenant, args)
         }
         Command::Flows(args) => {
             let rules = cli.llm.rule_config()?;
@@ -369,10 +369,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Demo { json } => {
             let home = tempfile::tempdir()?;
-            let mut stores = cli.stores.open(home.path())?;
+            let stores = cli.stores.open(home.path())?;
             let case = evals::Case::load(&evals::bundled_incident_dir())?;
             let summary = ingest_command::ingest_paths(
-                &mut stores,
+                &stores,
                 home.path(),
                 ReadOptions::new(&case.truth.tenant),
                 std::slice::from_ref(&case.data),

@@ -1,21 +1,20 @@
 //! How results are printed: human text, or JSON with `--json`.
 
 use std::io::Write;
+use std::path::Path;
 
 use agent::Answer;
 use anyhow::Result;
-use retrieval::Hit;
+use retrieval::{Hit, IngestSummary};
 
-use crate::ingest_command::IngestSummary;
-
-pub fn ingest_summary(summary: &IngestSummary, json: bool) -> Result<()> {
+pub fn ingest_summary(summary: &IngestSummary, quarantine: &Path, json: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
     if json {
         let value = serde_json::json!({
             "files": summary.files,
             "records": summary.records,
             "bad": summary.bad,
-            "quarantine": summary.quarantine,
+            "quarantine": quarantine,
             "up_to_date": summary.up_to_date,
             "vector_units": summary.units,
             "embedded_texts": summary.embedded,
@@ -39,7 +38,7 @@ pub fn ingest_summary(summary: &IngestSummary, json: bool) -> Result<()> {
             err,
             "partial: {} inputs could not be read; kept in {}",
             summary.bad.len(),
-            summary.quarantine.display()
+            quarantine.display()
         )?;
     }
     Ok(())

@@ -711,7 +711,7 @@ mod tests {
             &mut ingest::TemplateMiner::default(),
         )
         .expect("read");
-        let mut stores = Stores::new(TextStore::in_memory().expect("store"), None);
+        let stores = Stores::new(TextStore::in_memory().expect("store"), None);
         stores.upsert(&parsed.records).expect("upsert");
         stores.commit().expect("commit");
         let mut toolbox = Toolbox::new(&stores, "acme", TimeRange::default());

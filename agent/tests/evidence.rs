@@ -47,7 +47,7 @@ fn stores_of(path: &std::path::Path, tenant: &str) -> Stores {
     )
     .expect("read");
     assert!(parsed.bad.is_empty(), "{:?}", parsed.bad);
-    let mut stores = Stores::new(TextStore::in_memory().expect("store"), None);
+    let stores = Stores::new(TextStore::in_memory().expect("store"), None);
     stores.upsert(&parsed.records).expect("upsert");
     stores.commit().expect("commit");
     stores

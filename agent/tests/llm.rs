@@ -45,7 +45,7 @@ fn stores(dir: &Path) -> Stores {
         ),
     )
     .expect("write");
-    let mut stores = Stores::new(TextStore::in_memory().expect("store"), None);
+    let stores = Stores::new(TextStore::in_memory().expect("store"), None);
     let mut miner = TemplateMiner::default();
     for path in [bundled_incident(), extra] {
         let parsed = ingest::read_path(&path, &ReadOptions::new(TENANT), &mut miner).expect("read");

@@ -107,7 +107,7 @@ async fn the_agent_loop_runs_on_a_135m_model_through_schema_constrained_steps() 
         &mut TemplateMiner::default(),
     )
     .expect("read");
-    let mut stores = Stores::new(TextStore::in_memory().expect("store"), None);
+    let stores = Stores::new(TextStore::in_memory().expect("store"), None);
     stores.upsert(&parsed.records).expect("upsert");
     stores.commit().expect("commit");
     let local = LocalLlm::start(&dir).expect("llama-server starts");

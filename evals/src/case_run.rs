@@ -77,7 +77,7 @@ pub fn run_case(
         }
         None => None,
     };
-    let mut stores = Stores::new(TextStore::in_memory()?, vectors);
+    let stores = Stores::new(TextStore::in_memory()?, vectors);
     let parsed = ingest::read_path(
         &case.data,
         &ReadOptions::new(&truth.tenant),

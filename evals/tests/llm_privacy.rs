@@ -55,7 +55,7 @@ fn echo_everything(request: &Value) -> String {
 
 async fn check_case(case: &Case, scratch: &Path) {
     let truth = &case.truth;
-    let mut stores = Stores::new(TextStore::in_memory().expect("store"), None);
+    let stores = Stores::new(TextStore::in_memory().expect("store"), None);
     let mut miner = TemplateMiner::default();
     let parsed = ingest::read_path(&case.data, &ReadOptions::new(&truth.tenant), &mut miner)
         .expect("read case");

@@ -27,6 +27,9 @@ pub enum RetrievalError {
     /// The vector store failed.
     #[error(transparent)]
     Vectors(Arc<vectors::VectorError>),
+    /// A path could not be ingested at all (bad lines are not errors).
+    #[error("ingest {0}")]
+    Ingest(String),
     /// A vector search was asked of stores that have no vector side.
     #[error("no vector store is configured; search in text mode")]
     NoVectors,

@@ -23,6 +23,7 @@
 
 mod anomalies;
 mod error;
+mod loading;
 mod log_tokenizer;
 mod query;
 mod stores;
@@ -33,6 +34,7 @@ mod vector_index;
 
 pub use anomalies::{Anomaly, Direction, MIN_Z, detect_anomalies};
 pub use error::{Result, RetrievalError};
+pub use loading::{IngestProgress, IngestSummary, ingest_files, quarantined};
 pub use query::{Filters, Hit, Ranks, SearchMode, SearchQuery, TimeRange};
 pub use stores::Stores;
 pub use text_store::TextStore;

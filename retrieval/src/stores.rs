@@ -1,4 +1,5 @@
 use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, PoisonError};
 
 use ingest::{BadInput, IngestState, Record, RecordId, RecordSink, SinkError};
 
@@ -18,12 +19,13 @@ const CANDIDATES_PER_HIT: usize = 3;
 const RECORDS_PER_VECTOR_HIT: usize = 6;
 
 /// The text store and, when configured, the vector index, written together
-/// by ingest and searched together by [`Stores::search`].
+/// by ingest and searched together by [`Stores::search`]. Shared by
+/// reference: one ingest at a time may write while any number search.
 pub struct Stores {
     text: TextStore,
     vectors: Option<VectorIndex>,
-    pending: UnitBuilder,
-    indexed: IndexStats,
+    pending: Mutex<UnitBuilder>,
+    indexed: Mutex<IndexStats>,
 }
 
 impl Stores {
@@ -32,8 +34,8 @@ impl Stores {
         Stores {
             text,
             vectors,
-            pending: UnitBuilder::default(),
-            indexed: IndexStats::default(),
+            pending: Mutex::default(),
+            indexed: Mutex::default(),
         }
     }
 
@@ -49,36 +51,43 @@ impl Stores {
 
     /// Units and embeddings written by this handle so far.
     pub fn indexed(&self) -> IndexStats {
-        self.indexed
+        *self.indexed.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Adds records to the text store and groups the new ones into units
     /// for the vector store; both become visible at the next commit.
-    pub fn upsert(&mut self, records: &[Record]) -> Result<()> {
+    pub fn upsert(&self, records: &[Record]) -> Result<()> {
         let added = self.text.upsert(records)?;
         if self.vectors.is_some() {
+            let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
             for position in added {
-                self.pending.add(&records[position]);
+                pending.add(&records[position]);
             }
         }
         Ok(())
     }
 
     /// Commits both stores.
-    pub fn commit(&mut self) -> Result<()> {
+    pub fn commit(&self) -> Result<()> {
         self.commit_with(None)
     }
 
     /// Vectors first, made durable, then the text commit carrying
     /// `payload` (the ingest checkpoint). A crash in between re-reads the
     /// batch on resume, and the units it makes again have the same keys.
-    fn commit_with(&mut self, payload: Option<&str>) -> Result<()> {
+    fn commit_with(&self, payload: Option<&str>) -> Result<()> {
         if let Some(vectors) = &self.vectors {
-            let stats = vectors.index(self.pending.drain())?;
+            let units = self
+                .pending
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .drain();
+            let stats = vectors.index(units)?;
             vectors.store().flush()?;
-            self.indexed.units += stats.units;
-            self.indexed.embedded += stats.embedded;
-            self.indexed.embedding_time += stats.embedding_time;
+            let mut indexed = self.indexed.lock().unwrap_or_else(PoisonError::into_inner);
+            indexed.units += stats.units;
+            indexed.embedded += stats.embedded;
+            indexed.embedding_time += stats.embedding_time;
         }
         self.text.commit_with(payload)
     }
@@ -198,7 +207,7 @@ impl Stores {
 /// Both stores as one ingest destination: each commit carries the ingest
 /// state, so records, vectors, template ids and checkpoints stay consistent
 /// across crashes.
-impl RecordSink for Stores {
+impl RecordSink for &Stores {
     fn write(
         &mut self,
         records: Vec<Record>,

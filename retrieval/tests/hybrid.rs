@@ -48,7 +48,7 @@ fn query(tenant: &str, text: &str, filters: Filters) -> SearchQuery {
 #[test]
 fn records_are_searchable_by_vector_only_after_commit_and_only_by_their_tenant() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut stores = stores(dir.path());
+    let stores = stores(dir.path());
     stores.upsert(&records("acme", GATEWAY)).expect("upsert");
     let before = stores
         .search(
@@ -91,7 +91,7 @@ fn records_are_searchable_by_vector_only_after_commit_and_only_by_their_tenant()
 #[test]
 fn vector_hits_honour_the_filters() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut stores = stores(dir.path());
+    let stores = stores(dir.path());
     stores.upsert(&records("acme", GATEWAY)).expect("upsert");
     stores.commit().expect("commit");
     let errors = Filters {
@@ -125,7 +125,7 @@ fn vector_hits_honour_the_filters() {
 #[test]
 fn hybrid_fuses_both_lists_and_reingest_adds_no_vectors() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut stores = stores(dir.path());
+    let stores = stores(dir.path());
     let batch = records("acme", GATEWAY);
     stores.upsert(&batch).expect("upsert");
     stores.commit().expect("commit");
@@ -166,7 +166,7 @@ fn hybrid_fuses_both_lists_and_reingest_adds_no_vectors() {
 
 #[test]
 fn text_only_stores_search_by_text_and_refuse_vector_mode() {
-    let mut stores = Stores::new(TextStore::in_memory().expect("text"), None);
+    let stores = Stores::new(TextStore::in_memory().expect("text"), None);
     stores.upsert(&records("acme", GATEWAY)).expect("upsert");
     stores.commit().expect("commit");
     let hybrid = stores

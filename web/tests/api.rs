@@ -24,7 +24,7 @@ fn stores_with(name: &str, text: &str) -> Stores {
         &mut ingest::TemplateMiner::default(),
     )
     .expect("read");
-    let mut stores = Stores::new(TextStore::in_memory().expect("store"), None);
+    let stores = Stores::new(TextStore::in_memory().expect("store"), None);
     stores.upsert(&parsed.records).expect("upsert");
     stores.commit().expect("commit");
     stores

@@ -1,0 +1,471 @@
+//! Application state: the questions asked, their answers and the feedback
+//! given on them, per tenant. SQLite by default (a file in the data
+//! directory, no server), PostgreSQL when the URL names one; both through
+//! the same queries on sqlx's `Any` driver, with the schema kept by
+//! migrations that run on open.
+//!
+//! Invariant: every read and write names its tenant, and no query returns
+//! a row of another tenant.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyPool, Row};
+
+/// What can go wrong with the state database.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DbError {
+    /// A query or the connection failed.
+    #[error("state database: {0}")]
+    Sql(#[from] sqlx::Error),
+    /// The schema could not be brought up to date.
+    #[error("state database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The row does not exist for this tenant.
+    #[error("not found")]
+    NotFound,
+}
+
+type Result<T, E = DbError> = std::result::Result<T, E>;
+
+/// The schema, oldest first. A shipped migration is never edited: a
+/// change is a new file.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "questions and feedback",
+    include_str!("../migrations/0001_questions_and_feedback.sql"),
+)];
+
+/// A question just answered, to be kept.
+#[derive(Clone, Debug)]
+pub struct NewQuestion<'a> {
+    /// Tenant that asked.
+    pub tenant: &'a str,
+    /// When it was asked.
+    pub asked_at: DateTime<Utc>,
+    /// The question.
+    pub question: &'a str,
+    /// Answer mode (`evidence` or `llm`).
+    pub mode: &'a str,
+    /// The root cause stated, if any.
+    pub root_cause: Option<&'a str>,
+    /// The whole answer as JSON.
+    pub answer_json: &'a str,
+    /// Milliseconds until the first answer was shown.
+    pub first_answer_ms: u64,
+    /// Milliseconds until the final answer.
+    pub total_ms: u64,
+    /// LLM calls made.
+    pub llm_calls: u64,
+    /// Prompt tokens.
+    pub prompt_tokens: u64,
+    /// Completion tokens.
+    pub completion_tokens: u64,
+}
+
+/// A kept question with the feedback it received.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QuestionRow {
+    /// Id (`q-…`).
+    pub id: String,
+    /// When it was asked.
+    pub asked_at: DateTime<Utc>,
+    /// The question.
+    pub question: String,
+    /// Answer mode.
+    pub mode: String,
+    /// The root cause stated, if any.
+    pub root_cause: Option<String>,
+    /// Milliseconds until the first answer was shown.
+    pub first_answer_ms: u64,
+    /// Milliseconds until the final answer.
+    pub total_ms: u64,
+    /// LLM calls made.
+    pub llm_calls: u64,
+    /// Prompt tokens.
+    pub prompt_tokens: u64,
+    /// Completion tokens.
+    pub completion_tokens: u64,
+    /// "Useful" votes.
+    pub useful: u64,
+    /// "Not useful" votes.
+    pub not_useful: u64,
+}
+
+/// One piece of feedback.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FeedbackRow {
+    /// The question it is about.
+    pub question_id: String,
+    /// The question's text.
+    pub question: String,
+    /// Whether the answer helped.
+    pub useful: bool,
+    /// Free text, possibly empty.
+    pub comment: String,
+    /// When it was given.
+    pub given_at: DateTime<Utc>,
+}
+
+/// Which engine holds the state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// An SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// The state database. Cloning shares the pool.
+#[derive(Clone, Debug)]
+pub struct AppDb {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl AppDb {
+    /// Opens (creating when missing) the SQLite file at `path`.
+    pub async fn open_file(path: &Path) -> Result<Self> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
+        }
+        Self::connect(&format!("sqlite://{}?mode=rwc", path.display())).await
+    }
+
+    /// Connects to `url` (`sqlite://…` or `postgres://…`) and migrates.
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .connect(url)
+            .await?;
+        if backend == Backend::Sqlite {
+            // Readers do not wait for the writer; kept in the file.
+            sqlx::query("PRAGMA journal_mode=WAL").execute(&pool).await?;
+        }
+        migrator().run(&pool).await?;
+        Ok(AppDb { pool, backend })
+    }
+
+    /// The engine behind this handle.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Keeps an answered question; returns its id.
+    pub async fn record_question(&self, question: &NewQuestion<'_>) -> Result<String> {
+        let id = new_id("q", question.tenant, question.question);
+        sqlx::query(
+            "INSERT INTO questions (id, tenant, asked_at, question, mode, root_cause, answer_json, \
+             first_answer_ms, total_ms, llm_calls, prompt_tokens, completion_tokens) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(&id)
+        .bind(question.tenant)
+        .bind(question.asked_at.timestamp_millis())
+        .bind(question.question)
+        .bind(question.mode)
+        .bind(question.root_cause)
+        .bind(question.answer_json)
+        .bind(to_i64(question.first_answer_ms))
+        .bind(to_i64(question.total_ms))
+        .bind(to_i64(question.llm_calls))
+        .bind(to_i64(question.prompt_tokens))
+        .bind(to_i64(question.completion_tokens))
+        .execute(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    /// The answer kept for question `id` of `tenant`, as JSON.
+    pub async fn answer_json(&self, tenant: &str, id: &str) -> Result<String> {
+        let row = sqlx::query("SELECT answer_json FROM questions WHERE tenant = $1 AND id = $2")
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(DbError::NotFound)?;
+        Ok(row.try_get("answer_json")?)
+    }
+
+    /// Keeps feedback on question `question_id`; [`DbError::NotFound`]
+    /// when the question is not `tenant`'s.
+    pub async fn record_feedback(
+        &self,
+        tenant: &str,
+        question_id: &str,
+        useful: bool,
+        comment: &str,
+    ) -> Result<()> {
+        let owned = sqlx::query("SELECT id FROM questions WHERE tenant = $1 AND id = $2")
+            .bind(tenant)
+            .bind(question_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        if owned.is_none() {
+            return Err(DbError::NotFound);
+        }
+        sqlx::query(
+            "INSERT INTO feedback (id, tenant, question_id, useful, comment, given_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(new_id("f", tenant, question_id))
+        .bind(tenant)
+        .bind(question_id)
+        .bind(i64::from(useful))
+        .bind(comment)
+        .bind(Utc::now().timestamp_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// `tenant`'s questions asked at or after `since`, oldest first, with
+    /// their votes.
+    pub async fn questions_since(
+        &self,
+        tenant: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<QuestionRow>> {
+        let rows = sqlx::query(
+            "SELECT q.id, q.asked_at, q.question, q.mode, q.root_cause, q.first_answer_ms, \
+             q.total_ms, q.llm_calls, q.prompt_tokens, q.completion_tokens, \
+             (SELECT COUNT(*) FROM feedback f WHERE f.tenant = q.tenant AND f.question_id = q.id AND f.useful = 1) AS useful, \
+             (SELECT COUNT(*) FROM feedback f WHERE f.tenant = q.tenant AND f.question_id = q.id AND f.useful = 0) AS not_useful \
+             FROM questions q WHERE q.tenant = $1 AND q.asked_at >= $2 ORDER BY q.asked_at, q.id",
+        )
+        .bind(tenant)
+        .bind(since.timestamp_millis())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(question_row).collect()
+    }
+
+    /// `tenant`'s latest feedback, newest first.
+    pub async fn recent_feedback(&self, tenant: &str, limit: u32) -> Result<Vec<FeedbackRow>> {
+        let rows = sqlx::query(
+            "SELECT f.question_id, q.question, f.useful, f.comment, f.given_at \
+             FROM feedback f JOIN questions q ON q.id = f.question_id AND q.tenant = f.tenant \
+             WHERE f.tenant = $1 ORDER BY f.given_at DESC, f.id LIMIT $2",
+        )
+        .bind(tenant)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(FeedbackRow {
+                    question_id: row.try_get("question_id")?,
+                    question: row.try_get("question")?,
+                    useful: row.try_get::<i64, _>("useful")? != 0,
+                    comment: row.try_get("comment")?,
+                    given_at: from_millis(row.try_get("given_at")?),
+                })
+            })
+            .collect()
+    }
+}
+
+fn migrator() -> Migrator {
+    Migrator {
+        migrations: Cow::Owned(
+            MIGRATIONS
+                .iter()
+                .map(|(version, description, sql)| {
+                    Migration::new(
+                        *version,
+                        Cow::Borrowed(*description),
+                        MigrationType::Simple,
+                        Cow::Borrowed(*sql),
+                        false,
+                    )
+                })
+                .collect(),
+        ),
+        ..Migrator::DEFAULT
+    }
+}
+
+fn question_row(row: &AnyRow) -> Result<QuestionRow> {
+    let count = |name: &str| -> Result<u64> { Ok(to_u64(row.try_get::<i64, _>(name)?)) };
+    Ok(QuestionRow {
+        id: row.try_get("id")?,
+        asked_at: from_millis(row.try_get("asked_at")?),
+        question: row.try_get("question")?,
+        mode: row.try_get("mode")?,
+        root_cause: row.try_get("root_cause")?,
+        first_answer_ms: count("first_answer_ms")?,
+        total_ms: count("total_ms")?,
+        llm_calls: count("llm_calls")?,
+        prompt_tokens: count("prompt_tokens")?,
+        completion_tokens: count("completion_tokens")?,
+        useful: count("useful")?,
+        not_useful: count("not_useful")?,
+    })
+}
+
+/// A fresh id: unique per process by a counter, across processes and
+/// restarts by the clock and the process id.
+fn new_id(prefix: &str, tenant: &str, seed: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = Sha256::new();
+    for part in [
+        tenant.as_bytes(),
+        seed.as_bytes(),
+        &Utc::now()
+            .timestamp_nanos_opt()
+            .unwrap_or_default()
+            .to_le_bytes(),
+        &COUNTER.fetch_add(1, Ordering::Relaxed).to_le_bytes(),
+        &std::process::id().to_le_bytes(),
+    ] {
+        hasher.update(part);
+        hasher.update([0]);
+    }
+    let digest = hasher.finalize();
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}-{hex}")
+}
+
+fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn to_u64(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+fn from_millis(millis: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(millis).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn question<'a>(tenant: &'a str, text: &'a str) -> NewQuestion<'a> {
+        NewQuestion {
+            tenant,
+            asked_at: Utc::now(),
+            question: text,
+            mode: "evidence",
+            root_cause: Some("key rotation"),
+            answer_json: "{}",
+            first_answer_ms: 40,
+            total_ms: 90,
+            llm_calls: 0,
+            prompt_tokens: 0,
+            completion_tokens: 0,
+        }
+    }
+
+    /// The same behaviour on every backend: SQLite always, PostgreSQL when
+    /// `ONCALL_TEST_DATABASE_URL` names one (scripts/test starts one).
+    async fn backends() -> Vec<(AppDb, tempfile::TempDir)> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut dbs = vec![(
+            AppDb::open_file(&dir.path().join("state.db"))
+                .await
+                .expect("sqlite"),
+            dir,
+        )];
+        match std::env::var("ONCALL_TEST_DATABASE_URL") {
+            Ok(url) => dbs.push((
+                AppDb::connect(&url).await.expect("postgres"),
+                tempfile::tempdir().expect("tempdir"),
+            )),
+            Err(_) if std::env::var_os("ONCALL_REQUIRE_POSTGRES").is_some() => {
+                panic!("ONCALL_REQUIRE_POSTGRES is set but ONCALL_TEST_DATABASE_URL is not")
+            }
+            Err(_) => eprintln!(
+                "skipping PostgreSQL: ONCALL_TEST_DATABASE_URL is not set (scripts/setup-postgres prints one)"
+            ),
+        }
+        dbs
+    }
+
+    #[tokio::test]
+    async fn questions_and_feedback_round_trip_per_tenant_on_every_backend() {
+        for (db, _dir) in backends().await {
+            // PostgreSQL keeps rows across runs: each run uses fresh tenants.
+            let tenant_a = new_id("tenant", "a", "test");
+            let tenant_b = new_id("tenant", "b", "test");
+            let since = Utc::now() - chrono::Duration::seconds(5);
+            let asked = db
+                .record_question(&question(&tenant_a, "why 401s?"))
+                .await
+                .expect("insert");
+            db.record_question(&question(&tenant_b, "why 502s?"))
+                .await
+                .expect("insert");
+            db.record_feedback(&tenant_a, &asked, true, "spot on")
+                .await
+                .expect("feedback");
+            db.record_feedback(&tenant_a, &asked, false, "")
+                .await
+                .expect("feedback");
+
+            let rows = db.questions_since(&tenant_a, since).await.expect("rows");
+            assert_eq!(rows.len(), 1, "{:?}", db.backend());
+            assert_eq!(rows[0].question, "why 401s?");
+            assert_eq!((rows[0].useful, rows[0].not_useful), (1, 1));
+            assert_eq!(rows[0].first_answer_ms, 40);
+            assert_eq!(rows[0].root_cause.as_deref(), Some("key rotation"));
+            let feedback = db.recent_feedback(&tenant_a, 10).await.expect("feedback");
+            assert_eq!(feedback.len(), 2);
+            assert!(feedback.iter().any(|f| f.useful && f.comment == "spot on"));
+            assert_eq!(
+                db.answer_json(&tenant_a, &asked).await.expect("answer"),
+                "{}"
+            );
+
+            // Tenant B sees none of A's rows and cannot vote on A's question.
+            let other = db.questions_since(&tenant_b, since).await.expect("rows");
+            assert!(other.iter().all(|row| row.question == "why 502s?"));
+            assert!(matches!(
+                db.record_feedback(&tenant_b, &asked, true, "").await,
+                Err(DbError::NotFound)
+            ));
+            assert!(matches!(
+                db.answer_json(&tenant_b, &asked).await,
+                Err(DbError::NotFound)
+            ));
+            assert!(
+                db.recent_feedback(&tenant_b, 10)
+                    .await
+                    .expect("feedback")
+                    .is_empty()
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn reopening_keeps_rows_and_does_not_rerun_migrations() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("state.db");
+        let first = AppDb::open_file(&path).await.expect("open");
+        first
+            .record_question(&question("t", "kept?"))
+            .await
+            .expect("insert");
+        drop(first);
+        let again = AppDb::open_file(&path).await.expect("reopen");
+        let rows = again
+            .questions_since("t", DateTime::<Utc>::default())
+            .await
+            .expect("rows");
+        assert_eq!(rows.len(), 1);
+    }
+}

@@ -1,0 +1,122 @@
+//! Files into the stores: the one ingest loop behind the CLI and the web
+//! upload, with bad input appended to a quarantine file as it is found.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use ingest::{BadInput, IngestState, ReadOptions, Record, RecordSink, SinkError};
+
+use crate::error::{Result, RetrievalError};
+use crate::stores::Stores;
+
+/// What an ingest run read.
+#[derive(Clone, Debug, Default)]
+pub struct IngestSummary {
+    /// Files read.
+    pub files: usize,
+    /// Records stored.
+    pub records: usize,
+    /// Inputs that could not be read; also appended to the quarantine file.
+    pub bad: Vec<BadInput>,
+    /// Files with nothing new since their checkpoint.
+    pub up_to_date: usize,
+    /// Evidence units written to the vector store.
+    pub units: usize,
+    /// Distinct unit texts that went through the embedding model.
+    pub embedded: usize,
+    /// Seconds spent in the embedding model.
+    pub embedding_secs: f64,
+}
+
+/// Running totals, reported after every batch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IngestProgress {
+    /// Records written so far.
+    pub records: u64,
+    /// Bad inputs found so far.
+    pub bad: u64,
+}
+
+/// Reads `paths` into `stores`, resuming from the stores' checkpoints.
+/// Callers run one ingest at a time per store: each commit carries the
+/// whole ingest state.
+pub fn ingest_files(
+    stores: &Stores,
+    quarantine: &Path,
+    options: ReadOptions,
+    paths: &[PathBuf],
+    progress: &mut dyn FnMut(IngestProgress),
+) -> Result<IngestSummary> {
+    let mut summary = IngestSummary::default();
+    let mut ingestor = ingest::Ingestor::new(options, stores.text().ingest_state()?);
+    let indexed_before = stores.indexed();
+    let mut destination = Destination {
+        stores,
+        quarantine,
+        progress,
+        totals: IngestProgress::default(),
+    };
+    for path in paths {
+        let report = ingestor
+            .ingest(path, &mut destination)
+            .map_err(|e| RetrievalError::Ingest(format!("{}: {e}", path.display())))?;
+        summary.files += report.files.len();
+        summary.records += report.records as usize;
+        summary.up_to_date += report.up_to_date.len();
+        summary.bad.extend(report.bad);
+    }
+    stores.optimize()?;
+    let indexed = stores.indexed();
+    summary.units = indexed.units - indexed_before.units;
+    summary.embedded = indexed.embedded - indexed_before.embedded;
+    summary.embedding_secs = (indexed.embedding_time - indexed_before.embedding_time).as_secs_f64();
+    Ok(summary)
+}
+
+/// Bad inputs kept in `quarantine`, oldest first; unreadable lines are skipped.
+pub fn quarantined(quarantine: &Path) -> std::io::Result<Vec<BadInput>> {
+    match std::fs::read_to_string(quarantine) {
+        Ok(text) => Ok(text
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(error) => Err(error),
+    }
+}
+
+struct Destination<'a> {
+    stores: &'a Stores,
+    quarantine: &'a Path,
+    progress: &'a mut dyn FnMut(IngestProgress),
+    totals: IngestProgress,
+}
+
+impl RecordSink for Destination<'_> {
+    fn write(
+        &mut self,
+        records: Vec<Record>,
+        bad: &[BadInput],
+    ) -> std::result::Result<(), SinkError> {
+        if !bad.is_empty() {
+            if let Some(dir) = self.quarantine.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(self.quarantine)?;
+            for item in bad {
+                writeln!(file, "{}", serde_json::to_string(item)?)?;
+            }
+        }
+        self.totals.records += records.len() as u64;
+        self.totals.bad += bad.len() as u64;
+        (self.progress)(self.totals);
+        RecordSink::write(&mut self.stores, records, bad)
+    }
+
+    fn commit(&mut self, state: &IngestState) -> std::result::Result<(), SinkError> {
+        RecordSink::commit(&mut self.stores, state)
+    }
+}
