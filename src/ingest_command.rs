@@ -82,13 +82,13 @@ pub fn run(stores: &Stores, home: &Path, tenant: &str, args: IngestArgs) -> Resu
         })
         .collect::<Result<Vec<_>>>()?;
     let summary = ingest_paths(stores, home, options.clone(), &paths)?;
-    report::ingest_summary(&summary, &quarantine_path(home), args.json)?;
+    report::ingest_summary(&summary, &retrieval::quarantine_file(home), args.json)?;
     if args.follow {
         loop {
             std::thread::sleep(FOLLOW_INTERVAL);
             let more = ingest_paths(stores, home, options.clone(), &paths)?;
             if more.records > 0 || !more.bad.is_empty() {
-                report::ingest_summary(&more, &quarantine_path(home), args.json)?;
+                report::ingest_summary(&more, &retrieval::quarantine_file(home), args.json)?;
             }
         }
     }
@@ -108,11 +108,6 @@ fn spool_stdin(dir: &Path) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// Where bad input is kept, beside the stores.
-pub fn quarantine_path(home: &Path) -> PathBuf {
-    home.join("quarantine").join("bad-input.jsonl")
-}
-
 pub fn ingest_paths(
     stores: &Stores,
     home: &Path,
@@ -122,7 +117,7 @@ pub fn ingest_paths(
     let progress = std::io::stderr().is_terminal().then(progress_bar);
     let summary = retrieval::ingest_files(
         stores,
-        &quarantine_path(home),
+        &retrieval::quarantine_file(home),
         options,
         paths,
         &mut |totals| {

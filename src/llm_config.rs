@@ -98,6 +98,10 @@ struct LlmFile {
     /// Prompt folder and version.
     prompts: Option<PathBuf>,
     prompt_version: Option<String>,
+    /// US dollars per million prompt tokens, for the cost figures.
+    prompt_usd_per_million: Option<f64>,
+    /// US dollars per million completion tokens.
+    completion_usd_per_million: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -227,6 +231,15 @@ impl LlmArgs {
     /// the defaults where it sets none.
     pub fn rule_config(&self) -> Result<flows::RuleConfig> {
         Ok(self.config_file()?.rules)
+    }
+
+    /// Token prices from the `[llm]` table (zero where unset: a local model).
+    pub fn token_prices(&self) -> Result<web::TokenPrices> {
+        let file = self.file()?;
+        Ok(web::TokenPrices {
+            prompt_per_million: file.prompt_usd_per_million.unwrap_or(0.0),
+            completion_per_million: file.completion_usd_per_million.unwrap_or(0.0),
+        })
     }
 
     fn config_file(&self) -> Result<ConfigFile> {

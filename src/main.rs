@@ -227,6 +227,19 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
+/// The application state: PostgreSQL when `DATABASE_URL` names one,
+/// otherwise SQLite in the data directory.
+async fn open_state_db(home: &Path) -> Result<appdb::AppDb> {
+    Ok(match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.is_empty() => appdb::AppDb::connect(&url)
+            .await
+            .context("connecting to DATABASE_URL")?,
+        _ => appdb::AppDb::open_file(&home.join("state.db"))
+            .await
+            .with_context(|| format!("opening {}", home.join("state.db").display()))?,
+    })
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Ingest(args) => {
@@ -279,12 +292,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .parse()
                 .with_context(|| format!("bad bind address {bind}:{port}"))?;
             let llm = cli.llm.agent(&cli.home)?;
-            let mut state = web::AppState::new(stores, cli.tenant)
-                .with_eval_history(evals::History::new(&cli.home.join("evals")));
+            let runtime = tokio::runtime::Runtime::new()?;
+            let db = runtime.block_on(open_state_db(&cli.home))?;
+            let mut state = web::AppState::new(stores, cli.tenant, db, cli.home.clone())
+                .with_eval_history(evals::History::new(&cli.home.join("evals")))
+                .with_token_prices(cli.llm.token_prices()?);
             if let Some(setup) = &llm {
                 state = state.with_llm(setup.agent.clone());
             }
-            let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(web::serve(state, address))?;
             Ok(ExitCode::SUCCESS)
         }

@@ -153,7 +153,9 @@ impl AppDb {
             .await?;
         if backend == Backend::Sqlite {
             // Readers do not wait for the writer; kept in the file.
-            sqlx::query("PRAGMA journal_mode=WAL").execute(&pool).await?;
+            sqlx::query("PRAGMA journal_mode=WAL")
+                .execute(&pool)
+                .await?;
         }
         migrator().run(&pool).await?;
         Ok(AppDb { pool, backend })

@@ -73,6 +73,11 @@ pub fn ingest_files(
     Ok(summary)
 }
 
+/// Where bad input is kept in the data directory `home`.
+pub fn quarantine_file(home: &Path) -> PathBuf {
+    home.join("quarantine").join("bad-input.jsonl")
+}
+
 /// Bad inputs kept in `quarantine`, oldest first; unreadable lines are skipped.
 pub fn quarantined(quarantine: &Path) -> std::io::Result<Vec<BadInput>> {
     match std::fs::read_to_string(quarantine) {

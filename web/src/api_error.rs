@@ -10,6 +10,12 @@ pub enum ApiError {
     /// The request is malformed.
     #[error("{0}")]
     BadRequest(String),
+    /// The thing asked for does not exist (for this tenant).
+    #[error("not found")]
+    NotFound,
+    /// The request body is larger than allowed.
+    #[error("{0}")]
+    TooLarge(String),
     /// Something failed inside.
     #[error("internal error")]
     Internal(String),
@@ -33,6 +39,15 @@ impl From<evals::EvalError> for ApiError {
     }
 }
 
+impl From<appdb::DbError> for ApiError {
+    fn from(error: appdb::DbError) -> Self {
+        match error {
+            appdb::DbError::NotFound => ApiError::NotFound,
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
 impl From<askama::Error> for ApiError {
     fn from(error: askama::Error) -> Self {
         ApiError::Internal(error.to_string())
@@ -45,18 +60,27 @@ impl From<tokio::task::JoinError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// What the client is told: never the internal detail.
+    pub(crate) fn client_message(&self) -> String {
+        if let ApiError::Internal(detail) = self {
+            tracing::error!(%detail, "request failed");
+        }
+        self.to_string()
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Internal(detail) => {
-                tracing::error!(%detail, "request failed");
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         (
             status,
-            Json(serde_json::json!({ "error": self.to_string() })),
+            Json(serde_json::json!({ "error": self.client_message() })),
         )
             .into_response()
     }

@@ -18,13 +18,19 @@ const DEFAULT_WINDOW_HOURS: i64 = 6;
 pub(crate) const MAX_LISTED: usize = 200;
 
 /// Filters of the flows view.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
 pub(crate) struct FlowParams {
+    /// Only this client (application).
     pub client: Option<String>,
+    /// Only this user.
     pub user: Option<String>,
+    /// Only this source IP.
     pub ip: Option<String>,
+    /// Only flows with this outcome (success or failure).
     pub outcome: Option<String>,
+    /// Window start (RFC 3339).
     pub from: Option<String>,
+    /// Window end (RFC 3339).
     pub to: Option<String>,
 }
 
@@ -44,16 +50,6 @@ pub(crate) struct FlowsView {
     pub flows: Vec<Flow>,
 }
 
-fn time(name: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
-    value
-        .filter(|v| !v.is_empty())
-        .map(|v| {
-            ingest::parse_timestamp(v)
-                .ok_or_else(|| ApiError::BadRequest(format!("{name}: not a timestamp: {v:?}")))
-        })
-        .transpose()
-}
-
 /// Reconstructs the flows of `tenant` for `params`.
 pub(crate) fn view(
     stores: &Stores,
@@ -71,8 +67,8 @@ pub(crate) fn view(
         }
     };
     stores.text().refresh()?;
-    let mut from = time("from", params.from.as_deref())?;
-    let to = time("to", params.to.as_deref())?;
+    let mut from = crate::search::parse_time("from", params.from.as_deref())?;
+    let to = crate::search::parse_time("to", params.to.as_deref())?;
     if from.is_none() && to.is_none() {
         from = stores
             .text()

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::chart::{COLOURS, polyline};
+
 /// Metrics charted, in order; others are in the JSON.
 const CHARTED: [&str; 6] = [
     "root_cause_accuracy",
@@ -19,15 +21,23 @@ const WIDTH: f64 = 320.0;
 const HEIGHT: f64 = 120.0;
 
 /// One run, as the JSON API and the table show it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct RunRow {
+    /// When it started (UTC).
     pub started: String,
+    /// Dataset file.
     pub dataset: String,
+    /// Split run (dev, test or all).
     pub split: String,
+    /// Retrieval mode and model.
     pub mode: String,
+    /// Cases run.
     pub cases: usize,
+    /// Planted secrets that leaked.
     pub leaks: usize,
+    /// Whether this run is the baseline.
     pub baseline: bool,
+    /// Metric values by name.
     pub metrics: BTreeMap<String, f64>,
 }
 
@@ -47,10 +57,6 @@ pub(crate) struct Chart {
     pub metric: &'static str,
     pub lines: Vec<Line>,
 }
-
-const COLOURS: [&str; 6] = [
-    "#1f6feb", "#d1242f", "#1a7f37", "#9a6700", "#8250df", "#57606a",
-];
 
 pub(crate) fn rows(history: &evals::History) -> evals::Result<Vec<RunRow>> {
     let baseline = history.baseline()?.map(|run| run.started);
@@ -101,7 +107,7 @@ pub(crate) fn charts(rows: &[RunRow]) -> Vec<Chart> {
                     Some(Line {
                         label: label.clone(),
                         colour: COLOURS[index % COLOURS.len()],
-                        points: polyline(&values),
+                        points: polyline(&values, 1.0, WIDTH, HEIGHT),
                         last,
                     })
                 })
@@ -109,36 +115,6 @@ pub(crate) fn charts(rows: &[RunRow]) -> Vec<Chart> {
             (!lines.is_empty()).then_some(Chart { metric, lines })
         })
         .collect()
-}
-
-/// Values in [0, 1] spread over the chart's width (a single run is a dot
-/// drawn as a short flat line).
-fn polyline(values: &[f64]) -> String {
-    let step = if values.len() > 1 {
-        WIDTH / (values.len() - 1) as f64
-    } else {
-        0.0
-    };
-    let point = |i: usize, v: f64| {
-        format!(
-            "{:.1},{:.1}",
-            i as f64 * step,
-            HEIGHT - v.clamp(0.0, 1.0) * HEIGHT
-        )
-    };
-    let mut points: Vec<String> = values
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| point(i, v))
-        .collect();
-    if let [only] = values {
-        points.push(format!(
-            "{:.1},{:.1}",
-            6.0,
-            HEIGHT - only.clamp(0.0, 1.0) * HEIGHT
-        ));
-    }
-    points.join(" ")
 }
 
 fn file_name(path: &str) -> String {

@@ -6,16 +6,22 @@
 //! auto-escaped by askama: log lines carry hostile text.
 
 mod api_error;
+mod ask;
 mod auth_flows;
+mod chart;
 mod eval_trends;
+mod insights;
 mod metrics;
 mod pages;
 mod routes;
+mod search;
+mod sources;
 mod state;
+mod timeline;
 
 pub use api_error::ApiError;
-pub use routes::router;
-pub use state::AppState;
+pub use routes::{PAGES, openapi, router};
+pub use state::{AppState, TokenPrices};
 
 /// Serves `state` on `address` until Ctrl-C or SIGTERM.
 pub async fn serve(state: AppState, address: std::net::SocketAddr) -> std::io::Result<()> {

@@ -1,38 +1,105 @@
-use agent::{Answer, Audience, EvidenceEngine};
+use std::sync::OnceLock;
+
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router, middleware};
-use ingest::{Severity, SourceKind};
-use retrieval::{Filters, Hit, SearchMode, SearchQuery};
-use serde::Deserialize;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::api_error::ApiError;
+use crate::ask::{self, ask_page};
 use crate::auth_flows::{FlowParams, FlowsView, MAX_LISTED, view};
 use crate::eval_trends::{RunRow, charts, rows};
-use crate::pages::{AskPage, EvalsPage, FlowsPage, SearchPage};
+use crate::insights::{self, insights_page};
+use crate::pages::{EvalsPage, FlowsPage};
+use crate::search::{self, record_page, search_page};
+use crate::sources::{self, sources_page};
 use crate::state::AppState;
+use crate::timeline::{self, timeline_page};
 
-/// Largest request body accepted, in bytes.
+/// Largest request body accepted, in bytes (uploads stream past it with
+/// their own limit).
 const MAX_BODY_BYTES: usize = 64 * 1024;
-const MAX_QUESTION_CHARS: usize = 2000;
-const MAX_SEARCH_LIMIT: usize = 200;
+
+/// The server-rendered pages, by path; everything else is in the OpenAPI
+/// spec.
+pub const PAGES: [&str; 9] = [
+    "/",
+    "/search",
+    "/records/{id}",
+    "/timeline",
+    "/sources",
+    "/insights",
+    "/flows",
+    "/evals",
+    "/static/app.js",
+];
+
+#[derive(OpenApi)]
+#[openapi(info(
+    title = "oncall",
+    description = "Ask, search, timelines, sources and metrics of the on-call assistant."
+))]
+struct ApiDoc;
+
+/// Every JSON (and machine-read) route. Added only through `routes!`, which
+/// needs the handler's `#[utoipa::path]`: the spec and the router are one
+/// list, so a route cannot be served without being documented.
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(ask::answers_create))
+        .routes(routes!(ask::answers_stream))
+        .routes(routes!(ask::feedback_create))
+        .routes(routes!(search::hits_index))
+        .routes(routes!(search::record_show))
+        .routes(routes!(timeline::timeline_show))
+        .routes(routes!(sources::sources_index))
+        .routes(routes!(sources::uploads_create))
+        .routes(routes!(sources::upload_show))
+        .routes(routes!(insights::insights_show))
+        .routes(routes!(insights::insights_csv))
+        .routes(routes!(flows_index))
+        .routes(routes!(eval_runs_index))
+        .routes(routes!(openapi_show))
+        .routes(routes!(health_show))
+        .routes(routes!(metrics_show))
+}
+
+/// The OpenAPI document of [`api_routes`].
+pub fn openapi() -> &'static utoipa::openapi::OpenApi {
+    static SPEC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    SPEC.get_or_init(|| api_routes().into_openapi())
+}
 
 /// The whole HTTP surface: pages, JSON API and health.
 pub fn router(state: AppState) -> Router {
+    let (api, _) = api_routes().split_for_parts();
+    let [
+        ask,
+        search,
+        record,
+        timeline,
+        sources,
+        insights,
+        flows,
+        evals,
+        script,
+    ] = PAGES;
     Router::new()
-        .route("/", get(ask_page))
-        .route("/search", get(search_page))
-        .route("/api/ask", post(answers_create))
-        .route("/api/search", get(hits_index))
-        .route("/flows", get(flows_page))
-        .route("/api/flows", get(flows_index))
-        .route("/evals", get(evals_page))
-        .route("/api/evals", get(eval_runs_index))
-        .route("/healthz", get(health_show))
-        .route("/metrics", get(metrics_show))
+        .route(ask, get(ask_page))
+        .route(search, get(search_page))
+        .route(record, get(record_page))
+        .route(timeline, get(timeline_page))
+        .route(sources, get(sources_page))
+        .route(insights, get(insights_page))
+        .route(flows, get(flows_page))
+        .route(evals, get(evals_page))
+        .route(script, get(script_show))
+        .merge(api)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn_with_state(state.clone(), count_request))
@@ -57,14 +124,6 @@ async fn count_request(
     response
 }
 
-async fn metrics_show(State(state): State<AppState>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
-        .into_response()
-}
-
 async fn security_headers(request: axum::extract::Request, next: middleware::Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
@@ -82,145 +141,34 @@ async fn security_headers(request: axum::extract::Request, next: middleware::Nex
     response
 }
 
+async fn script_show() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../static/app.js"),
+    )
+        .into_response()
+}
+
+/// This API's OpenAPI document.
+#[utoipa::path(get, path = "/api/openapi.json", responses((status = 200, description = "OpenAPI 3.1 document")))]
+async fn openapi_show() -> Json<&'static utoipa::openapi::OpenApi> {
+    Json(openapi())
+}
+
+/// Liveness.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = String, example = "ok")))]
 async fn health_show() -> &'static str {
     "ok"
 }
 
-#[derive(Deserialize)]
-struct AskRequest {
-    question: String,
-}
-
-async fn ask(state: AppState, question: String) -> Result<Answer, ApiError> {
-    let metrics = state.metrics.clone();
-    let answer = answer_question(state, question).await?;
-    metrics.answer(&answer);
-    Ok(answer)
-}
-
-async fn answer_question(state: AppState, question: String) -> Result<Answer, ApiError> {
-    state.stores.text().refresh()?;
-    let question = question.trim().to_string();
-    if question.is_empty() || question.chars().count() > MAX_QUESTION_CHARS {
-        return Err(ApiError::BadRequest(format!(
-            "a question has 1 to {MAX_QUESTION_CHARS} characters"
-        )));
-    }
-    if let Some(llm) = &state.llm {
-        // The engineer asking sees identities put back; secrets stay redacted.
-        return Ok(llm
-            .ask(
-                &state.stores,
-                &state.tenant,
-                &question,
-                Audience::LocalUser,
-                None,
-            )
-            .await?);
-    }
-    let answer = tokio::task::spawn_blocking(move || {
-        EvidenceEngine::new(&state.stores).ask(&state.tenant, &question)
-    })
-    .await??;
-    Ok(answer)
-}
-
-async fn answers_create(
-    State(state): State<AppState>,
-    Json(request): Json<AskRequest>,
-) -> Result<Json<Answer>, ApiError> {
-    Ok(Json(ask(state, request.question).await?))
-}
-
-#[derive(Deserialize)]
-struct PageQuery {
-    #[serde(default)]
-    q: String,
-}
-
-async fn ask_page(
-    State(state): State<AppState>,
-    Query(query): Query<PageQuery>,
-) -> Result<Response, ApiError> {
-    let answer = if query.q.trim().is_empty() {
-        None
-    } else {
-        Some(ask(state, query.q.clone()).await?)
-    };
-    let page = AskPage {
-        question: query.q,
-        answer,
-    };
-    Ok(Html(page.render()?).into_response())
-}
-
-#[derive(Deserialize)]
-struct SearchParams {
-    #[serde(default)]
-    q: String,
-    service: Option<String>,
-    kind: Option<String>,
-    severity: Option<String>,
-    mode: Option<String>,
-    limit: Option<usize>,
-}
-
-async fn search(state: AppState, params: SearchParams) -> Result<Vec<Hit>, ApiError> {
-    let mode = match params.mode.as_deref() {
-        Some(name) => SearchMode::parse(name)
-            .ok_or_else(|| ApiError::BadRequest(format!("unknown mode {name:?}")))?,
-        None => SearchMode::Hybrid,
-    };
-    let kinds = match params.kind.as_deref() {
-        Some(name) => vec![
-            SourceKind::parse(name)
-                .ok_or_else(|| ApiError::BadRequest(format!("unknown kind {name:?}")))?,
-        ],
-        None => Vec::new(),
-    };
-    let severities = match params.severity.as_deref() {
-        Some(name) => vec![
-            Severity::parse(name)
-                .ok_or_else(|| ApiError::BadRequest(format!("unknown severity {name:?}")))?,
-        ],
-        None => Vec::new(),
-    };
-    let query = SearchQuery {
-        tenant: state.tenant.to_string(),
-        text: params.q,
-        filters: Filters {
-            services: params.service.into_iter().collect(),
-            kinds,
-            severities,
-            ..Filters::default()
-        },
-        limit: params.limit.unwrap_or(20).min(MAX_SEARCH_LIMIT),
-    };
-    Ok(tokio::task::spawn_blocking(move || {
-        state.stores.text().refresh()?;
-        state.stores.search(&query, mode)
-    })
-    .await??)
-}
-
-async fn hits_index(
-    State(state): State<AppState>,
-    Query(params): Query<SearchParams>,
-) -> Result<Json<Vec<Hit>>, ApiError> {
-    Ok(Json(search(state, params).await?))
-}
-
-async fn search_page(
-    State(state): State<AppState>,
-    Query(params): Query<SearchParams>,
-) -> Result<Response, ApiError> {
-    let query = params.q.clone();
-    let hits = if query.trim().is_empty() {
-        Vec::new()
-    } else {
-        search(state, params).await?
-    };
-    Ok(Html(SearchPage { query, hits }.render()?).into_response())
+/// Requests, latencies, answers, LLM calls and tokens in Prometheus text format.
+#[utoipa::path(get, path = "/metrics", responses((status = 200, content_type = "text/plain", body = String)))]
+async fn metrics_show(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
 }
 
 async fn eval_rows(state: AppState) -> Result<Vec<RunRow>, ApiError> {
@@ -230,6 +178,8 @@ async fn eval_rows(state: AppState) -> Result<Vec<RunRow>, ApiError> {
     }
 }
 
+/// Eval runs, oldest first, with their metrics.
+#[utoipa::path(get, path = "/api/evals", responses((status = 200, body = Vec<RunRow>)))]
 async fn eval_runs_index(State(state): State<AppState>) -> Result<Json<Vec<RunRow>>, ApiError> {
     Ok(Json(eval_rows(state).await?))
 }
@@ -247,6 +197,10 @@ async fn flows_view(state: AppState, params: FlowParams) -> Result<FlowsView, Ap
     tokio::task::spawn_blocking(move || view(&state.stores, &state.tenant, &params)).await?
 }
 
+/// Login and token flows with success rates, rising failure reasons and
+/// risky-event flags.
+#[utoipa::path(get, path = "/api/flows", params(FlowParams),
+    responses((status = 200, body = serde_json::Value, description = "flows, rates, rising reasons and flags")))]
 async fn flows_index(
     State(state): State<AppState>,
     Query(params): Query<FlowParams>,

@@ -30,32 +30,71 @@ fn stores_with(name: &str, text: &str) -> Stores {
     stores
 }
 
-fn app() -> axum::Router {
-    web::router(web::AppState::new(
-        stores_with("gateway.log", LOG),
-        "acme".into(),
-    ))
+/// A router over `stores` with its own data directory and SQLite state.
+struct App {
+    router: axum::Router,
+    home: tempfile::TempDir,
+}
+
+async fn app_over(stores: Stores, configure: impl FnOnce(web::AppState) -> web::AppState) -> App {
+    let home = tempfile::tempdir().expect("tempdir");
+    let db = appdb::AppDb::open_file(&home.path().join("state.db"))
+        .await
+        .expect("state db");
+    let state = web::AppState::new(stores, "acme".into(), db, home.path().to_path_buf());
+    App {
+        router: web::router(configure(state)),
+        home,
+    }
+}
+
+async fn app() -> App {
+    app_over(stores_with("gateway.log", LOG), |s| s).await
+}
+
+impl App {
+    async fn send(&self, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("response");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        (
+            status,
+            headers,
+            String::from_utf8_lossy(&bytes).into_owned(),
+        )
+    }
+
+    async fn body(&self, uri: &str) -> String {
+        let (status, _, body) = self.send(get(uri)).await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+        body
+    }
 }
 
 async fn send(request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
-    let response = app().oneshot(request).await.expect("response");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (
-        status,
-        headers,
-        String::from_utf8_lossy(&bytes).into_owned(),
-    )
+    app().await.send(request).await
 }
 
 fn get(uri: &str) -> Request<Body> {
     Request::get(uri).body(Body::empty()).expect("request")
+}
+
+fn post_json(uri: &str, json: &str) -> Request<Body> {
+    Request::post(uri)
+        .header("content-type", "application/json")
+        .body(Body::from(json.to_string()))
+        .expect("request")
 }
 
 #[tokio::test]
@@ -82,7 +121,14 @@ async fn ask_api_returns_an_answer_whose_citations_are_records() {
         .expect("request");
     let (status, _, body) = send(request).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let answer: agent::Answer = serde_json::from_str(&body).expect("answer json");
+    let response: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert!(
+        response["question_id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("q-"))
+    );
+    let answer: agent::Answer =
+        serde_json::from_value(response["answer"].clone()).expect("answer json");
     assert_eq!(answer.mode, agent::AnswerMode::Evidence);
     assert!(!answer.citations.is_empty());
     for id in answer.cited_ids() {
@@ -110,29 +156,315 @@ async fn bad_requests_are_rejected_with_a_message() {
 async fn search_api_filters_by_severity() {
     let (status, _, body) = send(get("/api/search?q=userinfo+invalid_token&severity=warn")).await;
     assert_eq!(status, StatusCode::OK);
-    let hits: Vec<retrieval::Hit> = serde_json::from_str(&body).expect("hits json");
+    let result: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let hits: Vec<retrieval::Hit> =
+        serde_json::from_value(result["hits"].clone()).expect("hits json");
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].record.severity, ingest::Severity::Warn);
+    assert_eq!(result["facets"]["severity"][0]["value"], "warn");
+    assert_eq!(result["facets"]["severity"][0]["count"], 1);
+}
+
+/// The id of the hostile record, found through the API.
+async fn hostile_record_id(app: &App) -> String {
+    let body = app.body("/api/search?q=invalid_token").await;
+    let result: serde_json::Value = serde_json::from_str(&body).expect("json");
+    result["hits"][0]["record"]["id"]
+        .as_str()
+        .expect("a hit")
+        .to_string()
 }
 
 #[tokio::test]
 async fn hostile_log_text_renders_inert_on_every_page_that_shows_records() {
+    let app = app().await;
+    let id = hostile_record_id(&app).await;
     for uri in [
-        "/search?q=invalid_token",
-        "/?q=why+invalid_token+since+14:05",
+        "/search?q=invalid_token".to_string(),
+        "/?q=why+invalid_token+since+14:05".to_string(),
+        format!("/records/{id}"),
+        "/timeline".to_string(),
     ] {
-        let (status, _, body) = send(get(uri)).await;
-        assert_eq!(status, StatusCode::OK, "{uri}");
+        let body = app.body(&uri).await;
         assert!(body.contains("invalid_token"), "{uri} shows the record");
         assert!(
             !body.contains("<script>alert(1)</script>"),
             "{uri} must escape log text"
         );
+        // Pages of templates show the masked form; those of records, the text.
         assert!(
-            body.contains("&#60;script&#62;") || body.contains("&lt;script&gt;"),
+            body.contains("&#60;script&#62;")
+                || body.contains("&lt;script&gt;")
+                || body.contains("&#60;*&#62;"),
             "{uri} shows it escaped"
         );
     }
+    let (status, _, _) = app.send(get("/records/r-0000000000000000")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// The streamed answer reports its stages, then the answer as JSON and as
+/// escaped HTML, then the id it is kept under.
+#[tokio::test]
+async fn streamed_answer_arrives_as_server_sent_events() {
+    let app = app().await;
+    let (status, headers, body) = app
+        .send(get("/api/ask/stream?q=why+invalid_token+since+14:05"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .is_ok_and(|t| t.starts_with("text/event-stream"))
+    );
+    let order: Vec<&str> = body
+        .lines()
+        .filter_map(|l| l.strip_prefix("event: "))
+        .collect();
+    assert_eq!(order, ["stage", "answer", "answer-html", "done"], "{body}");
+    let html = body
+        .lines()
+        .skip_while(|l| *l != "event: answer-html")
+        .take_while(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(html.contains("invalid_token"), "{html}");
+    assert!(
+        !html.contains("<script>alert(1)</script>"),
+        "the HTML is escaped"
+    );
+    let done = body
+        .lines()
+        .skip_while(|l| *l != "event: done")
+        .find_map(|l| l.strip_prefix("data: "))
+        .expect("done data");
+    let done: serde_json::Value = serde_json::from_str(done).expect("json");
+    assert!(
+        done["question_id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("q-"))
+    );
+    let (_, _, empty) = app.send(get("/api/ask/stream?q=")).await;
+    assert!(empty.contains("event: error"), "{empty}");
+}
+
+/// Feedback is kept against the question and moves the architects' figures
+/// (page, JSON and CSV); feedback on an unknown question is refused.
+#[tokio::test]
+async fn feedback_is_stored_and_changes_the_metrics_page() {
+    let app = app().await;
+    let before = app.body("/insights").await;
+    assert!(
+        before.contains("<b id=\"usefulness\">–</b>"),
+        "no votes yet"
+    );
+    let (_, _, body) = app
+        .send(post_json(
+            "/api/ask",
+            r#"{"question":"why invalid_token since 14:05?"}"#,
+        ))
+        .await;
+    let asked: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let id = asked["question_id"].as_str().expect("id");
+    for useful in [true, true, false] {
+        let (status, _, body) = app
+            .send(post_json(
+                &format!("/api/questions/{id}/feedback"),
+                &format!(
+                    r#"{{"useful":{useful},"comment":"kid rotation <script>alert(1)</script>"}}"#
+                ),
+            ))
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    }
+    let (status, _, _) = app
+        .send(post_json(
+            "/api/questions/q-unknown/feedback",
+            r#"{"useful":true}"#,
+        ))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let after = app.body("/insights").await;
+    assert!(after.contains("<b id=\"usefulness\">67%</b>"), "{after}");
+    assert!(
+        after.contains("kid rotation &#60;script&#62;")
+            || after.contains("kid rotation &lt;script&gt;"),
+        "{after}"
+    );
+    assert!(!after.contains("<script>alert(1)</script>"));
+    let json: serde_json::Value =
+        serde_json::from_str(&app.body("/api/insights").await).expect("json");
+    assert_eq!(json["questions"], 1);
+    assert!((json["usefulness"].as_f64().expect("share") - 2.0 / 3.0).abs() < 1e-9);
+    assert_eq!(json["per_day"][0]["useful"], 2);
+    let csv = app.body("/api/insights.csv").await;
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "day,questions,useful,not_useful,first_answer_p50_ms,prompt_tokens,completion_tokens,cost_usd"
+        )
+    );
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    assert!(
+        lines
+            .next()
+            .is_some_and(|l| l.starts_with(&format!("{today},1,2,1,"))),
+        "{csv}"
+    );
+}
+
+/// The spec is generated from the router's JSON routes: every path it
+/// lists is served (none 404s), and the routes this suite uses are in it.
+#[tokio::test]
+async fn openapi_spec_lists_every_json_route() {
+    let app = app().await;
+    let spec: serde_json::Value =
+        serde_json::from_str(&app.body("/api/openapi.json").await).expect("json");
+    let paths = spec["paths"].as_object().expect("paths");
+    for route in [
+        "/api/ask",
+        "/api/ask/stream",
+        "/api/questions/{id}/feedback",
+        "/api/search",
+        "/api/records/{id}",
+        "/api/timeline",
+        "/api/sources",
+        "/api/uploads",
+        "/api/uploads/{id}",
+        "/api/insights",
+        "/api/insights.csv",
+        "/api/flows",
+        "/api/evals",
+        "/api/openapi.json",
+        "/healthz",
+        "/metrics",
+    ] {
+        assert!(paths.contains_key(route), "{route} is documented");
+    }
+    for (path, operations) in paths {
+        for method in operations.as_object().expect("operations").keys() {
+            let uri = path.replace("{id}", "x");
+            let request = Request::builder()
+                .method(method.to_uppercase().as_str())
+                .uri(&uri)
+                .header("content-type", "application/json")
+                .body(Body::from("{}"))
+                .expect("request");
+            let response = app.router.clone().oneshot(request).await.expect("response");
+            let status = response.status();
+            // 404 is fine only when it is the resource that is missing.
+            if status == StatusCode::NOT_FOUND || status == StatusCode::METHOD_NOT_ALLOWED {
+                let body = response
+                    .into_body()
+                    .collect()
+                    .await
+                    .expect("body")
+                    .to_bytes();
+                assert!(
+                    status == StatusCode::NOT_FOUND && body.starts_with(b"{\"error\""),
+                    "{method} {path} is documented but not routed ({status})"
+                );
+            }
+        }
+    }
+    for page in web::PAGES {
+        assert!(!paths.contains_key(page), "{page} is a page, not API");
+    }
+}
+
+/// An upload is stored under a sanitized name, ingested in the background
+/// with progress, and its records become searchable; bad lines are counted.
+#[tokio::test]
+async fn uploads_are_ingested_in_the_background_under_a_safe_name() {
+    let app = app_over(
+        Stores::new(TextStore::in_memory().expect("store"), None),
+        |s| s,
+    )
+    .await;
+    let upload = Request::post("/api/uploads?name=..%2F..%2Fokta%20export.jsonl")
+        .body(Body::from(
+            "{\"uuid\":\"e1\",\"published\":\"2026-11-20T14:05:00Z\",\"eventType\":\"user.session.start\",\"displayMessage\":\"User login to Okta\",\"outcome\":{\"result\":\"FAILURE\",\"reason\":\"INVALID_CREDENTIALS\"}}\n{not json\n",
+        ))
+        .expect("request");
+    let (status, _, body) = app.send(upload).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let job: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(job["name"], "okta_export.jsonl");
+    let id = job["id"].as_str().expect("id").to_string();
+    let mut finished = serde_json::Value::Null;
+    for _ in 0..200 {
+        let now: serde_json::Value =
+            serde_json::from_str(&app.body(&format!("/api/uploads/{id}")).await).expect("json");
+        if now["status"] == "done" || now["status"] == "failed" {
+            finished = now;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(finished["status"], "done", "{finished}");
+    assert_eq!(finished["records"], 1);
+    assert_eq!(finished["bad"], 1);
+    assert!(app.home.path().join("uploads/okta_export.jsonl").is_file());
+    let hits = app.body("/api/search?q=INVALID_CREDENTIALS").await;
+    assert!(
+        hits.contains("e1") || hits.contains("INVALID_CREDENTIALS"),
+        "{hits}"
+    );
+    let sources: serde_json::Value =
+        serde_json::from_str(&app.body("/api/sources").await).expect("json");
+    assert_eq!(sources["records"], 1);
+    assert_eq!(sources["bad_total"], 1);
+    assert!(app.body("/sources").await.contains("okta_export.jsonl"));
+}
+
+/// The timeline draws template rates with the change records marked and
+/// lists the anomalies of the window.
+#[tokio::test]
+async fn timeline_marks_changes_on_the_rates() {
+    let mut log = String::new();
+    for minute in 0..60 {
+        log.push_str(&format!(
+            "2026-11-20T13:{minute:02}:00Z INFO gw: GET /userinfo 200\n"
+        ));
+        if minute >= 30 {
+            for second in [10, 20, 30, 40, 50] {
+                log.push_str(&format!(
+                    "2026-11-20T13:{minute:02}:{second}Z ERROR gw: GET /userinfo 401 invalid_token\n"
+                ));
+            }
+        }
+    }
+    let changes = "{\"ts\":\"2026-11-20T13:28:00Z\",\"change_id\":\"CHG-1\",\"service\":\"auth\",\"summary\":\"rotate signing key\",\"author\":\"jdoe\"}\n";
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("gateway.log"), &log).expect("write");
+    std::fs::write(dir.path().join("changes.jsonl"), changes).expect("write");
+    let parsed = ingest::read_path(
+        dir.path(),
+        &ReadOptions::new("acme"),
+        &mut ingest::TemplateMiner::default(),
+    )
+    .expect("read");
+    let stores = Stores::new(TextStore::in_memory().expect("store"), None);
+    stores.upsert(&parsed.records).expect("upsert");
+    stores.commit().expect("commit");
+    let app = app_over(stores, |s| s).await;
+    let view: serde_json::Value =
+        serde_json::from_str(&app.body("/api/timeline").await).expect("json");
+    assert!(
+        view["anomalies"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|a| a["template"]
+                .as_str()
+                .is_some_and(|t| t.contains("invalid_token")))),
+        "{view}"
+    );
+    assert_eq!(view["changes"][0]["body"], "rotate signing key", "{view}");
+    let page = app.body("/timeline").await;
+    assert!(page.contains("<polyline"), "rates drawn");
+    assert!(page.contains("class=\"change-marker\""), "{page}");
+    assert!(page.contains("<circle"), "anomaly onset marked");
 }
 
 /// Eval runs kept by `oncall eval` show as trends, one line per
@@ -162,13 +494,12 @@ async fn eval_runs_show_as_trends_with_the_baseline_marked() {
             history.accept(&run).expect("accept");
         }
     }
-    let app = web::router(
-        web::AppState::new(
-            Stores::new(TextStore::in_memory().expect("store"), None),
-            "acme".into(),
-        )
-        .with_eval_history(history),
-    );
+    let fixture = app_over(
+        Stores::new(TextStore::in_memory().expect("store"), None),
+        |state| state.with_eval_history(history),
+    )
+    .await;
+    let app = fixture.router.clone();
     let page = app.clone().oneshot(get("/evals")).await.expect("response");
     assert_eq!(page.status(), StatusCode::OK);
     let html = String::from_utf8_lossy(&page.into_body().collect().await.expect("body").to_bytes())
@@ -198,10 +529,8 @@ async fn flows_page_shows_attempts_and_flags_with_log_text_escaped() {
         ));
     }
     lines.push_str("{\"log_id\":\"9100\",\"date\":\"2026-11-20T14:03:00.000Z\",\"type\":\"s\",\"description\":\"Successful login\",\"client_id\":\"web\",\"ip\":\"198.51.100.4\",\"user_name\":\"bo@example.com\"}\n");
-    let app = web::router(web::AppState::new(
-        stores_with("tenant-logs.jsonl", &lines),
-        "acme".into(),
-    ));
+    let fixture = app_over(stores_with("tenant-logs.jsonl", &lines), |s| s).await;
+    let app = fixture.router.clone();
     let page = app.clone().oneshot(get("/flows")).await.expect("response");
     assert_eq!(page.status(), StatusCode::OK);
     let html = String::from_utf8_lossy(&page.into_body().collect().await.expect("body").to_bytes())
@@ -227,7 +556,8 @@ async fn flows_page_shows_attempts_and_flags_with_log_text_escaped() {
 /// latency histograms, and answers by mode, in Prometheus text format.
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_answers_by_mode() {
-    let app = app();
+    let fixture = app().await;
+    let app = fixture.router.clone();
     for uri in ["/healthz", "/healthz", "/api/search?q=invalid_token"] {
         let response = app.clone().oneshot(get(uri)).await.expect("response");
         assert_eq!(response.status(), StatusCode::OK, "{uri}");

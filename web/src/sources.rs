@@ -1,0 +1,358 @@
+//! What has been ingested (sources, counts, bad input with reasons) and
+//! uploads: a file streamed to the data directory under a sanitized name,
+//! then ingested in the background, one ingest at a time, with progress.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use askama::Template;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path as UrlPath, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use ingest::{BadInput, ReadOptions, SourceKind};
+use retrieval::Filters;
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncWriteExt;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api_error::ApiError;
+use crate::pages::SourcesPage;
+use crate::state::AppState;
+
+/// Largest file accepted by upload.
+pub(crate) const MAX_UPLOAD_BYTES: u64 = 256 * 1024 * 1024;
+const MAX_NAME_CHARS: usize = 100;
+/// Bad inputs listed; the quarantine file has them all.
+const MAX_BAD_LISTED: usize = 50;
+
+/// One upload and how its ingest is going.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub(crate) struct UploadJob {
+    /// Job id.
+    pub id: String,
+    /// The file's name as stored.
+    pub name: String,
+    /// Bytes received.
+    pub bytes: u64,
+    /// queued, ingesting, done or failed.
+    pub status: String,
+    /// Records written so far.
+    pub records: u64,
+    /// Bad inputs found so far.
+    pub bad: u64,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// When it was received.
+    pub received: DateTime<Utc>,
+}
+
+/// Upload jobs of this server's life, and the lock that keeps ingests one
+/// at a time (each commit carries the whole ingest state).
+#[derive(Default)]
+pub(crate) struct Uploads {
+    jobs: Mutex<Vec<UploadJob>>,
+    ingest: tokio::sync::Mutex<()>,
+}
+
+impl Uploads {
+    fn update(&self, id: &str, change: impl FnOnce(&mut UploadJob)) {
+        let mut jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(job) = jobs.iter_mut().find(|j| j.id == id) {
+            change(job);
+        }
+    }
+
+    pub(crate) fn list(&self) -> Vec<UploadJob> {
+        let jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+        jobs.iter().rev().cloned().collect()
+    }
+}
+
+/// One ingested source.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub(crate) struct SourceRow {
+    /// Path as read.
+    pub path: String,
+    /// Lines consumed.
+    pub lines: u64,
+    /// Bytes consumed.
+    pub bytes: u64,
+    /// Bad inputs quarantined from it.
+    pub bad: usize,
+}
+
+/// Everything the sources page shows.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub(crate) struct SourcesView {
+    /// Records per source kind.
+    pub kinds: Vec<(String, usize)>,
+    /// Records in all.
+    pub records: usize,
+    /// Sources with their checkpoints.
+    pub sources: Vec<SourceRow>,
+    /// The latest bad inputs, newest first.
+    #[schema(value_type = Vec<Object>)]
+    pub bad: Vec<BadInput>,
+    /// Bad inputs in all.
+    pub bad_total: usize,
+    /// Uploads, newest first.
+    pub uploads: Vec<UploadJob>,
+}
+
+async fn sources_view(state: AppState) -> Result<SourcesView, ApiError> {
+    let uploads = state.uploads.list();
+    tokio::task::spawn_blocking(move || {
+        let text = state.stores.text();
+        text.refresh()?;
+        let mut kinds = Vec::new();
+        for kind in SourceKind::ALL {
+            let filters = Filters {
+                kinds: vec![kind],
+                ..Filters::default()
+            };
+            kinds.push((
+                kind.as_str().to_string(),
+                text.count(&state.tenant, &filters)?,
+            ));
+        }
+        let records = text.count(&state.tenant, &Filters::default())?;
+        let bad = retrieval::quarantined(&retrieval::quarantine_file(&state.home))
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let mut bad_by_source: BTreeMap<&str, usize> = BTreeMap::new();
+        for item in &bad {
+            *bad_by_source
+                .entry(item.origin.source.as_str())
+                .or_default() += 1;
+        }
+        let sources = text
+            .ingest_state()?
+            .checkpoints
+            .into_iter()
+            .map(|(path, checkpoint)| SourceRow {
+                bad: file_name_bad(&bad_by_source, &path),
+                path,
+                lines: checkpoint.line,
+                bytes: checkpoint.offset,
+            })
+            .collect();
+        let bad_total = bad.len();
+        let latest = bad.into_iter().rev().take(MAX_BAD_LISTED).collect();
+        Ok(SourcesView {
+            kinds,
+            records,
+            sources,
+            bad: latest,
+            bad_total,
+            uploads,
+        })
+    })
+    .await?
+}
+
+/// Bad inputs name their source relative to what was ingested; checkpoints
+/// hold canonical paths: match on the path's ending.
+fn file_name_bad(bad: &BTreeMap<&str, usize>, path: &str) -> usize {
+    bad.iter()
+        .filter(|(source, _)| path == **source || path.ends_with(&format!("/{source}")))
+        .map(|(_, count)| count)
+        .sum()
+}
+
+/// Ingested sources, record counts, bad input and uploads.
+#[utoipa::path(get, path = "/api/sources", responses((status = 200, body = SourcesView)))]
+pub(crate) async fn sources_index(
+    State(state): State<AppState>,
+) -> Result<Json<SourcesView>, ApiError> {
+    Ok(Json(sources_view(state).await?))
+}
+
+/// The sources page.
+pub(crate) async fn sources_page(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let view = sources_view(state).await?;
+    Ok(Html(
+        SourcesPage {
+            view,
+            max_upload_mib: MAX_UPLOAD_BYTES / (1024 * 1024),
+        }
+        .render()?,
+    )
+    .into_response())
+}
+
+/// `name`: the uploaded file's name.
+#[derive(Deserialize, IntoParams)]
+pub(crate) struct UploadParams {
+    /// File name; sanitized before use.
+    name: String,
+}
+
+/// A name safe to create in the uploads directory: the last path
+/// component, letters, digits, `.`, `-` and `_` only, no leading dot.
+pub(crate) fn sanitized_name(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = last
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(MAX_NAME_CHARS)
+        .collect();
+    let cleaned = cleaned.trim_start_matches('.');
+    if cleaned.is_empty() {
+        "upload".to_string()
+    } else {
+        cleaned.to_string()
+    }
+}
+
+/// Receives a file (the raw request body) and ingests it in the background.
+#[utoipa::path(post, path = "/api/uploads", params(UploadParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 202, body = UploadJob), (status = 413, description = "larger than the limit")))]
+pub(crate) async fn uploads_create(
+    State(state): State<AppState>,
+    Query(params): Query<UploadParams>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let name = sanitized_name(&params.name);
+    let received = Utc::now();
+    let id = format!(
+        "u-{}-{}",
+        received.timestamp_millis(),
+        state.uploads.list().len() + 1
+    );
+    let dir = state.home.join("uploads");
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let incoming = dir.join(format!(".incoming-{id}"));
+    let bytes = match receive(body, &incoming).await {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            let _ = tokio::fs::remove_file(&incoming).await;
+            return Err(error);
+        }
+    };
+    let job = UploadJob {
+        id: id.clone(),
+        name: name.clone(),
+        bytes,
+        status: "queued".into(),
+        records: 0,
+        bad: 0,
+        error: None,
+        received,
+    };
+    state
+        .uploads
+        .jobs
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(job.clone());
+    tokio::spawn(ingest_upload(state, id, incoming, dir.join(name)));
+    Ok((StatusCode::ACCEPTED, Json(job)).into_response())
+}
+
+async fn receive(body: Body, path: &Path) -> Result<u64, ApiError> {
+    let internal = |e: std::io::Error| ApiError::Internal(e.to_string());
+    let mut file = tokio::fs::File::create(path).await.map_err(internal)?;
+    let mut stream = body.into_data_stream();
+    let mut bytes = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("upload interrupted: {e}")))?;
+        bytes += chunk.len() as u64;
+        if bytes > MAX_UPLOAD_BYTES {
+            return Err(ApiError::TooLarge(format!(
+                "uploads are limited to {} MiB",
+                MAX_UPLOAD_BYTES / (1024 * 1024)
+            )));
+        }
+        file.write_all(&chunk).await.map_err(internal)?;
+    }
+    file.sync_all().await.map_err(internal)?;
+    Ok(bytes)
+}
+
+async fn ingest_upload(state: AppState, id: String, incoming: PathBuf, target: PathBuf) {
+    let _one_at_a_time = state.uploads.ingest.lock().await;
+    state
+        .uploads
+        .update(&id, |job| job.status = "ingesting".into());
+    let worker = state.clone();
+    let job = id.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        std::fs::rename(&incoming, &target).map_err(|e| e.to_string())?;
+        retrieval::ingest_files(
+            &worker.stores,
+            &retrieval::quarantine_file(&worker.home),
+            ReadOptions::new(&worker.tenant),
+            std::slice::from_ref(&target),
+            &mut |totals| {
+                worker.uploads.update(&job, |j| {
+                    j.records = totals.records;
+                    j.bad = totals.bad;
+                });
+            },
+        )
+        .map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|result| result);
+    state.uploads.update(&id, |job| match outcome {
+        Ok(summary) => {
+            job.status = "done".into();
+            job.records = summary.records as u64;
+            job.bad = summary.bad.len() as u64;
+        }
+        Err(error) => {
+            tracing::warn!(%error, upload = %job.name, "upload ingest failed");
+            job.status = "failed".into();
+            job.error = Some(error);
+        }
+    });
+}
+
+/// One upload's progress.
+#[utoipa::path(get, path = "/api/uploads/{id}", params(("id" = String, Path, description = "upload id")),
+    responses((status = 200, body = UploadJob), (status = 404, description = "no such upload")))]
+pub(crate) async fn upload_show(
+    State(state): State<AppState>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<UploadJob>, ApiError> {
+    state
+        .uploads
+        .list()
+        .into_iter()
+        .find(|job| job.id == id)
+        .map(Json)
+        .ok_or(ApiError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upload_names_cannot_leave_the_uploads_directory() {
+        assert_eq!(sanitized_name("../../etc/passwd"), "passwd");
+        assert_eq!(sanitized_name("..\\..\\boot.ini"), "boot.ini");
+        assert_eq!(sanitized_name(".."), "upload");
+        assert_eq!(sanitized_name(".bashrc"), "bashrc");
+        assert_eq!(
+            sanitized_name("okta log (1).jsonl.gz"),
+            "okta_log__1_.jsonl.gz"
+        );
+        assert_eq!(sanitized_name("a\0b"), "a_b");
+        assert_eq!(sanitized_name(&"x".repeat(500)).len(), MAX_NAME_CHARS);
+    }
+}
