@@ -25,9 +25,9 @@ use crate::timeline::{self, timeline_page};
 /// their own limit).
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// The server-rendered pages, by path; everything else is in the OpenAPI
-/// spec.
-pub const PAGES: [&str; 9] = [
+/// The server-rendered pages and their assets, by path; everything else
+/// is in the OpenAPI spec.
+pub const PAGES: [&str; 10] = [
     "/",
     "/search",
     "/records/{id}",
@@ -37,6 +37,7 @@ pub const PAGES: [&str; 9] = [
     "/flows",
     "/evals",
     "/static/app.js",
+    "/favicon.ico",
 ];
 
 #[derive(OpenApi)]
@@ -88,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         flows,
         evals,
         script,
+        icon,
     ] = PAGES;
     Router::new()
         .route(ask, get(ask_page))
@@ -99,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .route(flows, get(flows_page))
         .route(evals, get(evals_page))
         .route(script, get(script_show))
+        .route(icon, get(icon_show))
         .merge(api)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(security_headers))
@@ -147,6 +150,11 @@ async fn script_show() -> Response {
         include_str!("../static/app.js"),
     )
         .into_response()
+}
+
+/// Browsers ask for an icon on every page; there is none.
+async fn icon_show() -> axum::http::StatusCode {
+    axum::http::StatusCode::NO_CONTENT
 }
 
 /// This API's OpenAPI document.

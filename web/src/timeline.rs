@@ -99,7 +99,9 @@ async fn timeline_view(state: AppState, params: TimelineParams) -> Result<Timeli
             return Err(ApiError::BadRequest("from must be before to".into()));
         }
         let window = TimeRange::between(start, end);
+        // Rates are of what services log; changes are drawn as markers.
         let activity = Filters {
+            kinds: vec![SourceKind::Log, SourceKind::Auth],
             services: params
                 .service
                 .iter()
