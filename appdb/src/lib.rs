@@ -37,11 +37,79 @@ type Result<T, E = DbError> = std::result::Result<T, E>;
 
 /// The schema, oldest first. A shipped migration is never edited: a
 /// change is a new file.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "questions and feedback",
-    include_str!("../migrations/0001_questions_and_feedback.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "questions and feedback",
+        include_str!("../migrations/0001_questions_and_feedback.sql"),
+    ),
+    (
+        2,
+        "tokens, channels and chat threads",
+        include_str!("../migrations/0002_tokens_channels_threads.sql"),
+    ),
+];
+
+/// What a credential may do; each role includes the ones before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Reads: pages, search, timelines, metrics.
+    Viewer,
+    /// Also asks, gives feedback and uploads.
+    Oncall,
+    /// Also manages tokens and channels.
+    Admin,
+}
+
+impl Role {
+    /// Every role, least first.
+    pub const ALL: [Role; 3] = [Role::Viewer, Role::Oncall, Role::Admin];
+
+    /// The role's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Oncall => "oncall",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// The role named `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        Role::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+}
+
+/// An API token as stored (never its secret).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TokenRow {
+    /// Id (`t-…`), for listing and revoking.
+    pub id: String,
+    /// Tenant it acts for.
+    pub tenant: String,
+    /// Label given at creation.
+    pub name: String,
+    /// What it may do.
+    pub role: Role,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A chat channel's tenant and default service scope.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ChannelRow {
+    /// `platform:workspace:channel`.
+    pub channel: String,
+    /// Tenant its questions are answered for.
+    pub tenant: String,
+    /// Services its answers are scoped to by default (empty: all).
+    pub services: Vec<String>,
+}
 
 /// A question just answered, to be kept.
 #[derive(Clone, Debug)]
@@ -280,6 +348,224 @@ impl AppDb {
     }
 }
 
+impl AppDb {
+    /// Makes a token; returns its secret (shown once, kept only hashed)
+    /// and the stored row.
+    pub async fn create_token(
+        &self,
+        tenant: &str,
+        name: &str,
+        role: Role,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<(String, TokenRow)> {
+        let mut random = [0u8; 32];
+        getrandom::fill(&mut random).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        let secret = format!("oc_{}", hex(&random));
+        let row = TokenRow {
+            id: new_id("t", tenant, name),
+            tenant: tenant.to_string(),
+            name: name.to_string(),
+            role,
+            created_at: from_millis(Utc::now().timestamp_millis()),
+            expires_at,
+            revoked_at: None,
+        };
+        sqlx::query(
+            "INSERT INTO tokens (id, tenant, name, role, secret_hash, created_at, expires_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)",
+        )
+        .bind(&row.id)
+        .bind(tenant)
+        .bind(name)
+        .bind(role.as_str())
+        .bind(secret_hash(&secret))
+        .bind(row.created_at.timestamp_millis())
+        .bind(expires_at.map(|t| t.timestamp_millis()))
+        .execute(&self.pool)
+        .await?;
+        Ok((secret, row))
+    }
+
+    /// The live token whose secret is `secret`: not revoked, not expired.
+    pub async fn token_by_secret(&self, secret: &str) -> Result<Option<TokenRow>> {
+        let row = sqlx::query(
+            "SELECT id, tenant, name, role, created_at, expires_at, revoked_at FROM tokens \
+             WHERE secret_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(secret_hash(secret))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row.as_ref().map(token_row).transpose()? else {
+            return Ok(None);
+        };
+        Ok(row
+            .expires_at
+            .is_none_or(|at| at > Utc::now())
+            .then_some(row))
+    }
+
+    /// `tenant`'s tokens, newest first, revoked ones included.
+    pub async fn tokens(&self, tenant: &str) -> Result<Vec<TokenRow>> {
+        let rows = sqlx::query(
+            "SELECT id, tenant, name, role, created_at, expires_at, revoked_at FROM tokens \
+             WHERE tenant = $1 ORDER BY created_at DESC, id",
+        )
+        .bind(tenant)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(token_row).collect()
+    }
+
+    /// Revokes `tenant`'s token `id`; [`DbError::NotFound`] when it is not
+    /// theirs or already revoked.
+    pub async fn revoke_token(&self, tenant: &str, id: &str) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE tokens SET revoked_at = $1 WHERE tenant = $2 AND id = $3 AND revoked_at IS NULL",
+        )
+        .bind(Utc::now().timestamp_millis())
+        .bind(tenant)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(DbError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Links `channel` to `tenant` with a default service scope. A channel
+    /// already linked to another tenant is not taken over.
+    pub async fn link_channel(
+        &self,
+        tenant: &str,
+        channel: &str,
+        services: &[String],
+    ) -> Result<()> {
+        if let Some(existing) = self.channel(channel).await?
+            && existing.tenant != tenant
+        {
+            return Err(DbError::NotFound);
+        }
+        sqlx::query("DELETE FROM channels WHERE channel = $1 AND tenant = $2")
+            .bind(channel)
+            .bind(tenant)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query(
+            "INSERT INTO channels (channel, tenant, services, updated_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(channel)
+        .bind(tenant)
+        .bind(services.join(","))
+        .bind(Utc::now().timestamp_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The tenant and scope of `channel`, if an admin linked it.
+    pub async fn channel(&self, channel: &str) -> Result<Option<ChannelRow>> {
+        let row = sqlx::query("SELECT channel, tenant, services FROM channels WHERE channel = $1")
+            .bind(channel)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| channel_row(&row)).transpose()
+    }
+
+    /// `tenant`'s linked channels.
+    pub async fn channels(&self, tenant: &str) -> Result<Vec<ChannelRow>> {
+        let rows = sqlx::query(
+            "SELECT channel, tenant, services FROM channels WHERE tenant = $1 ORDER BY channel",
+        )
+        .bind(tenant)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(channel_row).collect()
+    }
+
+    /// Keeps a question asked in a chat thread.
+    pub async fn add_thread_question(
+        &self,
+        tenant: &str,
+        channel: &str,
+        thread: &str,
+        question: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO thread_questions (id, tenant, channel, thread, question, asked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(new_id("h", tenant, question))
+        .bind(tenant)
+        .bind(channel)
+        .bind(thread)
+        .bind(question)
+        .bind(Utc::now().timestamp_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Questions asked earlier in a thread, oldest first.
+    pub async fn thread_questions(
+        &self,
+        tenant: &str,
+        channel: &str,
+        thread: &str,
+    ) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT question FROM thread_questions WHERE tenant = $1 AND channel = $2 AND thread = $3 \
+             ORDER BY asked_at, id",
+        )
+        .bind(tenant)
+        .bind(channel)
+        .bind(thread)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok(row.try_get("question")?))
+            .collect()
+    }
+}
+
+fn token_row(row: &AnyRow) -> Result<TokenRow> {
+    let role: String = row.try_get("role")?;
+    Ok(TokenRow {
+        id: row.try_get("id")?,
+        tenant: row.try_get("tenant")?,
+        name: row.try_get("name")?,
+        role: Role::parse(&role).unwrap_or(Role::Viewer),
+        created_at: from_millis(row.try_get("created_at")?),
+        expires_at: row
+            .try_get::<Option<i64>, _>("expires_at")?
+            .map(from_millis),
+        revoked_at: row
+            .try_get::<Option<i64>, _>("revoked_at")?
+            .map(from_millis),
+    })
+}
+
+fn channel_row(row: &AnyRow) -> Result<ChannelRow> {
+    let services: String = row.try_get("services")?;
+    Ok(ChannelRow {
+        channel: row.try_get("channel")?,
+        tenant: row.try_get("tenant")?,
+        services: services
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+    })
+}
+
+fn secret_hash(secret: &str) -> String {
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn migrator() -> Migrator {
     Migrator {
         migrations: Cow::Owned(
@@ -336,9 +622,7 @@ fn new_id(prefix: &str, tenant: &str, seed: &str) -> String {
         hasher.update(part);
         hasher.update([0]);
     }
-    let digest = hasher.finalize();
-    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    format!("{prefix}-{hex}")
+    format!("{prefix}-{}", hex(&hasher.finalize()[..8]))
 }
 
 fn to_i64(value: u64) -> i64 {
@@ -448,6 +732,88 @@ mod tests {
                 db.recent_feedback(&tenant_b, 10)
                     .await
                     .expect("feedback")
+                    .is_empty()
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn tokens_are_hashed_expire_and_revoke_and_channels_keep_their_tenant() {
+        for (db, _dir) in backends().await {
+            let tenant = new_id("tenant", "a", "tokens");
+            let other = new_id("tenant", "b", "tokens");
+            let (secret, row) = db
+                .create_token(&tenant, "ci", Role::Oncall, None)
+                .await
+                .expect("token");
+            assert!(secret.starts_with("oc_") && secret.len() == 67);
+            let found = db.token_by_secret(&secret).await.expect("lookup");
+            assert_eq!(
+                found.map(|t| (t.tenant, t.role)),
+                Some((tenant.clone(), Role::Oncall))
+            );
+            assert!(
+                db.token_by_secret("oc_wrong")
+                    .await
+                    .expect("lookup")
+                    .is_none()
+            );
+
+            let past = Utc::now() - chrono::Duration::seconds(1);
+            let (expired, _) = db
+                .create_token(&tenant, "old", Role::Admin, Some(past))
+                .await
+                .expect("token");
+            assert!(
+                db.token_by_secret(&expired)
+                    .await
+                    .expect("lookup")
+                    .is_none()
+            );
+
+            assert!(matches!(
+                db.revoke_token(&other, &row.id).await,
+                Err(DbError::NotFound)
+            ));
+            db.revoke_token(&tenant, &row.id).await.expect("revoke");
+            assert!(db.token_by_secret(&secret).await.expect("lookup").is_none());
+            assert_eq!(db.tokens(&tenant).await.expect("list").len(), 2);
+            assert!(db.tokens(&other).await.expect("list").is_empty());
+
+            let channel = format!("slack:T1:{tenant}");
+            db.link_channel(&tenant, &channel, &["gateway".into()])
+                .await
+                .expect("link");
+            assert!(matches!(
+                db.link_channel(&other, &channel, &[]).await,
+                Err(DbError::NotFound)
+            ));
+            let linked = db
+                .channel(&channel)
+                .await
+                .expect("channel")
+                .expect("linked");
+            assert_eq!(
+                (linked.tenant.as_str(), linked.services.as_slice()),
+                (tenant.as_str(), &["gateway".to_string()][..])
+            );
+
+            db.add_thread_question(&tenant, &channel, "171.1", "why 401s?")
+                .await
+                .expect("thread");
+            db.add_thread_question(&tenant, &channel, "171.1", "and since when?")
+                .await
+                .expect("thread");
+            assert_eq!(
+                db.thread_questions(&tenant, &channel, "171.1")
+                    .await
+                    .expect("thread"),
+                ["why 401s?", "and since when?"]
+            );
+            assert!(
+                db.thread_questions(&other, &channel, "171.1")
+                    .await
+                    .expect("thread")
                     .is_empty()
             );
         }
