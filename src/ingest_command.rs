@@ -82,13 +82,21 @@ pub fn run(stores: &Stores, home: &Path, tenant: &str, args: IngestArgs) -> Resu
         })
         .collect::<Result<Vec<_>>>()?;
     let summary = ingest_paths(stores, home, options.clone(), &paths)?;
-    report::ingest_summary(&summary, &retrieval::quarantine_file(home), args.json)?;
+    report::ingest_summary(
+        &summary,
+        &retrieval::quarantine_file(home, tenant),
+        args.json,
+    )?;
     if args.follow {
         loop {
             std::thread::sleep(FOLLOW_INTERVAL);
             let more = ingest_paths(stores, home, options.clone(), &paths)?;
             if more.records > 0 || !more.bad.is_empty() {
-                report::ingest_summary(&more, &retrieval::quarantine_file(home), args.json)?;
+                report::ingest_summary(
+                    &more,
+                    &retrieval::quarantine_file(home, tenant),
+                    args.json,
+                )?;
             }
         }
     }
@@ -115,21 +123,16 @@ pub fn ingest_paths(
     paths: &[PathBuf],
 ) -> Result<IngestSummary> {
     let progress = std::io::stderr().is_terminal().then(progress_bar);
-    let summary = retrieval::ingest_files(
-        stores,
-        &retrieval::quarantine_file(home),
-        options,
-        paths,
-        &mut |totals| {
-            if let Some(bar) = &progress {
-                let rate = totals.records as f64 / bar.elapsed().as_secs_f64().max(0.001);
-                bar.set_message(format!(
-                    "{} records ({rate:.0}/s), {} bad",
-                    totals.records, totals.bad
-                ));
-            }
-        },
-    )
+    let quarantine = retrieval::quarantine_file(home, &options.tenant);
+    let summary = retrieval::ingest_files(stores, &quarantine, options, paths, &mut |totals| {
+        if let Some(bar) = &progress {
+            let rate = totals.records as f64 / bar.elapsed().as_secs_f64().max(0.001);
+            bar.set_message(format!(
+                "{} records ({rate:.0}/s), {} bad",
+                totals.records, totals.bad
+            ));
+        }
+    })
     .context("ingesting")?;
     if let Some(bar) = &progress {
         bar.finish_and_clear();

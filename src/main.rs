@@ -14,6 +14,7 @@ mod flows_command;
 mod ingest_command;
 mod llm_config;
 mod report;
+mod serve_command;
 mod stores_config;
 
 use llm_config::LlmArgs;
@@ -88,15 +89,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Serve the web UI and JSON API.
-    Serve {
-        /// Port to listen on.
-        #[arg(long, env = "ONCALL_PORT", default_value_t = 8080)]
-        port: u16,
-        /// Address to bind.
-        #[arg(long, env = "ONCALL_BIND", default_value = "127.0.0.1")]
-        bind: String,
-    },
+    /// Serve the web UI, JSON API and chat endpoints.
+    Serve(serve_command::ServeArgs),
+    /// Make, list and revoke API tokens of the tenant.
+    #[command(subcommand)]
+    Token(serve_command::TokenCommand),
     /// Run the eval: the bundled incident and generated cases of every family.
     Eval {
         /// A specific evaluation instead of the cases.
@@ -227,19 +224,6 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
-/// The application state: PostgreSQL when `DATABASE_URL` names one,
-/// otherwise SQLite in the data directory.
-async fn open_state_db(home: &Path) -> Result<appdb::AppDb> {
-    Ok(match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.is_empty() => appdb::AppDb::connect(&url)
-            .await
-            .context("connecting to DATABASE_URL")?,
-        _ => appdb::AppDb::open_file(&home.join("state.db"))
-            .await
-            .with_context(|| format!("opening {}", home.join("state.db").display()))?,
-    })
-}
-
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Ingest(args) => {
@@ -286,23 +270,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             report::hits(&hits, json)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { port, bind } => {
+        Command::Serve(args) => {
             let stores = cli.stores.open(&cli.home)?;
-            let address: std::net::SocketAddr = format!("{bind}:{port}")
-                .parse()
-                .with_context(|| format!("bad bind address {bind}:{port}"))?;
             let llm = cli.llm.agent(&cli.home)?;
             let runtime = tokio::runtime::Runtime::new()?;
-            let db = runtime.block_on(open_state_db(&cli.home))?;
+            let db = runtime.block_on(serve_command::open_state_db(&cli.home))?;
             let mut state = web::AppState::new(stores, cli.tenant, db, cli.home.clone())
                 .with_eval_history(evals::History::new(&cli.home.join("evals")))
                 .with_token_prices(cli.llm.token_prices()?);
             if let Some(setup) = &llm {
                 state = state.with_llm(setup.agent.clone());
             }
-            runtime.block_on(web::serve(state, address))?;
-            Ok(ExitCode::SUCCESS)
+            serve_command::run(args, state, &runtime, &cli.home)
         }
+        Command::Token(command) => serve_command::token(command, &cli.home, &cli.tenant),
         Command::GenFlows { flows, seed, out } => {
             let truth = evals::generate_flows(&out, &evals::FlowGenOptions { seed, flows })?;
             println!(

@@ -84,8 +84,9 @@ fn ingest_reports_bad_lines_keeps_good_ones_and_is_idempotent() {
         stderr.contains("events.jsonl:2") && stderr.contains("invalid JSON"),
         "{stderr}"
     );
-    let quarantine = std::fs::read_to_string(home.path().join("quarantine/bad-input.jsonl"))
-        .expect("quarantine written");
+    let quarantine =
+        std::fs::read_to_string(home.path().join("quarantine/default/bad-input.jsonl"))
+            .expect("quarantine written");
     assert_eq!(quarantine.lines().count(), 2);
 
     let count = || {

@@ -73,9 +73,20 @@ pub fn ingest_files(
     Ok(summary)
 }
 
-/// Where bad input is kept in the data directory `home`.
-pub fn quarantine_file(home: &Path) -> PathBuf {
-    home.join("quarantine").join("bad-input.jsonl")
+/// Where `tenant`'s bad input is kept in the data directory `home` (one
+/// file per tenant: bad lines are tenant data).
+pub fn quarantine_file(home: &Path, tenant: &str) -> PathBuf {
+    let folder: String = tenant
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    home.join("quarantine").join(folder).join("bad-input.jsonl")
 }
 
 /// Bad inputs kept in `quarantine`, oldest first; unreadable lines are skipped.

@@ -18,11 +18,15 @@ use tokio::sync::mpsc;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api_error::ApiError;
+use crate::auth::Caller;
 use crate::pages::{AnswerFragment, AskPage};
 use crate::state::AppState;
 
 const MAX_QUESTION_CHARS: usize = 2000;
 const MAX_COMMENT_CHARS: usize = 2000;
+/// The engineer asking in the UI sees identities put back; secrets stay
+/// redacted. Channels get [`Audience::Channel`].
+const LOCAL: Audience = Audience::LocalUser;
 
 /// A question for the agent.
 #[derive(Deserialize, ToSchema)]
@@ -60,7 +64,7 @@ pub(crate) struct QuestionQuery {
 }
 
 /// What a streamed ask reports, in order.
-enum Progress {
+pub(crate) enum Progress {
     Stage(&'static str),
     Answer(Box<Answer>),
     Done(String),
@@ -77,11 +81,15 @@ fn checked(question: &str) -> Result<String, ApiError> {
     Ok(question.to_string())
 }
 
-async fn evidence_answer(state: &AppState, question: &str) -> Result<Answer, ApiError> {
-    let (state, question) = (state.clone(), question.to_string());
+async fn evidence_answer(
+    state: &AppState,
+    tenant: &str,
+    question: &str,
+) -> Result<Answer, ApiError> {
+    let (state, tenant, question) = (state.clone(), tenant.to_string(), question.to_string());
     let answer = tokio::task::spawn_blocking(move || {
         state.stores.text().refresh()?;
-        EvidenceEngine::new(&state.stores).ask(&state.tenant, &question)
+        EvidenceEngine::new(&state.stores).ask(&tenant, &question)
     })
     .await??;
     Ok(answer)
@@ -89,8 +97,10 @@ async fn evidence_answer(state: &AppState, question: &str) -> Result<Answer, Api
 
 /// Answers `question`, reporting to `progress` when streaming (then the
 /// evidence-mode answer comes first, while the LLM works), and keeps it.
-async fn answer_and_keep(
+pub(crate) async fn answer_and_keep(
     state: &AppState,
+    tenant: &str,
+    audience: Audience,
     question: String,
     progress: Option<&mpsc::Sender<Progress>>,
 ) -> Result<(String, Answer), ApiError> {
@@ -108,23 +118,16 @@ async fn answer_and_keep(
     let answer = match &state.llm {
         Some(llm) => {
             if progress.is_some() {
-                let first = evidence_answer(state, &question).await?;
+                let first = evidence_answer(state, tenant, &question).await?;
                 first_answer = Some(started.elapsed());
                 report(Progress::Answer(Box::new(first))).await;
                 report(Progress::Stage("asking the model")).await;
             }
             state.stores.text().refresh()?;
-            // The engineer asking sees identities put back; secrets stay redacted.
-            llm.ask(
-                &state.stores,
-                &state.tenant,
-                &question,
-                Audience::LocalUser,
-                None,
-            )
-            .await?
+            llm.ask(&state.stores, tenant, &question, audience, None)
+                .await?
         }
-        None => evidence_answer(state, &question).await?,
+        None => evidence_answer(state, tenant, &question).await?,
     };
     let total = started.elapsed();
     state.metrics.answer(&answer);
@@ -137,7 +140,7 @@ async fn answer_and_keep(
     let question_id = state
         .db
         .record_question(&appdb::NewQuestion {
-            tenant: &state.tenant,
+            tenant,
             asked_at,
             question: &question,
             mode,
@@ -161,9 +164,11 @@ async fn answer_and_keep(
     responses((status = 200, body = AskResponse), (status = 400, description = "empty or too long")))]
 pub(crate) async fn answers_create(
     State(state): State<AppState>,
+    caller: Caller,
     Json(request): Json<AskRequest>,
 ) -> Result<Json<AskResponse>, ApiError> {
-    let (question_id, answer) = answer_and_keep(&state, request.question, None).await?;
+    let (question_id, answer) =
+        answer_and_keep(&state, &caller.tenant, LOCAL, request.question, None).await?;
     Ok(Json(AskResponse {
         question_id,
         answer,
@@ -177,11 +182,14 @@ pub(crate) async fn answers_create(
     responses((status = 200, description = "text/event-stream of stage, answer, answer-html, done and error events")))]
 pub(crate) async fn answers_stream(
     State(state): State<AppState>,
+    caller: Caller,
     Query(query): Query<QuestionQuery>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let (sender, receiver) = mpsc::channel(8);
     tokio::spawn(async move {
-        if let Err(error) = answer_and_keep(&state, query.q, Some(&sender)).await {
+        if let Err(error) =
+            answer_and_keep(&state, &caller.tenant, LOCAL, query.q, Some(&sender)).await
+        {
             let _ = sender.send(Progress::Failed(error.client_message())).await;
         }
     });
@@ -237,6 +245,7 @@ fn events_of(progress: Progress) -> Vec<Result<Event, Infallible>> {
     responses((status = 204, description = "kept"), (status = 404, description = "no such question")))]
 pub(crate) async fn feedback_create(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
     Json(request): Json<FeedbackRequest>,
 ) -> Result<StatusCode, ApiError> {
@@ -247,7 +256,7 @@ pub(crate) async fn feedback_create(
     }
     state
         .db
-        .record_feedback(&state.tenant, &id, request.useful, request.comment.trim())
+        .record_feedback(&caller.tenant, &id, request.useful, request.comment.trim())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -255,12 +264,15 @@ pub(crate) async fn feedback_create(
 /// The ask page; with `q`, answered without JavaScript.
 pub(crate) async fn ask_page(
     State(state): State<AppState>,
+    caller: Caller,
     Query(query): Query<QuestionQuery>,
 ) -> Result<Response, ApiError> {
     let asked = if query.q.trim().is_empty() {
         None
+    } else if caller.role < appdb::Role::Oncall {
+        return Err(ApiError::Forbidden);
     } else {
-        Some(answer_and_keep(&state, query.q.clone(), None).await?)
+        Some(answer_and_keep(&state, &caller.tenant, LOCAL, query.q.clone(), None).await?)
     };
     let page = AskPage {
         question: query.q,

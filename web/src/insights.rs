@@ -4,6 +4,7 @@
 //! durations from ingested incident records; quality from the eval history.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use agent::{Answer, EvidenceRole};
 use askama::Template;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api_error::ApiError;
+use crate::auth::Caller;
 use crate::chart::polyline;
 use crate::pages::InsightsPage;
 use crate::state::{AppState, TokenPrices};
@@ -182,17 +184,18 @@ fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
     (count > 0).then(|| sum / count as f64)
 }
 
-async fn insights(state: AppState, params: InsightsParams) -> Result<InsightsView, ApiError> {
+async fn insights(
+    state: AppState,
+    tenant: Arc<str>,
+    params: InsightsParams,
+) -> Result<InsightsView, ApiError> {
     let days = params.days.unwrap_or(DEFAULT_DAYS).clamp(1, MAX_DAYS);
     let since = Utc::now() - Duration::days(days);
-    let questions = state.db.questions_since(&state.tenant, since).await?;
-    let feedback = state
-        .db
-        .recent_feedback(&state.tenant, FEEDBACK_LISTED)
-        .await?;
+    let questions = state.db.questions_since(&tenant, since).await?;
+    let feedback = state.db.recent_feedback(&tenant, FEEDBACK_LISTED).await?;
     let mut answers = Vec::new();
     for row in &questions {
-        if let Ok(json) = state.db.answer_json(&state.tenant, &row.id).await
+        if let Ok(json) = state.db.answer_json(&tenant, &row.id).await
             && let Ok(answer) = serde_json::from_str::<Answer>(&json)
         {
             answers.push(answer);
@@ -239,12 +242,12 @@ async fn insights(state: AppState, params: InsightsParams) -> Result<InsightsVie
         .filter(|c| c.role == EvidenceRole::Symptom)
         .map(|c| c.id.clone())
         .collect();
-    let worker = state.clone();
+    let (worker, scope) = (state.clone(), tenant.clone());
     let (templates, incidents) = tokio::task::spawn_blocking(move || {
         let text = worker.stores.text();
         text.refresh()?;
         let mut templates: BTreeMap<String, usize> = BTreeMap::new();
-        for record in text.get(&worker.tenant, &symptom_ids)? {
+        for record in text.get(&scope, &symptom_ids)? {
             let template = record.template.map_or(record.body, |t| t.text);
             *templates
                 .entry(format!("{} · {template}", record.service))
@@ -255,7 +258,7 @@ async fn insights(state: AppState, params: InsightsParams) -> Result<InsightsVie
             ..Filters::default()
         };
         let mut incidents: Vec<IncidentRow> = text
-            .scan(&worker.tenant, &paged, MAX_INCIDENTS)?
+            .scan(&scope, &paged, MAX_INCIDENTS)?
             .into_iter()
             .filter_map(|record| {
                 let opened = record.ts?;
@@ -307,9 +310,10 @@ async fn insights(state: AppState, params: InsightsParams) -> Result<InsightsVie
     responses((status = 200, body = InsightsView)))]
 pub(crate) async fn insights_show(
     State(state): State<AppState>,
+    caller: Caller,
     Query(params): Query<InsightsParams>,
 ) -> Result<Json<InsightsView>, ApiError> {
-    Ok(Json(insights(state, params).await?))
+    Ok(Json(insights(state, caller.tenant, params).await?))
 }
 
 /// The per-day figures as CSV, for spreadsheets.
@@ -317,9 +321,10 @@ pub(crate) async fn insights_show(
     responses((status = 200, content_type = "text/csv", body = String)))]
 pub(crate) async fn insights_csv(
     State(state): State<AppState>,
+    caller: Caller,
     Query(params): Query<InsightsParams>,
 ) -> Result<Response, ApiError> {
-    let view = insights(state, params).await?;
+    let view = insights(state, caller.tenant, params).await?;
     let mut writer = csv::Writer::from_writer(Vec::new());
     let internal = |e: csv::Error| ApiError::Internal(e.to_string());
     writer
@@ -367,9 +372,10 @@ pub(crate) async fn insights_csv(
 /// The architects' page.
 pub(crate) async fn insights_page(
     State(state): State<AppState>,
+    caller: Caller,
     Query(params): Query<InsightsParams>,
 ) -> Result<Response, ApiError> {
-    let view = insights(state, params).await?;
+    let view = insights(state, caller.tenant, params).await?;
     let series = |value: &dyn Fn(&DayRow) -> f64| -> (String, f64) {
         let values: Vec<f64> = view.per_day.iter().map(value).collect();
         let max = values.iter().copied().fold(0.0, f64::max);

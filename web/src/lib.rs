@@ -5,10 +5,13 @@
 //! graceful shutdown. Handlers are named `resource_verb`. Every page is
 //! auto-escaped by askama: log lines carry hostile text.
 
+mod admin;
 mod api_error;
 mod ask;
+mod auth;
 mod auth_flows;
 mod chart;
+mod chat;
 mod eval_trends;
 mod insights;
 mod metrics;
@@ -20,6 +23,8 @@ mod state;
 mod timeline;
 
 pub use api_error::ApiError;
+pub use auth::{ACCESS, Access, AuthMode, RateLimit, access};
+pub use chat::ChatConfig;
 pub use routes::{PAGES, openapi, router};
 pub use state::{AppState, TokenPrices};
 
@@ -28,7 +33,9 @@ pub async fn serve(state: AppState, address: std::net::SocketAddr) -> std::io::R
     let listener = tokio::net::TcpListener::bind(address).await?;
     tracing::info!(%address, "serving");
     eprintln!("oncall listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, router(state))
+    // Client addresses feed the per-address rate limit.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
 }

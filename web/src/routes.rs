@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 
 use crate::api_error::ApiError;
 use crate::ask::{self, ask_page};
+use crate::auth::{self, Caller};
 use crate::auth_flows::{FlowParams, FlowsView, MAX_LISTED, view};
 use crate::eval_trends::{RunRow, charts, rows};
 use crate::insights::{self, insights_page};
@@ -20,6 +21,7 @@ use crate::search::{self, record_page, search_page};
 use crate::sources::{self, sources_page};
 use crate::state::AppState;
 use crate::timeline::{self, timeline_page};
+use crate::{admin, chat};
 
 /// Largest request body accepted, in bytes (uploads stream past it with
 /// their own limit).
@@ -65,6 +67,12 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(insights::insights_csv))
         .routes(routes!(flows_index))
         .routes(routes!(eval_runs_index))
+        .routes(routes!(admin::tokens_index, admin::tokens_create))
+        .routes(routes!(admin::token_delete))
+        .routes(routes!(admin::channels_index, admin::channels_update))
+        .routes(routes!(chat::slack_command))
+        .routes(routes!(chat::slack_events))
+        .routes(routes!(chat::webhook_answer))
         .routes(routes!(openapi_show))
         .routes(routes!(health_show))
         .routes(routes!(metrics_show))
@@ -104,6 +112,7 @@ pub fn router(state: AppState) -> Router {
         .route(icon, get(icon_show))
         .merge(api)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::guard))
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn_with_state(state.clone(), count_request))
         .with_state(state)
@@ -201,8 +210,12 @@ async fn evals_page(State(state): State<AppState>) -> Result<Response, ApiError>
     Ok(Html(page.render()?).into_response())
 }
 
-async fn flows_view(state: AppState, params: FlowParams) -> Result<FlowsView, ApiError> {
-    tokio::task::spawn_blocking(move || view(&state.stores, &state.tenant, &params)).await?
+async fn flows_view(
+    state: AppState,
+    caller: Caller,
+    params: FlowParams,
+) -> Result<FlowsView, ApiError> {
+    tokio::task::spawn_blocking(move || view(&state.stores, &caller.tenant, &params)).await?
 }
 
 /// Login and token flows with success rates, rising failure reasons and
@@ -211,16 +224,18 @@ async fn flows_view(state: AppState, params: FlowParams) -> Result<FlowsView, Ap
     responses((status = 200, body = serde_json::Value, description = "flows, rates, rising reasons and flags")))]
 async fn flows_index(
     State(state): State<AppState>,
+    caller: Caller,
     Query(params): Query<FlowParams>,
 ) -> Result<Json<FlowsView>, ApiError> {
-    Ok(Json(flows_view(state, params).await?))
+    Ok(Json(flows_view(state, caller, params).await?))
 }
 
 async fn flows_page(
     State(state): State<AppState>,
+    caller: Caller,
     Query(params): Query<FlowParams>,
 ) -> Result<Response, ApiError> {
-    let view = flows_view(state, params.clone()).await?;
+    let view = flows_view(state, caller, params.clone()).await?;
     let page = FlowsPage {
         params,
         view,

@@ -2,6 +2,7 @@
 //! neighbours in time.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use askama::Template;
 use axum::Json;
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api_error::ApiError;
+use crate::auth::Caller;
 use crate::pages::{RecordPage, SearchPage};
 use crate::state::AppState;
 
@@ -135,7 +137,11 @@ fn filters(params: &SearchParams) -> Result<Filters, ApiError> {
     })
 }
 
-async fn search(state: AppState, params: SearchParams) -> Result<SearchResult, ApiError> {
+async fn search(
+    state: AppState,
+    tenant: &str,
+    params: SearchParams,
+) -> Result<SearchResult, ApiError> {
     let mode = match params.mode.as_deref().filter(|m| !m.is_empty()) {
         Some(name) => SearchMode::parse(name)
             .ok_or_else(|| ApiError::BadRequest(format!("unknown mode {name:?}")))?,
@@ -143,7 +149,7 @@ async fn search(state: AppState, params: SearchParams) -> Result<SearchResult, A
     };
     let wanted = params.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_SEARCH_LIMIT);
     let query = SearchQuery {
-        tenant: state.tenant.to_string(),
+        tenant: tenant.to_string(),
         text: params.q.clone(),
         filters: filters(&params)?,
         limit: MAX_SEARCH_LIMIT,
@@ -183,20 +189,22 @@ fn facets(hits: &[Hit]) -> Facets {
     responses((status = 200, body = SearchResult), (status = 400, description = "bad filter")))]
 pub(crate) async fn hits_index(
     State(state): State<AppState>,
+    caller: Caller,
     Query(params): Query<SearchParams>,
 ) -> Result<Json<SearchResult>, ApiError> {
-    Ok(Json(search(state, params).await?))
+    Ok(Json(search(state, &caller.tenant, params).await?))
 }
 
 /// The search page.
 pub(crate) async fn search_page(
     State(state): State<AppState>,
+    caller: Caller,
     Query(params): Query<SearchParams>,
 ) -> Result<Response, ApiError> {
     let result = if params.q.trim().is_empty() {
         SearchResult::default()
     } else {
-        search(state, params.clone()).await?
+        search(state, &caller.tenant, params.clone()).await?
     };
     let groups = [
         ("service", &result.facets.service),
@@ -279,12 +287,16 @@ pub(crate) fn percent_encode(text: &str) -> String {
         .collect()
 }
 
-async fn record_view(state: AppState, id: String) -> Result<RecordView, ApiError> {
+async fn record_view(
+    state: AppState,
+    tenant: Arc<str>,
+    id: String,
+) -> Result<RecordView, ApiError> {
     tokio::task::spawn_blocking(move || {
         let text = state.stores.text();
         text.refresh()?;
         let record = text
-            .get(&state.tenant, &[RecordId(id)])?
+            .get(&tenant, &[RecordId(id)])?
             .into_iter()
             .next()
             .ok_or(ApiError::NotFound)?;
@@ -295,7 +307,7 @@ async fn record_view(state: AppState, id: String) -> Result<RecordView, ApiError
                 time: TimeRange::between(ts - NEIGHBOUR_WINDOW, ts + NEIGHBOUR_WINDOW),
                 ..Filters::default()
             };
-            for other in text.scan(&state.tenant, &around, NEIGHBOUR_SCAN)? {
+            for other in text.scan(&tenant, &around, NEIGHBOUR_SCAN)? {
                 if other.id == record.id {
                     continue;
                 }
@@ -322,16 +334,18 @@ async fn record_view(state: AppState, id: String) -> Result<RecordView, ApiError
     responses((status = 200, body = RecordView), (status = 404, description = "no such record")))]
 pub(crate) async fn record_show(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<RecordView>, ApiError> {
-    Ok(Json(record_view(state, id).await?))
+    Ok(Json(record_view(state, caller.tenant, id).await?))
 }
 
 /// The record page.
 pub(crate) async fn record_page(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let view = record_view(state, id).await?;
+    let view = record_view(state, caller.tenant, id).await?;
     Ok(Html(RecordPage { view }.render()?).into_response())
 }

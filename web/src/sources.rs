@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use askama::Template;
 use axum::Json;
@@ -21,6 +21,7 @@ use tokio::io::AsyncWriteExt;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api_error::ApiError;
+use crate::auth::{AuthMode, Caller};
 use crate::pages::SourcesPage;
 use crate::state::AppState;
 
@@ -33,6 +34,9 @@ const MAX_BAD_LISTED: usize = 50;
 /// One upload and how its ingest is going.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub(crate) struct UploadJob {
+    /// Tenant it was uploaded for.
+    #[serde(skip)]
+    pub tenant: Arc<str>,
     /// Job id.
     pub id: String,
     /// The file's name as stored.
@@ -67,9 +71,21 @@ impl Uploads {
         }
     }
 
-    pub(crate) fn list(&self) -> Vec<UploadJob> {
+    /// `tenant`'s uploads, newest first.
+    pub(crate) fn list(&self, tenant: &str) -> Vec<UploadJob> {
         let jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
-        jobs.iter().rev().cloned().collect()
+        jobs.iter()
+            .rev()
+            .filter(|job| &*job.tenant == tenant)
+            .cloned()
+            .collect()
+    }
+
+    fn count(&self) -> usize {
+        self.jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 }
 
@@ -104,8 +120,13 @@ pub(crate) struct SourcesView {
     pub uploads: Vec<UploadJob>,
 }
 
-async fn sources_view(state: AppState) -> Result<SourcesView, ApiError> {
-    let uploads = state.uploads.list();
+/// Where `tenant`'s uploads are kept.
+fn upload_dir(home: &Path, tenant: &str) -> PathBuf {
+    home.join("uploads").join(sanitized_name(tenant))
+}
+
+async fn sources_view(state: AppState, tenant: Arc<str>) -> Result<SourcesView, ApiError> {
+    let uploads = state.uploads.list(&tenant);
     tokio::task::spawn_blocking(move || {
         let text = state.stores.text();
         text.refresh()?;
@@ -115,13 +136,10 @@ async fn sources_view(state: AppState) -> Result<SourcesView, ApiError> {
                 kinds: vec![kind],
                 ..Filters::default()
             };
-            kinds.push((
-                kind.as_str().to_string(),
-                text.count(&state.tenant, &filters)?,
-            ));
+            kinds.push((kind.as_str().to_string(), text.count(&tenant, &filters)?));
         }
-        let records = text.count(&state.tenant, &Filters::default())?;
-        let bad = retrieval::quarantined(&retrieval::quarantine_file(&state.home))
+        let records = text.count(&tenant, &Filters::default())?;
+        let bad = retrieval::quarantined(&retrieval::quarantine_file(&state.home, &tenant))
             .map_err(|e| ApiError::Internal(e.to_string()))?;
         let mut bad_by_source: BTreeMap<&str, usize> = BTreeMap::new();
         for item in &bad {
@@ -129,10 +147,14 @@ async fn sources_view(state: AppState) -> Result<SourcesView, ApiError> {
                 .entry(item.origin.source.as_str())
                 .or_default() += 1;
         }
+        // Checkpoints are per store, not per tenant: with tokens, a tenant
+        // sees those of its own uploads only.
+        let own = upload_dir(&state.home, &tenant);
         let sources = text
             .ingest_state()?
             .checkpoints
             .into_iter()
+            .filter(|(path, _)| state.auth == AuthMode::Open || Path::new(path).starts_with(&own))
             .map(|(path, checkpoint)| SourceRow {
                 bad: file_name_bad(&bad_by_source, &path),
                 path,
@@ -167,13 +189,17 @@ fn file_name_bad(bad: &BTreeMap<&str, usize>, path: &str) -> usize {
 #[utoipa::path(get, path = "/api/sources", responses((status = 200, body = SourcesView)))]
 pub(crate) async fn sources_index(
     State(state): State<AppState>,
+    caller: Caller,
 ) -> Result<Json<SourcesView>, ApiError> {
-    Ok(Json(sources_view(state).await?))
+    Ok(Json(sources_view(state, caller.tenant).await?))
 }
 
 /// The sources page.
-pub(crate) async fn sources_page(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let view = sources_view(state).await?;
+pub(crate) async fn sources_page(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let view = sources_view(state, caller.tenant).await?;
     Ok(Html(
         SourcesPage {
             view,
@@ -220,6 +246,7 @@ pub(crate) fn sanitized_name(name: &str) -> String {
     responses((status = 202, body = UploadJob), (status = 413, description = "larger than the limit")))]
 pub(crate) async fn uploads_create(
     State(state): State<AppState>,
+    caller: Caller,
     Query(params): Query<UploadParams>,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -228,9 +255,9 @@ pub(crate) async fn uploads_create(
     let id = format!(
         "u-{}-{}",
         received.timestamp_millis(),
-        state.uploads.list().len() + 1
+        state.uploads.count() + 1
     );
-    let dir = state.home.join("uploads");
+    let dir = upload_dir(&state.home, &caller.tenant);
     tokio::fs::create_dir_all(&dir)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -243,6 +270,7 @@ pub(crate) async fn uploads_create(
         }
     };
     let job = UploadJob {
+        tenant: caller.tenant.clone(),
         id: id.clone(),
         name: name.clone(),
         bytes,
@@ -258,7 +286,13 @@ pub(crate) async fn uploads_create(
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .push(job.clone());
-    tokio::spawn(ingest_upload(state, id, incoming, dir.join(name)));
+    tokio::spawn(ingest_upload(
+        state,
+        caller.tenant,
+        id,
+        incoming,
+        dir.join(name),
+    ));
     Ok((StatusCode::ACCEPTED, Json(job)).into_response())
 }
 
@@ -282,7 +316,13 @@ async fn receive(body: Body, path: &Path) -> Result<u64, ApiError> {
     Ok(bytes)
 }
 
-async fn ingest_upload(state: AppState, id: String, incoming: PathBuf, target: PathBuf) {
+async fn ingest_upload(
+    state: AppState,
+    tenant: Arc<str>,
+    id: String,
+    incoming: PathBuf,
+    target: PathBuf,
+) {
     let _one_at_a_time = state.uploads.ingest.lock().await;
     state
         .uploads
@@ -293,8 +333,8 @@ async fn ingest_upload(state: AppState, id: String, incoming: PathBuf, target: P
         std::fs::rename(&incoming, &target).map_err(|e| e.to_string())?;
         retrieval::ingest_files(
             &worker.stores,
-            &retrieval::quarantine_file(&worker.home),
-            ReadOptions::new(&worker.tenant),
+            &retrieval::quarantine_file(&worker.home, &tenant),
+            ReadOptions::new(&tenant),
             std::slice::from_ref(&target),
             &mut |totals| {
                 worker.uploads.update(&job, |j| {
@@ -327,11 +367,12 @@ async fn ingest_upload(state: AppState, id: String, incoming: PathBuf, target: P
     responses((status = 200, body = UploadJob), (status = 404, description = "no such upload")))]
 pub(crate) async fn upload_show(
     State(state): State<AppState>,
+    caller: Caller,
     UrlPath(id): UrlPath<String>,
 ) -> Result<Json<UploadJob>, ApiError> {
     state
         .uploads
-        .list()
+        .list(&caller.tenant)
         .into_iter()
         .find(|job| job.id == id)
         .map(Json)

@@ -5,6 +5,8 @@ use agent::LlmAgent;
 use appdb::AppDb;
 use retrieval::Stores;
 
+use crate::auth::{AuthMode, RateLimit, RateLimiter};
+use crate::chat::{ChatConfig, ReplayGuard};
 use crate::sources::Uploads;
 
 /// What every handler shares. Cloning is cheap.
@@ -19,6 +21,11 @@ pub struct AppState {
     pub(crate) metrics: Arc<crate::metrics::Metrics>,
     pub(crate) uploads: Arc<Uploads>,
     pub(crate) prices: TokenPrices,
+    pub(crate) auth: AuthMode,
+    pub(crate) rate_limit: Option<RateLimit>,
+    pub(crate) rate_limiter: Arc<RateLimiter>,
+    pub(crate) chat: Option<Arc<ChatConfig>>,
+    pub(crate) chat_replays: Arc<ReplayGuard>,
 }
 
 /// What an LLM's tokens cost, in US dollars per million; zero when unknown
@@ -33,8 +40,9 @@ pub struct TokenPrices {
 
 impl AppState {
     /// State over the stores in the data directory `home` (uploads and the
-    /// quarantine live there), serving one tenant, keeping questions and
-    /// feedback in `db`, answering in evidence mode.
+    /// quarantine live there), keeping questions and feedback in `db`,
+    /// answering in evidence mode. Open: every request acts for `tenant`
+    /// until [`AppState::with_auth`] asks for tokens.
     pub fn new(stores: Stores, tenant: String, db: AppDb, home: PathBuf) -> Self {
         AppState {
             stores: Arc::new(stores),
@@ -46,6 +54,11 @@ impl AppState {
             metrics: Arc::default(),
             uploads: Arc::default(),
             prices: TokenPrices::default(),
+            auth: AuthMode::Open,
+            rate_limit: Some(RateLimit::default()),
+            rate_limiter: Arc::default(),
+            chat: None,
+            chat_replays: Arc::default(),
         }
     }
 
@@ -58,6 +71,24 @@ impl AppState {
     /// Answers with `agent` (evidence mode when it fails).
     pub fn with_llm(mut self, agent: Arc<LlmAgent>) -> Self {
         self.llm = Some(agent);
+        self
+    }
+
+    /// How requests are authenticated.
+    pub fn with_auth(mut self, auth: AuthMode) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// Rate limits of the costly routes; `None` turns them off.
+    pub fn with_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.rate_limit = limit;
+        self
+    }
+
+    /// Answers in team channels (Slack, webhooks).
+    pub fn with_chat(mut self, chat: ChatConfig) -> Self {
+        self.chat = Some(Arc::new(chat));
         self
     }
 

@@ -1,6 +1,8 @@
 //! The incident timeline: template rates over a window, the changes made
 //! in it marked on the chart, and the anomalies found in the rates.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::Json;
 use axum::extract::{Query, State};
@@ -12,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api_error::ApiError;
+use crate::auth::Caller;
 use crate::chart::{COLOURS, polyline, x_of};
 use crate::pages::TimelinePage;
 use crate::search::parse_time;
@@ -84,13 +87,17 @@ pub(crate) struct ChartLine {
     pub total: u64,
 }
 
-async fn timeline_view(state: AppState, params: TimelineParams) -> Result<TimelineView, ApiError> {
+async fn timeline_view(
+    state: AppState,
+    tenant: Arc<str>,
+    params: TimelineParams,
+) -> Result<TimelineView, ApiError> {
     let from = parse_time("from", params.from.as_deref())?;
     let to = parse_time("to", params.to.as_deref())?;
     tokio::task::spawn_blocking(move || {
         let text = state.stores.text();
         text.refresh()?;
-        let newest = text.time_bounds(&state.tenant)?.map(|(_, last)| last);
+        let newest = text.time_bounds(&tenant)?.map(|(_, last)| last);
         let end = to
             .or(newest.map(|last| last + Duration::seconds(1)))
             .unwrap_or_else(Utc::now);
@@ -111,7 +118,7 @@ async fn timeline_view(state: AppState, params: TimelineParams) -> Result<Timeli
             time: window,
             ..Filters::default()
         };
-        let records = text.scan(&state.tenant, &activity, SCAN_LIMIT)?;
+        let records = text.scan(&tenant, &activity, SCAN_LIMIT)?;
         // Series that begin with the data are not new: start at the first
         // record unless a start was asked for.
         let start = match (from, records.first().and_then(|r| r.ts)) {
@@ -127,7 +134,7 @@ async fn timeline_view(state: AppState, params: TimelineParams) -> Result<Timeli
             ..Filters::default()
         };
         let changes = text
-            .scan(&state.tenant, &changed, MAX_CHANGES)?
+            .scan(&tenant, &changed, MAX_CHANGES)?
             .into_iter()
             .filter_map(|r| {
                 Some(ChangeMark {
@@ -219,17 +226,19 @@ pub(crate) fn chart(view: &TimelineView) -> TimelineChart {
     responses((status = 200, body = TimelineView), (status = 400, description = "bad window")))]
 pub(crate) async fn timeline_show(
     State(state): State<AppState>,
+    caller: Caller,
     Query(params): Query<TimelineParams>,
 ) -> Result<Json<TimelineView>, ApiError> {
-    Ok(Json(timeline_view(state, params).await?))
+    Ok(Json(timeline_view(state, caller.tenant, params).await?))
 }
 
 /// The timeline page.
 pub(crate) async fn timeline_page(
     State(state): State<AppState>,
+    caller: Caller,
     Query(params): Query<TimelineParams>,
 ) -> Result<Response, ApiError> {
-    let view = timeline_view(state, params.clone()).await?;
+    let view = timeline_view(state, caller.tenant, params.clone()).await?;
     let page = TimelinePage {
         chart: chart(&view),
         params,

@@ -1,0 +1,268 @@
+//! Who is calling, what they may do, and how often.
+//!
+//! Every route has an access rule in [`ACCESS`]; a route without one is
+//! refused (fail closed), and a test walks the router to keep the table
+//! complete. The caller's tenant comes from the credential (an API token,
+//! or in open mode the server's own tenant), never from the request.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use appdb::Role;
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::api_error::ApiError;
+use crate::state::AppState;
+
+/// How requests are authenticated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthMode {
+    /// No credential needed: every request acts for the server's tenant
+    /// as admin. For one engineer on loopback.
+    Open,
+    /// Every request but the public ones needs an API token.
+    Tokens,
+}
+
+/// Who may use a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (health, the script, the spec).
+    Public,
+    /// A caller with at least this role.
+    Least(Role),
+    /// Chat platforms, which prove themselves by signature or token.
+    Chat,
+}
+
+/// Routes limited per caller and per address (they cost an analysis).
+const LIMITED: [&str; 4] = ["/api/ask", "/api/ask/stream", "/api/search", "/"];
+
+/// The access rule of every route, by method and pattern.
+pub const ACCESS: &[(&str, &str, Access)] = &[
+    ("GET", "/healthz", Access::Public),
+    ("GET", "/metrics", Access::Least(Role::Viewer)),
+    ("GET", "/api/openapi.json", Access::Public),
+    ("GET", "/static/app.js", Access::Public),
+    ("GET", "/favicon.ico", Access::Public),
+    ("GET", "/", Access::Least(Role::Viewer)),
+    ("GET", "/search", Access::Least(Role::Viewer)),
+    ("GET", "/records/{id}", Access::Least(Role::Viewer)),
+    ("GET", "/timeline", Access::Least(Role::Viewer)),
+    ("GET", "/sources", Access::Least(Role::Viewer)),
+    ("GET", "/insights", Access::Least(Role::Viewer)),
+    ("GET", "/flows", Access::Least(Role::Viewer)),
+    ("GET", "/evals", Access::Least(Role::Viewer)),
+    ("POST", "/api/ask", Access::Least(Role::Oncall)),
+    ("GET", "/api/ask/stream", Access::Least(Role::Oncall)),
+    (
+        "POST",
+        "/api/questions/{id}/feedback",
+        Access::Least(Role::Oncall),
+    ),
+    ("GET", "/api/search", Access::Least(Role::Viewer)),
+    ("GET", "/api/records/{id}", Access::Least(Role::Viewer)),
+    ("GET", "/api/timeline", Access::Least(Role::Viewer)),
+    ("GET", "/api/sources", Access::Least(Role::Viewer)),
+    ("POST", "/api/uploads", Access::Least(Role::Oncall)),
+    ("GET", "/api/uploads/{id}", Access::Least(Role::Oncall)),
+    ("GET", "/api/insights", Access::Least(Role::Viewer)),
+    ("GET", "/api/insights.csv", Access::Least(Role::Viewer)),
+    ("GET", "/api/flows", Access::Least(Role::Viewer)),
+    ("GET", "/api/evals", Access::Least(Role::Viewer)),
+    ("GET", "/api/tokens", Access::Least(Role::Admin)),
+    ("POST", "/api/tokens", Access::Least(Role::Admin)),
+    ("DELETE", "/api/tokens/{id}", Access::Least(Role::Admin)),
+    ("GET", "/api/channels", Access::Least(Role::Admin)),
+    ("PUT", "/api/channels", Access::Least(Role::Admin)),
+    ("POST", "/slack/commands", Access::Chat),
+    ("POST", "/slack/events", Access::Chat),
+    ("POST", "/chat/webhook", Access::Chat),
+];
+
+/// The rule for `method` on route pattern `path`, if there is one.
+pub fn access(method: &Method, path: &str) -> Option<Access> {
+    ACCESS
+        .iter()
+        .find(|(m, p, _)| *m == method.as_str() && *p == path)
+        .map(|(_, _, access)| *access)
+}
+
+/// The authenticated caller of a request.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    /// Tenant whose data the request reads and writes.
+    pub tenant: Arc<str>,
+    /// What it may do.
+    pub role: Role,
+    /// What rate limits count against (the token's id, or "open").
+    pub key: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or(ApiError::Unauthorized)
+    }
+}
+
+/// Requests allowed per minute on the limited routes, per caller and per
+/// address; `None` turns limiting off (load tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Per API token (or the open-mode caller).
+    pub per_caller: u32,
+    /// Per client address.
+    pub per_address: u32,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        RateLimit {
+            per_caller: 120,
+            per_address: 600,
+        }
+    }
+}
+
+/// Fixed one-minute windows per key: cheap, and a burst can at most double
+/// the rate at a window's edge.
+#[derive(Default)]
+pub(crate) struct RateLimiter {
+    windows: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl RateLimiter {
+    /// Counts a request against `key`; the wait before the next one is
+    /// allowed when over `limit`.
+    fn check(&self, key: &str, limit: u32) -> Result<(), Duration> {
+        let now = Instant::now();
+        let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
+        if windows.len() > 100_000 {
+            windows.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
+        }
+        let (start, count) = windows.entry(key.to_string()).or_insert((now, 0));
+        if now.duration_since(*start) >= Duration::from_secs(60) {
+            *start = now;
+            *count = 0;
+        }
+        *count += 1;
+        if *count > limit {
+            Err(Duration::from_secs(60).saturating_sub(now.duration_since(*start)))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<Caller>, ApiError> {
+    if let Some(secret) = bearer(headers) {
+        return Ok(state.db.token_by_secret(secret).await?.map(|token| Caller {
+            tenant: token.tenant.into(),
+            role: token.role,
+            key: token.id,
+        }));
+    }
+    Ok((state.auth == AuthMode::Open).then(|| Caller {
+        tenant: state.tenant.clone(),
+        role: Role::Admin,
+        key: "open".into(),
+    }))
+}
+
+fn too_many(wait: Duration) -> Response {
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        axum::Json(serde_json::json!({ "error": "rate limit exceeded" })),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// Authenticates, authorizes by [`ACCESS`] and rate-limits every request.
+pub(crate) async fn guard(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let Some(route) = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+    else {
+        return next.run(request).await;
+    };
+    let Some(rule) = access(request.method(), &route) else {
+        tracing::error!(%route, method = %request.method(), "route without an access rule");
+        return ApiError::Forbidden.into_response();
+    };
+    let Access::Least(least) = rule else {
+        return next.run(request).await;
+    };
+    let caller = match authenticate(&state, request.headers()).await {
+        Ok(Some(caller)) => caller,
+        Ok(None) => return ApiError::Unauthorized.into_response(),
+        Err(error) => return error.into_response(),
+    };
+    if caller.role < least {
+        return ApiError::Forbidden.into_response();
+    }
+    if let Some(limit) = state.rate_limit
+        && LIMITED.contains(&route.as_str())
+    {
+        let address = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(address)| address.ip().to_string());
+        let checks = [
+            Some((format!("caller:{}", caller.key), limit.per_caller)),
+            address.map(|ip| (format!("ip:{ip}"), limit.per_address)),
+        ];
+        for (key, allowed) in checks.into_iter().flatten() {
+            if let Err(wait) = state.rate_limiter.check(&key, allowed) {
+                return too_many(wait);
+            }
+        }
+    }
+    request.extensions_mut().insert(caller);
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_allows_its_limit_then_asks_to_wait() {
+        let limiter = RateLimiter::default();
+        for _ in 0..3 {
+            assert!(limiter.check("k", 3).is_ok());
+        }
+        let wait = limiter.check("k", 3).expect_err("over the limit");
+        assert!(wait <= Duration::from_secs(60) && wait > Duration::from_secs(50));
+        assert!(limiter.check("other", 3).is_ok(), "keys are counted apart");
+    }
+}
