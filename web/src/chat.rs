@@ -118,7 +118,7 @@ pub(crate) fn verify_slack(
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())
@@ -223,12 +223,10 @@ async fn post_json(url: &str, bearer: Option<&str>, body: serde_json::Value) {
     }
 }
 
-fn slack_config(state: &AppState) -> Result<(&ChatConfig, &str), Response> {
-    let config = state.chat.as_deref();
-    match config.and_then(|c| Some((c, c.slack_signing_secret.as_deref()?))) {
-        Some(found) => Ok(found),
-        None => Err(ApiError::NotFound.into_response()),
-    }
+/// The chat settings and Slack signing secret, when Slack is configured.
+fn slack_config(state: &AppState) -> Option<(&ChatConfig, &str)> {
+    let config = state.chat.as_deref()?;
+    Some((config, config.slack_signing_secret.as_deref()?))
 }
 
 fn refuse(reason: Refused) -> Response {
@@ -263,9 +261,8 @@ pub(crate) async fn slack_command(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (config, secret) = match slack_config(&state) {
-        Ok(found) => found,
-        Err(response) => return response,
+    let Some((config, secret)) = slack_config(&state) else {
+        return ApiError::NotFound.into_response();
     };
     if let Err(reason) = verify_slack(
         secret,
@@ -363,9 +360,8 @@ pub(crate) async fn slack_events(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (_, secret) = match slack_config(&state) {
-        Ok(found) => found,
-        Err(response) => return response,
+    let Some((_, secret)) = slack_config(&state) else {
+        return ApiError::NotFound.into_response();
     };
     if let Err(reason) = verify_slack(
         secret,
