@@ -33,10 +33,19 @@ pub async fn serve(state: AppState, address: std::net::SocketAddr) -> std::io::R
     let listener = tokio::net::TcpListener::bind(address).await?;
     tracing::info!(%address, "serving");
     eprintln!("oncall listening on http://{}", listener.local_addr()?);
+    serve_on(listener, state, shutdown_signal()).await
+}
+
+/// Serves `state` on `listener` until `shutdown` completes.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     // Client addresses feed the per-address rate limit.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await
 }
 

@@ -406,7 +406,12 @@ async fn uploads_are_ingested_in_the_background_under_a_safe_name() {
     assert_eq!(finished["status"], "done", "{finished}");
     assert_eq!(finished["records"], 1);
     assert_eq!(finished["bad"], 1);
-    assert!(app.home.path().join("uploads/acme/okta_export.jsonl").is_file());
+    assert!(
+        app.home
+            .path()
+            .join("uploads/acme/okta_export.jsonl")
+            .is_file()
+    );
     let hits = app.body("/api/search?q=INVALID_CREDENTIALS").await;
     assert!(
         hits.contains("e1") || hits.contains("INVALID_CREDENTIALS"),
