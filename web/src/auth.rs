@@ -190,6 +190,31 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<Ca
     }))
 }
 
+/// A state-changing request sent by another site's page (CSRF): browsers
+/// say so in `Sec-Fetch-Site`, and in `Origin` when it differs from the
+/// host asked. Tools without a browser send neither and are not affected.
+fn cross_site_write(method: &Method, headers: &HeaderMap) -> bool {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return false;
+    }
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    if text("sec-fetch-site").is_some_and(|site| site == "cross-site" || site == "same-site") {
+        return true;
+    }
+    match (text("origin"), text("host")) {
+        (Some(origin), Some(host)) => {
+            let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+            origin_host != host
+        }
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
 fn too_many(wait: Duration) -> Response {
     let mut response = (
         StatusCode::TOO_MANY_REQUESTS,
@@ -222,6 +247,10 @@ pub(crate) async fn guard(
     let Access::Least(least) = rule else {
         return next.run(request).await;
     };
+    if cross_site_write(request.method(), request.headers()) {
+        tracing::warn!(%route, "cross-site write refused");
+        return ApiError::Forbidden.into_response();
+    }
     let caller = match authenticate(&state, request.headers()).await {
         Ok(Some(caller)) => caller,
         Ok(None) => return ApiError::Unauthorized.into_response(),
@@ -254,6 +283,45 @@ pub(crate) async fn guard(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writes_from_another_site_are_refused_and_tools_pass() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                map.insert(*name, HeaderValue::from_static(value));
+            }
+            map
+        };
+        let post = Method::POST;
+        assert!(cross_site_write(
+            &post,
+            &headers(&[("sec-fetch-site", "cross-site")])
+        ));
+        assert!(cross_site_write(
+            &post,
+            &headers(&[
+                ("origin", "https://evil.example"),
+                ("host", "127.0.0.1:8080")
+            ])
+        ));
+        assert!(!cross_site_write(
+            &post,
+            &headers(&[
+                ("origin", "http://127.0.0.1:8080"),
+                ("host", "127.0.0.1:8080"),
+                ("sec-fetch-site", "same-origin")
+            ])
+        ));
+        assert!(
+            !cross_site_write(&post, &HeaderMap::new()),
+            "curl and scripts"
+        );
+        assert!(!cross_site_write(
+            &Method::GET,
+            &headers(&[("sec-fetch-site", "cross-site")])
+        ));
+    }
 
     #[test]
     fn a_window_allows_its_limit_then_asks_to_wait() {

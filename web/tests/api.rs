@@ -610,3 +610,30 @@ async fn metrics_count_requests_by_route_and_answers_by_mode() {
         "raw paths and queries are not labels"
     );
 }
+
+/// Ask and search are limited per caller; the refusal says when to retry.
+#[tokio::test]
+async fn searches_past_the_rate_limit_get_429_with_retry_after() {
+    let app = app_over(stores_with("gateway.log", LOG), |state| {
+        state.with_rate_limit(Some(web::RateLimit {
+            per_caller: 2,
+            per_address: 100,
+        }))
+    })
+    .await;
+    for _ in 0..2 {
+        let (status, _, _) = app.send(get("/api/search?q=invalid_token")).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, headers, _) = app.send(get("/api/search?q=invalid_token")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        headers["retry-after"]
+            .to_str()
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .is_some_and(|s| (1..=60).contains(&s))
+    );
+    let (status, _, _) = app.send(get("/healthz")).await;
+    assert_eq!(status, StatusCode::OK, "unlimited routes are not affected");
+}

@@ -254,7 +254,10 @@ async fn no_role_or_tenant_reaches_beyond_its_grant_on_any_route() {
                     assert!(!text.contains(id.as_str()), "{cell} leaked {id}");
                 }
                 if path == "/api/search" || path == "/search" {
-                    assert!(text.contains(&marker(TENANTS[own])), "{cell} sees its own data");
+                    assert!(
+                        text.contains(&marker(TENANTS[own])),
+                        "{cell} sees its own data"
+                    );
                 }
                 if path.contains("{id}") {
                     assert_eq!(status, StatusCode::NOT_FOUND, "{cell}: another tenant's id");
