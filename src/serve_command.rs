@@ -27,6 +27,23 @@ pub struct ServeArgs {
     /// Base URL of this UI as users reach it, for links in chat answers.
     #[arg(long, env = "ONCALL_PUBLIC_URL")]
     public_url: Option<String>,
+    /// OpenID provider (issuer URL) for logging in to the UI; the client
+    /// secret is read from ONCALL_OIDC_CLIENT_SECRET.
+    #[arg(long, env = "ONCALL_OIDC_ISSUER")]
+    oidc_issuer: Option<String>,
+    /// Client id registered with the provider.
+    #[arg(long, env = "ONCALL_OIDC_CLIENT_ID", default_value = "oncall")]
+    oidc_client_id: String,
+    /// ID-token claim naming the user's tenant.
+    #[arg(
+        long,
+        env = "ONCALL_OIDC_TENANT_CLAIM",
+        default_value = "oncall_tenant"
+    )]
+    oidc_tenant_claim: String,
+    /// ID-token claim naming the user's role (viewer when absent).
+    #[arg(long, env = "ONCALL_OIDC_ROLE_CLAIM", default_value = "oncall_role")]
+    oidc_role_claim: String,
     /// Slack Web API base URL.
     #[arg(long, env = "SLACK_API_BASE", default_value = "https://slack.com/api")]
     slack_api_base: String,
@@ -84,20 +101,32 @@ pub fn run(
             None
         }
     };
+    let public_url = args
+        .public_url
+        .unwrap_or_else(|| format!("http://{address}"))
+        .trim_end_matches('/')
+        .to_string();
     let chat = web::ChatConfig {
         slack_signing_secret: secret("SLACK_SIGNING_SECRET"),
         slack_bot_token: secret("SLACK_BOT_TOKEN"),
         slack_api_base: args.slack_api_base,
         webhook_token: secret("ONCALL_WEBHOOK_TOKEN"),
-        public_url: args
-            .public_url
-            .unwrap_or_else(|| format!("http://{address}"))
-            .trim_end_matches('/')
-            .to_string(),
+        public_url: public_url.clone(),
         redactor,
         audit: privacy::AuditLog::new(&home.join("audit").join("chat.jsonl")),
     };
-    let state = state.with_auth(auth).with_rate_limit(limit).with_chat(chat);
+    let mut state = state.with_auth(auth).with_rate_limit(limit).with_chat(chat);
+    if let Some(issuer) = args.oidc_issuer {
+        state = state.with_oidc(web::OidcConfig {
+            issuer,
+            client_id: args.oidc_client_id,
+            client_secret: secret("ONCALL_OIDC_CLIENT_SECRET")
+                .context("ONCALL_OIDC_CLIENT_SECRET is needed with --oidc-issuer")?,
+            redirect_url: format!("{public_url}/auth/callback"),
+            tenant_claim: args.oidc_tenant_claim,
+            role_claim: args.oidc_role_claim,
+        });
+    }
     runtime.block_on(web::serve(state, address))?;
     Ok(ExitCode::SUCCESS)
 }

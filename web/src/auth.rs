@@ -81,6 +81,9 @@ pub const ACCESS: &[(&str, &str, Access)] = &[
     ("DELETE", "/api/tokens/{id}", Access::Least(Role::Admin)),
     ("GET", "/api/channels", Access::Least(Role::Admin)),
     ("PUT", "/api/channels", Access::Least(Role::Admin)),
+    ("GET", "/auth/login", Access::Public),
+    ("GET", "/auth/callback", Access::Public),
+    ("POST", "/auth/logout", Access::Public),
     ("POST", "/slack/commands", Access::Chat),
     ("POST", "/slack/events", Access::Chat),
     ("POST", "/chat/webhook", Access::Chat),
@@ -183,6 +186,16 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<Ca
             key: token.id,
         }));
     }
+    if let (Some(oidc), Some(cookie)) =
+        (state.oidc.as_deref(), crate::oidc::session_cookie(headers))
+        && let Some(session) = oidc.session(cookie)
+    {
+        return Ok(Some(Caller {
+            tenant: session.tenant,
+            role: session.role,
+            key: format!("session:{}", session.subject),
+        }));
+    }
     Ok((state.auth == AuthMode::Open).then(|| Caller {
         tenant: state.tenant.clone(),
         role: Role::Admin,
@@ -213,6 +226,13 @@ fn cross_site_write(method: &Method, headers: &HeaderMap) -> bool {
         (Some(_), None) => true,
         _ => false,
     }
+}
+
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
 }
 
 fn too_many(wait: Duration) -> Response {
@@ -253,6 +273,10 @@ pub(crate) async fn guard(
     }
     let caller = match authenticate(&state, request.headers()).await {
         Ok(Some(caller)) => caller,
+        // A browser without a session goes to the login page.
+        Ok(None) if state.oidc.is_some() && wants_html(request.headers()) => {
+            return axum::response::Redirect::to("/auth/login").into_response();
+        }
         Ok(None) => return ApiError::Unauthorized.into_response(),
         Err(error) => return error.into_response(),
     };

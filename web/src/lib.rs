@@ -15,6 +15,7 @@ mod chat;
 mod eval_trends;
 mod insights;
 mod metrics;
+mod oidc;
 mod pages;
 mod routes;
 mod search;
@@ -25,7 +26,8 @@ mod timeline;
 pub use api_error::ApiError;
 pub use auth::{ACCESS, Access, AuthMode, RateLimit, access};
 pub use chat::ChatConfig;
-pub use routes::{PAGES, openapi, router};
+pub use oidc::{LoginError, OidcConfig, verify_id_token};
+pub use routes::{FORMS, PAGES, openapi, router};
 pub use state::{AppState, TokenPrices};
 
 /// Serves `state` on `address` until Ctrl-C or SIGTERM.

@@ -21,15 +21,18 @@ use crate::search::{self, record_page, search_page};
 use crate::sources::{self, sources_page};
 use crate::state::AppState;
 use crate::timeline::{self, timeline_page};
-use crate::{admin, chat};
+use crate::{admin, chat, oidc};
 
 /// Largest request body accepted, in bytes (uploads stream past it with
 /// their own limit).
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// The server-rendered pages and their assets, by path; everything else
-/// is in the OpenAPI spec.
-pub const PAGES: [&str; 10] = [
+/// Form posts of the pages (outside the OpenAPI spec).
+pub const FORMS: [&str; 1] = ["/auth/logout"];
+
+/// The server-rendered pages, their assets and the login redirects, by
+/// path (GET); everything else is in the OpenAPI spec.
+pub const PAGES: [&str; 12] = [
     "/",
     "/search",
     "/records/{id}",
@@ -40,6 +43,8 @@ pub const PAGES: [&str; 10] = [
     "/evals",
     "/static/app.js",
     "/favicon.ico",
+    "/auth/login",
+    "/auth/callback",
 ];
 
 #[derive(OpenApi)]
@@ -98,7 +103,10 @@ pub fn router(state: AppState) -> Router {
         evals,
         script,
         icon,
+        login,
+        callback,
     ] = PAGES;
+    let [logout] = FORMS;
     Router::new()
         .route(ask, get(ask_page))
         .route(search, get(search_page))
@@ -110,6 +118,9 @@ pub fn router(state: AppState) -> Router {
         .route(evals, get(evals_page))
         .route(script, get(script_show))
         .route(icon, get(icon_show))
+        .route(login, get(oidc::login_start))
+        .route(callback, get(oidc::login_finish))
+        .route(logout, axum::routing::post(oidc::logout))
         .merge(api)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), auth::guard))

@@ -7,6 +7,7 @@ use retrieval::Stores;
 
 use crate::auth::{AuthMode, RateLimit, RateLimiter};
 use crate::chat::{ChatConfig, ReplayGuard};
+use crate::oidc::{Oidc, OidcConfig};
 use crate::sources::Uploads;
 
 /// What every handler shares. Cloning is cheap.
@@ -26,6 +27,7 @@ pub struct AppState {
     pub(crate) rate_limiter: Arc<RateLimiter>,
     pub(crate) chat: Option<Arc<ChatConfig>>,
     pub(crate) chat_replays: Arc<ReplayGuard>,
+    pub(crate) oidc: Option<Arc<Oidc>>,
 }
 
 /// What an LLM's tokens cost, in US dollars per million; zero when unknown
@@ -59,6 +61,7 @@ impl AppState {
             rate_limiter: Arc::default(),
             chat: None,
             chat_replays: Arc::default(),
+            oidc: None,
         }
     }
 
@@ -89,6 +92,12 @@ impl AppState {
     /// Answers in team channels (Slack, webhooks).
     pub fn with_chat(mut self, chat: ChatConfig) -> Self {
         self.chat = Some(Arc::new(chat));
+        self
+    }
+
+    /// Lets people log in to the UI with an OpenID provider.
+    pub fn with_oidc(mut self, config: OidcConfig) -> Self {
+        self.oidc = Some(Arc::new(Oidc::new(config)));
         self
     }
 

@@ -185,6 +185,9 @@ async fn no_role_or_tenant_reaches_beyond_its_grant_on_any_route() {
     for page in web::PAGES {
         routes.push((Method::GET, page.to_string()));
     }
+    for form in web::FORMS {
+        routes.push((Method::POST, form.to_string()));
+    }
     assert_eq!(
         routes.len(),
         web::ACCESS.len(),
