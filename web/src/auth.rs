@@ -206,7 +206,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<Ca
 /// A state-changing request sent by another site's page (CSRF): browsers
 /// say so in `Sec-Fetch-Site`, and in `Origin` when it differs from the
 /// host asked. Tools without a browser send neither and are not affected.
-fn cross_site_write(method: &Method, headers: &HeaderMap) -> bool {
+pub(crate) fn cross_site_write(method: &Method, headers: &HeaderMap) -> bool {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return false;
     }

@@ -68,7 +68,6 @@ pub(crate) struct Session {
     pub tenant: Arc<str>,
     pub role: Role,
     pub subject: String,
-    pub csrf: String,
     expires: Instant,
 }
 
@@ -334,7 +333,6 @@ impl Oidc {
                 .and_then(|v| v.as_str())
                 .unwrap_or_default()
                 .to_string(),
-            csrf: random_token()?,
             expires: Instant::now() + SESSION_TTL,
         };
         let cookie = random_token()?;
@@ -434,24 +432,13 @@ pub(crate) async fn login_finish(
     }
 }
 
-/// The logout form's field.
-#[derive(Deserialize)]
-pub(crate) struct LogoutForm {
-    csrf: String,
-}
-
-/// Ends the session (the form carries the session's CSRF token).
-pub(crate) async fn logout(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    axum::Form(form): axum::Form<LogoutForm>,
-) -> Response {
-    if let (Some(oidc), Some(cookie)) = (state.oidc.as_deref(), session_cookie(&headers))
-        && let Some(session) = oidc.session(cookie)
-    {
-        if session.csrf != form.csrf {
-            return ApiError::Forbidden.into_response();
-        }
+/// Ends the session. Another site's page cannot log a user out (its
+/// request is refused as a cross-site write).
+pub(crate) async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if crate::auth::cross_site_write(&axum::http::Method::POST, &headers) {
+        return ApiError::Forbidden.into_response();
+    }
+    if let (Some(oidc), Some(cookie)) = (state.oidc.as_deref(), session_cookie(&headers)) {
         oidc.end(cookie);
     }
     let mut response = Redirect::to("/").into_response();
