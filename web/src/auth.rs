@@ -42,12 +42,21 @@ pub enum Access {
 }
 
 /// Routes limited per caller and per address (they cost an analysis).
-const LIMITED: [&str; 4] = ["/api/ask", "/api/ask/stream", "/api/search", "/"];
+const LIMITED: [&str; 8] = [
+    "/api/ask",
+    "/api/ask/stream",
+    "/api/search",
+    "/",
+    "/search",
+    "/slack/commands",
+    "/slack/events",
+    "/chat/webhook",
+];
 
 /// The access rule of every route, by method and pattern.
 pub const ACCESS: &[(&str, &str, Access)] = &[
     ("GET", "/healthz", Access::Public),
-    ("GET", "/metrics", Access::Least(Role::Viewer)),
+    ("GET", "/metrics", Access::Least(Role::Admin)),
     ("GET", "/api/openapi.json", Access::Public),
     ("GET", "/static/app.js", Access::Public),
     ("GET", "/favicon.ico", Access::Public),
@@ -228,6 +237,34 @@ pub(crate) fn cross_site_write(method: &Method, headers: &HeaderMap) -> bool {
     }
 }
 
+/// A 429 when a limited route is over its limit for the caller or the
+/// client's address.
+fn over_limit(
+    state: &AppState,
+    route: &str,
+    request: &Request,
+    caller: Option<&Caller>,
+) -> Option<Response> {
+    let limit = state.rate_limit?;
+    if !LIMITED.contains(&route) {
+        return None;
+    }
+    let address = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(address)| address.ip().to_string());
+    let checks = [
+        caller.map(|c| (format!("caller:{}", c.key), limit.per_caller)),
+        address.map(|ip| (format!("ip:{ip}"), limit.per_address)),
+    ];
+    for (key, allowed) in checks.into_iter().flatten() {
+        if let Err(wait) = state.rate_limiter.check(&key, allowed) {
+            return Some(too_many(wait));
+        }
+    }
+    None
+}
+
 fn wants_html(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
@@ -264,8 +301,16 @@ pub(crate) async fn guard(
         tracing::error!(%route, method = %request.method(), "route without an access rule");
         return ApiError::Forbidden.into_response();
     };
-    let Access::Least(least) = rule else {
-        return next.run(request).await;
+    let least = match rule {
+        Access::Public => return next.run(request).await,
+        // Chat platforms are limited per address before they are verified.
+        Access::Chat => {
+            if let Some(response) = over_limit(&state, &route, &request, None) {
+                return response;
+            }
+            return next.run(request).await;
+        }
+        Access::Least(least) => least,
     };
     if cross_site_write(request.method(), request.headers()) {
         tracing::warn!(%route, "cross-site write refused");
@@ -283,22 +328,8 @@ pub(crate) async fn guard(
     if caller.role < least {
         return ApiError::Forbidden.into_response();
     }
-    if let Some(limit) = state.rate_limit
-        && LIMITED.contains(&route.as_str())
-    {
-        let address = request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(address)| address.ip().to_string());
-        let checks = [
-            Some((format!("caller:{}", caller.key), limit.per_caller)),
-            address.map(|ip| (format!("ip:{ip}"), limit.per_address)),
-        ];
-        for (key, allowed) in checks.into_iter().flatten() {
-            if let Err(wait) = state.rate_limiter.check(&key, allowed) {
-                return too_many(wait);
-            }
-        }
+    if let Some(response) = over_limit(&state, &route, &request, Some(&caller)) {
+        return response;
     }
     request.extensions_mut().insert(caller);
     next.run(request).await
