@@ -229,6 +229,18 @@ fn slack_config(state: &AppState) -> Option<(&ChatConfig, &str)> {
     Some((config, config.slack_signing_secret.as_deref()?))
 }
 
+/// The answer to a Slack request that cannot be taken: Slack not
+/// configured, or a forged, stale or replayed request.
+fn refused_slack(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Option<Response> {
+    let Some((_, secret)) = slack_config(state) else {
+        return Some(ApiError::NotFound.into_response());
+    };
+    let now = chrono::Utc::now().timestamp();
+    verify_slack(secret, headers, body, now, &state.chat_replays)
+        .err()
+        .map(refuse)
+}
+
 fn refuse(reason: Refused) -> Response {
     tracing::warn!(%reason, "Slack request refused");
     (StatusCode::UNAUTHORIZED, reason.to_string()).into_response()
@@ -261,17 +273,8 @@ pub(crate) async fn slack_command(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some((config, secret)) = slack_config(&state) else {
-        return ApiError::NotFound.into_response();
-    };
-    if let Err(reason) = verify_slack(
-        secret,
-        &headers,
-        &body,
-        chrono::Utc::now().timestamp(),
-        &state.chat_replays,
-    ) {
-        return refuse(reason);
+    if let Some(refusal) = refused_slack(&state, &headers, &body) {
+        return refusal;
     }
     let Ok(command) = serde_urlencoded::from_bytes::<SlashCommand>(&body) else {
         return (StatusCode::BAD_REQUEST, "not a slash command").into_response();
@@ -289,7 +292,6 @@ pub(crate) async fn slack_command(
     if question.is_empty() {
         return ephemeral("Ask a question, e.g. `/oncall why are users getting 401s since 14:05?`");
     }
-    let public_url = config.public_url.clone();
     tokio::spawn(async move {
         let Some(answer) = answer_for_channel(&state, &link, &question).await else {
             return;
@@ -297,7 +299,7 @@ pub(crate) async fn slack_command(
         let Some(config) = state.chat.as_deref() else {
             return;
         };
-        let text = reply_text(&answer, &public_url, Markup::Slack);
+        let text = reply_text(&answer, &config.public_url, Markup::Slack);
         if let Some(text) = filtered(config, &format!("slack:{}", link.channel), &text) {
             post_json(
                 &command.response_url,
@@ -360,17 +362,8 @@ pub(crate) async fn slack_events(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some((_, secret)) = slack_config(&state) else {
-        return ApiError::NotFound.into_response();
-    };
-    if let Err(reason) = verify_slack(
-        secret,
-        &headers,
-        &body,
-        chrono::Utc::now().timestamp(),
-        &state.chat_replays,
-    ) {
-        return refuse(reason);
+    if let Some(refusal) = refused_slack(&state, &headers, &body) {
+        return refusal;
     }
     let Ok(envelope) = serde_json::from_slice::<Envelope>(&body) else {
         return (StatusCode::BAD_REQUEST, "not an Events API payload").into_response();

@@ -1,10 +1,11 @@
 //! The router driven in-process with `oneshot`: health, the JSON API, the
 //! pages, and hostile log text rendered inert.
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use ingest::ReadOptions;
 use retrieval::{Stores, TextStore};
 use tower::ServiceExt;
 
@@ -16,18 +17,7 @@ const LOG: &str = "\
 
 /// Stores holding `text` read as file `name`, for tenant `acme`.
 fn stores_with(name: &str, text: &str) -> Stores {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join(name), text).expect("write");
-    let parsed = ingest::read_path(
-        dir.path(),
-        &ReadOptions::new("acme"),
-        &mut ingest::TemplateMiner::default(),
-    )
-    .expect("read");
-    let stores = Stores::new(TextStore::in_memory().expect("store"), None);
-    stores.upsert(&parsed.records).expect("upsert");
-    stores.commit().expect("commit");
-    stores
+    common::stores_of(&[("acme", &[(name, text)])])
 }
 
 /// A router over `stores` with its own data directory and SQLite state.
@@ -442,18 +432,10 @@ async fn timeline_marks_changes_on_the_rates() {
         }
     }
     let changes = "{\"ts\":\"2026-11-20T13:28:00Z\",\"change_id\":\"CHG-1\",\"service\":\"auth\",\"summary\":\"rotate signing key\",\"author\":\"jdoe\"}\n";
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("gateway.log"), &log).expect("write");
-    std::fs::write(dir.path().join("changes.jsonl"), changes).expect("write");
-    let parsed = ingest::read_path(
-        dir.path(),
-        &ReadOptions::new("acme"),
-        &mut ingest::TemplateMiner::default(),
-    )
-    .expect("read");
-    let stores = Stores::new(TextStore::in_memory().expect("store"), None);
-    stores.upsert(&parsed.records).expect("upsert");
-    stores.commit().expect("commit");
+    let stores = common::stores_of(&[(
+        "acme",
+        &[("gateway.log", log.as_str()), ("changes.jsonl", changes)],
+    )]);
     let app = app_over(stores, |s| s).await;
     let view: serde_json::Value =
         serde_json::from_str(&app.body("/api/timeline").await).expect("json");

@@ -8,11 +8,12 @@
 //! role, and otherwise never a byte of the other tenant's data: its ids in
 //! a path give 404.
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
-use ingest::ReadOptions;
-use retrieval::{Stores, TextStore};
+use retrieval::Stores;
 use tower::ServiceExt;
 
 const TENANTS: [&str; 2] = ["acme", "globex"];
@@ -22,27 +23,23 @@ fn marker(tenant: &str) -> String {
 }
 
 fn stores() -> Stores {
-    let stores = Stores::new(TextStore::in_memory().expect("store"), None);
-    for tenant in TENANTS {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut log = String::new();
-        for minute in 0..20 {
-            log.push_str(&format!(
-                "2026-11-20T14:{minute:02}:00Z ERROR gw: invalid_token {} kid=k{minute}\n",
-                marker(tenant)
-            ));
-        }
-        std::fs::write(dir.path().join("gateway.log"), log).expect("write");
-        let parsed = ingest::read_path(
-            dir.path(),
-            &ReadOptions::new(tenant),
-            &mut ingest::TemplateMiner::default(),
-        )
-        .expect("read");
-        stores.upsert(&parsed.records).expect("upsert");
-    }
-    stores.commit().expect("commit");
-    stores
+    let logs: Vec<String> = TENANTS
+        .iter()
+        .map(|tenant| {
+            (0..20)
+                .map(|minute| {
+                    format!(
+                        "2026-11-20T14:{minute:02}:00Z ERROR gw: invalid_token {} kid=k{minute}\n",
+                        marker(tenant)
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    common::stores_of(&[
+        (TENANTS[0], &[("gateway.log", logs[0].as_str())]),
+        (TENANTS[1], &[("gateway.log", logs[1].as_str())]),
+    ])
 }
 
 /// Per tenant: a token per role, and ids of its resources.

@@ -2,6 +2,8 @@
 //! Slack-style server receiving what it posts, and requests signed as Slack
 //! signs them.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -9,8 +11,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use hmac::{KeyInit, Mac};
-use ingest::ReadOptions;
-use retrieval::{Stores, TextStore};
 use tokio::sync::mpsc;
 
 const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -73,16 +73,7 @@ struct Server {
 
 async fn start() -> Server {
     let home = tempfile::tempdir().expect("tempdir");
-    std::fs::write(home.path().join("gateway.log"), log_with_identity()).expect("write");
-    let parsed = ingest::read_path(
-        &home.path().join("gateway.log"),
-        &ReadOptions::new("acme"),
-        &mut ingest::TemplateMiner::default(),
-    )
-    .expect("read");
-    let stores = Stores::new(TextStore::in_memory().expect("store"), None);
-    stores.upsert(&parsed.records).expect("upsert");
-    stores.commit().expect("commit");
+    let stores = common::stores_of(&[("acme", &[("gateway.log", &log_with_identity())])]);
     let db = appdb::AppDb::open_file(&home.path().join("state.db"))
         .await
         .expect("db");

@@ -7,14 +7,15 @@
 //! ONCALL_OIDC_DIR); elsewhere the test says it is skipped, unless
 //! ONCALL_REQUIRE_OIDC is set.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ingest::ReadOptions;
-use retrieval::{Stores, TextStore};
+use retrieval::Stores;
 use sha2::{Digest, Sha256};
 
 const SECRET: &str = "oncall-test-secret";
@@ -162,22 +163,13 @@ async fn walk_to_callback(
 }
 
 fn stores() -> Stores {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("gateway.log"),
-        "2026-11-20T14:00:00Z ERROR gw: invalid_token acme-only-marker\n",
-    )
-    .expect("write");
-    let parsed = ingest::read_path(
-        dir.path(),
-        &ReadOptions::new("acme"),
-        &mut ingest::TemplateMiner::default(),
-    )
-    .expect("read");
-    let stores = Stores::new(TextStore::in_memory().expect("store"), None);
-    stores.upsert(&parsed.records).expect("upsert");
-    stores.commit().expect("commit");
-    stores
+    common::stores_of(&[(
+        "acme",
+        &[(
+            "gateway.log",
+            "2026-11-20T14:00:00Z ERROR gw: invalid_token acme-only-marker\n",
+        )],
+    )])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
