@@ -18,6 +18,16 @@ pub enum AnswerMode {
     },
 }
 
+impl AnswerMode {
+    /// The mode's name, as serialized: `evidence` or `llm`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            AnswerMode::Evidence => "evidence",
+            AnswerMode::Llm { .. } => "llm",
+        }
+    }
+}
+
 /// Why a record is in the evidence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

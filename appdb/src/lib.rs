@@ -165,6 +165,9 @@ pub struct QuestionRow {
     pub useful: u64,
     /// "Not useful" votes.
     pub not_useful: u64,
+    /// The whole answer as JSON.
+    #[serde(skip)]
+    pub answer_json: String,
 }
 
 /// One piece of feedback.
@@ -311,7 +314,7 @@ impl AppDb {
     ) -> Result<Vec<QuestionRow>> {
         let rows = sqlx::query(
             "SELECT q.id, q.asked_at, q.question, q.mode, q.root_cause, q.first_answer_ms, \
-             q.total_ms, q.llm_calls, q.prompt_tokens, q.completion_tokens, \
+             q.total_ms, q.llm_calls, q.prompt_tokens, q.completion_tokens, q.answer_json, \
              (SELECT COUNT(*) FROM feedback f WHERE f.tenant = q.tenant AND f.question_id = q.id AND f.useful = 1) AS useful, \
              (SELECT COUNT(*) FROM feedback f WHERE f.tenant = q.tenant AND f.question_id = q.id AND f.useful = 0) AS not_useful \
              FROM questions q WHERE q.tenant = $1 AND q.asked_at >= $2 ORDER BY q.asked_at, q.id",
@@ -441,18 +444,12 @@ impl AppDb {
         channel: &str,
         services: &[String],
     ) -> Result<()> {
-        if let Some(existing) = self.channel(channel).await?
-            && existing.tenant != tenant
-        {
-            return Err(DbError::NotFound);
-        }
-        sqlx::query("DELETE FROM channels WHERE channel = $1 AND tenant = $2")
-            .bind(channel)
-            .bind(tenant)
-            .execute(&self.pool)
-            .await?;
-        sqlx::query(
-            "INSERT INTO channels (channel, tenant, services, updated_at) VALUES ($1, $2, $3, $4)",
+        // One statement: the tenant check and the write cannot interleave
+        // with another admin's.
+        let written = sqlx::query(
+            "INSERT INTO channels (channel, tenant, services, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (channel) DO UPDATE SET services = excluded.services, \
+             updated_at = excluded.updated_at WHERE channels.tenant = excluded.tenant",
         )
         .bind(channel)
         .bind(tenant)
@@ -460,6 +457,9 @@ impl AppDb {
         .bind(Utc::now().timestamp_millis())
         .execute(&self.pool)
         .await?;
+        if written.rows_affected() == 0 {
+            return Err(DbError::NotFound);
+        }
         Ok(())
     }
 
@@ -601,6 +601,7 @@ fn question_row(row: &AnyRow) -> Result<QuestionRow> {
         completion_tokens: count("completion_tokens")?,
         useful: count("useful")?,
         not_useful: count("not_useful")?,
+        answer_json: row.try_get("answer_json")?,
     })
 }
 

@@ -34,7 +34,9 @@ mod vector_index;
 
 pub use anomalies::{Anomaly, Direction, MIN_Z, detect_anomalies};
 pub use error::{Result, RetrievalError};
-pub use loading::{IngestProgress, IngestSummary, ingest_files, quarantine_file, quarantined};
+pub use loading::{
+    IngestProgress, IngestSummary, ingest_files, quarantine_file, quarantined, tenant_folder,
+};
 pub use query::{Filters, Hit, Ranks, SearchMode, SearchQuery, TimeRange};
 pub use stores::Stores;
 pub use text_store::TextStore;

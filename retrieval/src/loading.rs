@@ -76,7 +76,15 @@ pub fn ingest_files(
 /// Where `tenant`'s bad input is kept in the data directory `home` (one
 /// file per tenant: bad lines are tenant data).
 pub fn quarantine_file(home: &Path, tenant: &str) -> PathBuf {
-    let folder: String = tenant
+    home.join("quarantine")
+        .join(tenant_folder(tenant))
+        .join("bad-input.jsonl")
+}
+
+/// A folder name for `tenant` that stays inside its parent whatever the
+/// tenant is called.
+pub fn tenant_folder(tenant: &str) -> String {
+    tenant
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -85,8 +93,7 @@ pub fn quarantine_file(home: &Path, tenant: &str) -> PathBuf {
                 '_'
             }
         })
-        .collect();
-    home.join("quarantine").join(folder).join("bad-input.jsonl")
+        .collect()
 }
 
 /// Bad inputs kept in `quarantine`, oldest first; unreadable lines are skipped.

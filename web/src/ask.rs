@@ -5,7 +5,7 @@
 use std::convert::Infallible;
 use std::time::Instant;
 
-use agent::{Answer, AnswerMode, Audience, EvidenceEngine};
+use agent::{Answer, Audience, EvidenceEngine};
 use askama::Template;
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -133,17 +133,13 @@ pub(crate) async fn answer_and_keep(
     state.metrics.answer(&answer);
     let answer_json =
         serde_json::to_string(&answer).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mode = match answer.mode {
-        AnswerMode::Evidence => "evidence",
-        AnswerMode::Llm { .. } => "llm",
-    };
     let question_id = state
         .db
         .record_question(&appdb::NewQuestion {
             tenant,
             asked_at,
             question: &question,
-            mode,
+            mode: answer.mode.name(),
             root_cause: answer.root_cause.as_ref().map(|c| c.statement.as_str()),
             answer_json: &answer_json,
             first_answer_ms: first_answer.unwrap_or(total).as_millis() as u64,

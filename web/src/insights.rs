@@ -193,14 +193,10 @@ async fn insights(
     let since = Utc::now() - Duration::days(days);
     let questions = state.db.questions_since(&tenant, since).await?;
     let feedback = state.db.recent_feedback(&tenant, FEEDBACK_LISTED).await?;
-    let mut answers = Vec::new();
-    for row in &questions {
-        if let Ok(json) = state.db.answer_json(&tenant, &row.id).await
-            && let Ok(answer) = serde_json::from_str::<Answer>(&json)
-        {
-            answers.push(answer);
-        }
-    }
+    let answers: Vec<Answer> = questions
+        .iter()
+        .filter_map(|row| serde_json::from_str(&row.answer_json).ok())
+        .collect();
     let prices = state.prices;
     let mut by_day: BTreeMap<String, (DayRow, Vec<u64>)> = BTreeMap::new();
     for row in &questions {

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use agent::{Answer, AnswerMode};
+use agent::Answer;
 
 /// Upper bounds of the latency histogram, in seconds.
 const LATENCY_BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0];
@@ -55,11 +55,7 @@ impl Metrics {
     /// One answer given.
     pub(crate) fn answer(&self, answer: &Answer) {
         let mut counters = self.counters();
-        let mode = match answer.mode {
-            AnswerMode::Evidence => "evidence",
-            AnswerMode::Llm { .. } => "llm",
-        };
-        *counters.answers.entry(mode).or_insert(0) += 1;
+        *counters.answers.entry(answer.mode.name()).or_insert(0) += 1;
         counters.llm_calls += u64::from(answer.usage.calls);
         counters.llm_tokens += u64::from(answer.usage.total());
     }

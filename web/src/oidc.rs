@@ -228,10 +228,11 @@ impl Oidc {
 
     /// The live session behind a cookie value.
     pub(crate) fn session(&self, cookie: &str) -> Option<Session> {
-        let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
-        let now = Instant::now();
-        sessions.retain(|_, s| s.expires > now);
-        sessions.get(&hashed(cookie)).cloned()
+        let sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        sessions
+            .get(&hashed(cookie))
+            .filter(|s| s.expires > Instant::now())
+            .cloned()
     }
 
     fn end(&self, cookie: &str) {
@@ -336,10 +337,10 @@ impl Oidc {
             expires: Instant::now() + SESSION_TTL,
         };
         let cookie = random_token()?;
-        self.sessions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(hashed(&cookie), session.clone());
+        let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
+        sessions.retain(|_, s| s.expires > now);
+        sessions.insert(hashed(&cookie), session.clone());
         Ok((cookie, session))
     }
 }

@@ -254,7 +254,7 @@ fn facet_link(params: &SearchParams, field: &str, value: &str) -> String {
 }
 
 fn query_string(params: &SearchParams) -> String {
-    let pairs = [
+    let pairs: Vec<(&str, String)> = [
         ("q", Some(params.q.clone())),
         ("service", params.service.clone()),
         ("kind", params.kind.clone()),
@@ -262,29 +262,11 @@ fn query_string(params: &SearchParams) -> String {
         ("from", params.from.clone()),
         ("to", params.to.clone()),
         ("mode", params.mode.clone()),
-    ];
-    pairs
-        .iter()
-        .filter_map(|(name, value)| {
-            value
-                .as_deref()
-                .filter(|v| !v.is_empty())
-                .map(|v| format!("{name}={}", percent_encode(v)))
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// Query-string encoding: unreserved characters stay, the rest are escaped.
-pub(crate) fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| Some((name, value.filter(|v| !v.is_empty())?)))
+    .collect();
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
 }
 
 async fn record_view(

@@ -122,7 +122,7 @@ pub(crate) struct SourcesView {
 
 /// Where `tenant`'s uploads are kept.
 fn upload_dir(home: &Path, tenant: &str) -> PathBuf {
-    home.join("uploads").join(sanitized_name(tenant))
+    home.join("uploads").join(retrieval::tenant_folder(tenant))
 }
 
 async fn sources_view(state: AppState, tenant: Arc<str>) -> Result<SourcesView, ApiError> {
