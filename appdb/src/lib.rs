@@ -491,6 +491,21 @@ impl AppDb {
         thread: &str,
         question: &str,
     ) -> Result<()> {
+        // Questions of one thread keep their order even when two land in the
+        // same millisecond: each comes strictly after the thread's last.
+        let last: Option<i64> = sqlx::query(
+            "SELECT MAX(asked_at) AS last FROM thread_questions \
+             WHERE tenant = $1 AND channel = $2 AND thread = $3",
+        )
+        .bind(tenant)
+        .bind(channel)
+        .bind(thread)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("last")?;
+        let asked_at = last
+            .map_or(i64::MIN, |t| t + 1)
+            .max(Utc::now().timestamp_millis());
         sqlx::query(
             "INSERT INTO thread_questions (id, tenant, channel, thread, question, asked_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -500,7 +515,7 @@ impl AppDb {
         .bind(channel)
         .bind(thread)
         .bind(question)
-        .bind(Utc::now().timestamp_millis())
+        .bind(asked_at)
         .execute(&self.pool)
         .await?;
         Ok(())
