@@ -1,0 +1,4 @@
+//! libFuzzer entry of the `changes` harness (see `oncall_fuzz::run`).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| oncall_fuzz::run("changes", data));
