@@ -81,7 +81,7 @@ pub fn run(
             .filter(|r| r.ts.is_some() && time.contains(r.ts))
             .collect()
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::terminal::stdout();
     if args.flags {
         return print_flags(&mut out, &records, rules, args.json);
     }

@@ -16,6 +16,7 @@ mod llm_config;
 mod report;
 mod serve_command;
 mod stores_config;
+mod terminal;
 
 use llm_config::LlmArgs;
 use stores_config::StoreArgs;

@@ -8,7 +8,7 @@ use anyhow::Result;
 use retrieval::{Hit, IngestSummary};
 
 pub fn ingest_summary(summary: &IngestSummary, quarantine: &Path, json: bool) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::terminal::stdout();
     if json {
         let value = serde_json::json!({
             "files": summary.files,
@@ -30,7 +30,7 @@ pub fn ingest_summary(summary: &IngestSummary, quarantine: &Path, json: bool) ->
         summary.records, summary.files, summary.units, summary.embedded
     )?;
     if !summary.bad.is_empty() {
-        let mut err = std::io::stderr().lock();
+        let mut err = crate::terminal::stderr();
         for bad in &summary.bad {
             writeln!(err, "bad input {}: {}", bad.origin, bad.reason)?;
         }
@@ -45,7 +45,7 @@ pub fn ingest_summary(summary: &IngestSummary, quarantine: &Path, json: bool) ->
 }
 
 pub fn answer(answer: &Answer, json: bool) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::terminal::stdout();
     if json {
         writeln!(out, "{}", serde_json::to_string_pretty(answer)?)?;
         return Ok(());
@@ -116,7 +116,7 @@ pub fn answer(answer: &Answer, json: bool) -> Result<()> {
 }
 
 pub fn hits(hits: &[Hit], json: bool) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::terminal::stdout();
     if json {
         writeln!(out, "{}", serde_json::to_string_pretty(hits)?)?;
         return Ok(());
@@ -159,7 +159,7 @@ pub fn hits(hits: &[Hit], json: bool) -> Result<()> {
 }
 
 pub fn eval(run: &evals::Run, saved: &std::path::Path, json: bool) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::terminal::stdout();
     let summary = &run.summary;
     if json {
         let mut object = serde_json::Map::new();
@@ -300,7 +300,7 @@ pub fn eval(run: &evals::Run, saved: &std::path::Path, json: bool) -> Result<()>
 /// Configurations side by side, each metric with its delta against the
 /// first configuration.
 pub fn ablation(runs: &[evals::Run], json: bool) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::terminal::stdout();
     let rows = |run: &evals::Run| {
         let summary = &run.summary;
         let mut rows = summary.named();
@@ -354,7 +354,7 @@ pub fn ablation(runs: &[evals::Run], json: bool) -> Result<()> {
 }
 
 pub fn generated(dir: &std::path::Path, truth: &evals::GroundTruth) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::terminal::stdout();
     let gold: usize = truth.evidence.iter().map(|e| e.ids.len()).sum();
     writeln!(
         out,
@@ -367,7 +367,7 @@ pub fn generated(dir: &std::path::Path, truth: &evals::GroundTruth) -> Result<()
 }
 
 pub fn demo_header(records: usize, case: &evals::Case) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::terminal::stdout();
     writeln!(
         out,
         "Ingested {records} records from the bundled incident ({}).",
@@ -378,7 +378,7 @@ pub fn demo_header(records: usize, case: &evals::Case) -> Result<()> {
 }
 
 pub fn loghub(report: &evals::LoghubReport, json: bool) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::terminal::stdout();
     if json {
         writeln!(out, "{}", serde_json::to_string(report)?)?;
         return Ok(());
@@ -421,7 +421,7 @@ pub fn redacted(redacted: &privacy::Redacted) -> Result<()> {
     std::io::stdout()
         .lock()
         .write_all(redacted.text.as_bytes())?;
-    let mut err = std::io::stderr().lock();
+    let mut err = crate::terminal::stderr();
     let total: usize = redacted.counts.values().sum();
     let parts: Vec<String> = redacted
         .counts
@@ -433,7 +433,7 @@ pub fn redacted(redacted: &privacy::Redacted) -> Result<()> {
 }
 
 pub fn search_bench(bench: &evals::SearchBench, json: bool) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::terminal::stdout();
     if json {
         writeln!(out, "{}", serde_json::to_string_pretty(bench)?)?;
         return Ok(());
@@ -468,7 +468,7 @@ pub fn search_bench(bench: &evals::SearchBench, json: bool) -> Result<()> {
 
 /// Flow reconstruction scores.
 pub fn flow_scores(scores: &evals::FlowScores, json: bool) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::terminal::stdout();
     if json {
         writeln!(out, "{}", serde_json::to_string(scores)?)?;
         return Ok(());

@@ -515,3 +515,39 @@ fn flows_flags_every_event_with_thresholds_from_the_config_file() {
         "an unknown threshold is an error, not ignored"
     );
 }
+
+#[test]
+fn escape_sequences_in_logs_reach_the_terminal_as_visible_text() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let input = tempfile::tempdir().expect("tempdir");
+    let log = input.path().join("auth.log");
+    std::fs::write(
+        &log,
+        "2026-03-02T10:00:00Z ERROR auth: token rejected \u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}31m\n",
+    )
+    .expect("write log");
+    let ingested = oncall(home.path(), &["ingest", log.to_str().expect("utf-8 path")]);
+    assert!(
+        ingested.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ingested.stderr)
+    );
+
+    let found = oncall(home.path(), &["search", "rejected"]);
+    assert!(
+        found.status.success(),
+        "{}",
+        String::from_utf8_lossy(&found.stderr)
+    );
+    let shown = stdout(&found);
+    assert!(
+        shown.contains("token rejected \\u{1b}]0;owned\\u{7}\\u{1b}[2J\\u{9b}31m"),
+        "{shown}"
+    );
+    assert!(
+        !shown
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t'),
+        "no raw control character: {shown:?}"
+    );
+}

@@ -34,8 +34,8 @@ pub use error::{IngestError, Result};
 pub use format::Format;
 pub use header_format::{HeaderFormat, HeaderFormatError};
 pub use reader::{
-    BATCH_RECORDS, IngestReport, Ingestor, MAX_LINE_BYTES, Parsed, ReadOptions, RecordSink,
-    SinkError, read_path,
+    BATCH_RECORDS, IngestReport, Ingestor, MAX_DOCUMENT_BYTES, MAX_GZIP_EXPANSION, MAX_LINE_BYTES,
+    Parsed, ReadOptions, RecordSink, SinkError, read_path,
 };
 pub use record::{Origin, Record, RecordId, Severity, SourceKind, TemplateRef};
 pub use template_miner::{MinerConfig, TemplateMiner};

@@ -20,6 +20,9 @@ use crate::{
 /// Lines longer than this are reported as bad input rather than indexed;
 /// their bytes are skipped without being held in memory.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
+/// Whole-file formats (configs, JSON documents, Markdown, diffs) are parsed
+/// in memory; larger ones are reported rather than read.
+pub const MAX_DOCUMENT_BYTES: u64 = 128 << 20;
 /// Records written between two commits of a growing source.
 pub const BATCH_RECORDS: usize = 50_000;
 /// Bytes hashed to recognise a source across runs.
@@ -304,8 +307,17 @@ impl Ingestor {
     ) -> Result<()> {
         let mut bytes = Vec::new();
         let mut bad = Vec::new();
-        if let Err(e) = reader.read_to_end(&mut bytes) {
+        if let Err(e) = reader.take(MAX_DOCUMENT_BYTES + 1).read_to_end(&mut bytes) {
             bad.push(file.bad_at(1, format!("read stopped early: {e}")));
+        }
+        if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
+            bad.push(file.bad_at(
+                1,
+                format!(
+                    "document larger than the {MAX_DOCUMENT_BYTES}-byte limit for whole-file formats; split it or convert it to JSON lines"
+                ),
+            ));
+            bytes.clear();
         }
         let offset = bytes.len() as u64;
         if let Some(done) = file.resume.as_ref().filter(|c| c.offset == offset) {
@@ -393,10 +405,7 @@ impl Ingestor {
                 Ok(Some(read)) => read,
                 Ok(None) => break,
                 Err(e) => {
-                    bad.push(file.bad_at(
-                        line_no + 1,
-                        format!("read stopped early (truncated or corrupt stream): {e}"),
-                    ));
+                    bad.push(file.bad_at(line_no + 1, format!("read stopped early: {e}")));
                     break;
                 }
             };
@@ -633,10 +642,60 @@ fn open_stream(path: &Path) -> std::io::Result<Box<dyn BufRead>> {
     let is_gzip = File::open(path)?.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
     let file = File::open(path)?;
     Ok(if is_gzip {
-        Box::new(BufReader::with_capacity(1 << 16, MultiGzDecoder::new(file)))
+        let compressed = file.metadata()?.len();
+        let inflated = ExpansionLimit::new(MultiGzDecoder::new(file), compressed);
+        Box::new(BufReader::with_capacity(1 << 16, inflated))
     } else {
         Box::new(BufReader::with_capacity(1 << 16, file))
     })
+}
+
+/// Logs gzip 5 to 20 times smaller (LogHub's samples, this project's
+/// incidents); a file expanding past this ratio is almost surely built to.
+pub const MAX_GZIP_EXPANSION: u64 = 200;
+/// Below this many decompressed bytes no ratio is enforced: a small file
+/// costs nothing whatever it expands to.
+const EXPANSION_FLOOR: u64 = 64 << 20;
+
+/// Stops a decompression bomb: reading fails once the output passes both
+/// [`EXPANSION_FLOOR`] and [`MAX_GZIP_EXPANSION`] times the compressed size,
+/// so what was read before stays and memory and disk stay bounded.
+struct ExpansionLimit<R> {
+    inner: R,
+    limit: u64,
+    produced: u64,
+}
+
+impl<R> ExpansionLimit<R> {
+    fn new(inner: R, compressed: u64) -> Self {
+        let limit = compressed
+            .saturating_mul(MAX_GZIP_EXPANSION)
+            .max(EXPANSION_FLOOR);
+        ExpansionLimit {
+            inner,
+            limit,
+            produced: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for ExpansionLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.produced >= self.limit {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "gzip content expands past {} bytes, over {MAX_GZIP_EXPANSION} times its compressed size: refused as a likely decompression bomb (decompress it and ingest the plain file if it is genuine)",
+                    self.limit
+                ),
+            ));
+        }
+        let room = usize::try_from(self.limit - self.produced).unwrap_or(usize::MAX);
+        let cap = buf.len().min(room);
+        let read = self.inner.read(&mut buf[..cap])?;
+        self.produced += read as u64;
+        Ok(read)
+    }
 }
 
 fn source_name(relative: &Path) -> String {
@@ -722,6 +781,27 @@ pub fn read_path(path: &Path, options: &ReadOptions, miner: &mut TemplateMiner) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expansion_is_limited_only_past_the_floor_and_the_ratio() {
+        assert_eq!(
+            ExpansionLimit::new(std::io::empty(), 1000).limit,
+            EXPANSION_FLOOR
+        );
+        assert_eq!(
+            ExpansionLimit::new(std::io::empty(), 1 << 30).limit,
+            MAX_GZIP_EXPANSION << 30
+        );
+        let mut limited = ExpansionLimit {
+            inner: std::io::repeat(b'x'),
+            limit: 10,
+            produced: 0,
+        };
+        let mut out = Vec::new();
+        let error = limited.read_to_end(&mut out).expect_err("stops");
+        assert_eq!(out.len(), 10, "everything up to the limit is delivered");
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
+    }
     use std::io::Write;
 
     fn options() -> ReadOptions {

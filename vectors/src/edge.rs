@@ -1,5 +1,8 @@
+use std::cell::Cell;
+use std::ops::Deref;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::{Once, RwLock};
 
 use qdrant_edge::external::ordered_float::OrderedFloat;
 use qdrant_edge::{
@@ -30,7 +33,71 @@ struct IndexMeta {
 pub struct EdgeStore {
     dir: PathBuf,
     dimension: usize,
-    shard: RwLock<EdgeShard>,
+    shard: RwLock<Shard>,
+}
+
+/// An [`EdgeShard`] whose flushes fail as errors. qdrant-edge panics when a
+/// flush fails (disk full, read-only volume), and flushes again when the
+/// shard is dropped; here both run under `catch_unwind`, so a full disk is
+/// a clear error and the store's own commits keep it consistent.
+struct Shard(Option<EdgeShard>);
+
+impl Shard {
+    fn flush(&self) -> Result<()> {
+        flush_guarded(|| self.deref().flush())
+    }
+}
+
+impl Deref for Shard {
+    type Target = EdgeShard;
+
+    fn deref(&self) -> &EdgeShard {
+        self.0
+            .as_ref()
+            .expect("the shard is only taken when dropped")
+    }
+}
+
+impl Drop for Shard {
+    fn drop(&mut self) {
+        if let Some(shard) = self.0.take()
+            && let Err(error) = flush_guarded(move || drop(shard))
+        {
+            tracing::error!(%error, "the vector index was not flushed on close; its last commit stands");
+        }
+    }
+}
+
+thread_local! {
+    static FLUSHING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs a shard flush, turning its panic into an error. The panic hook is
+/// wrapped once so that a flush's panic is not also printed as a crash;
+/// every other panic, on any thread, is reported as before.
+fn flush_guarded(flush: impl FnOnce()) -> Result<()> {
+    static QUIET_FLUSHES: Once = Once::new();
+    QUIET_FLUSHES.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !FLUSHING.get() {
+                previous(info);
+            }
+        }));
+    });
+    FLUSHING.set(true);
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(flush));
+    FLUSHING.set(false);
+    outcome.map_err(|payload| {
+        let text = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("unknown failure");
+        // The engine's error carries a captured backtrace: noise to a user.
+        let text = text.split(", backtrace:").next().unwrap_or(text);
+        engine(format!("flush failed: {text}"))
+    })
 }
 
 fn engine(error: impl std::fmt::Display) -> VectorError {
@@ -77,7 +144,7 @@ impl EdgeStore {
             DEFAULT_VECTOR_NAME.to_string(),
             EdgeVectorParamsBuilder::new(dimension, Distance::Cosine).build(),
         );
-        let shard = EdgeShard::load(dir, Some(config)).map_err(engine)?;
+        let shard = Shard(Some(EdgeShard::load(dir, Some(config)).map_err(engine)?));
         let indexed = shard.info().payload_schema;
         for name in field::KEYWORDS.iter().chain(&field::INTEGERS) {
             let path = key(name)?;
@@ -261,8 +328,7 @@ impl VectorStore for EdgeStore {
 
     fn flush(&self) -> Result<()> {
         let shard = self.shard.write().unwrap_or_else(|p| p.into_inner());
-        shard.flush();
-        Ok(())
+        shard.flush()
     }
 
     fn optimize(&self) -> Result<()> {
