@@ -36,7 +36,7 @@ pub struct LlmArgs {
     /// Model name at the endpoint.
     #[arg(long, env = "ONCALL_LLM_MODEL", global = true)]
     llm_model: Option<String>,
-    /// API key of the endpoint.
+    /// API key of the endpoint (or a file named by ONCALL_LLM_API_KEY_FILE).
     #[arg(
         long,
         env = "ONCALL_LLM_API_KEY",
@@ -85,6 +85,8 @@ struct LlmFile {
     model: Option<String>,
     /// Environment variable holding the API key.
     api_key_env: Option<String>,
+    /// File holding the API key, readable by its owner only.
+    api_key_file: Option<PathBuf>,
     /// "native" or "json".
     tool_calls: Option<String>,
     /// Deadline of one call, in seconds.
@@ -138,6 +140,15 @@ impl LlmSetup {
 }
 
 impl LlmArgs {
+    /// The key from the flag or its variable, else from the file
+    /// ONCALL_LLM_API_KEY_FILE names.
+    fn api_key(&self) -> Result<Option<String>> {
+        match &self.llm_api_key {
+            Some(key) => Ok(Some(key.clone())),
+            None => crate::secrets::secret("ONCALL_LLM_API_KEY"),
+        }
+    }
+
     /// The agent for these settings, or `None` for evidence mode; its
     /// requests are audited in `$ONCALL_HOME/audit/outbound.jsonl`.
     pub fn agent(&self, home: &Path) -> Result<Option<LlmSetup>> {
@@ -170,13 +181,19 @@ impl LlmArgs {
                 (LlmConfig::new(&base_url, &model), None)
             }
         };
-        config.api_key = match (&self.llm_api_key, &file.api_key_env) {
-            (Some(key), _) => Some(key.clone()),
-            (None, Some(name)) => Some(
+        config.api_key = match (self.api_key()?, &file.api_key_env, &file.api_key_file) {
+            (Some(key), _, _) => Some(key),
+            (None, Some(_), Some(_)) => {
+                bail!("[llm] sets both api_key_env and api_key_file; keep one")
+            }
+            (None, Some(name), None) => Some(
                 std::env::var(name)
                     .with_context(|| format!("[llm] api_key_env names {name}, which is unset"))?,
             ),
-            (None, None) => config.api_key.take(),
+            (None, None, Some(path)) => {
+                Some(crate::secrets::read_secret_file(path).context("[llm] api_key_file")?)
+            }
+            (None, None, None) => config.api_key.take(),
         };
         if let Some(mode) = self.llm_tool_calls.or(match file.tool_calls.as_deref() {
             Some(name) => Some(parse_tool_calls(name).map_err(anyhow::Error::msg)?),

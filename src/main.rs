@@ -14,6 +14,7 @@ mod flows_command;
 mod ingest_command;
 mod llm_config;
 mod report;
+mod secrets;
 mod serve_command;
 mod stores_config;
 mod terminal;

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
+use crate::secrets::secret;
+
 /// Arguments of `oncall serve`.
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -59,10 +61,6 @@ fn parse_auth(name: &str) -> Result<web::AuthMode, String> {
 
 /// Secrets are read from the environment only, never from flags (which
 /// show in process lists) and never logged.
-fn secret(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
 /// The application state: PostgreSQL when `DATABASE_URL` names one,
 /// otherwise SQLite in the data directory.
 pub async fn open_state_db(home: &Path) -> Result<appdb::AppDb> {
@@ -107,10 +105,10 @@ pub fn run(
         .trim_end_matches('/')
         .to_string();
     let chat = web::ChatConfig {
-        slack_signing_secret: secret("SLACK_SIGNING_SECRET"),
-        slack_bot_token: secret("SLACK_BOT_TOKEN"),
+        slack_signing_secret: secret("SLACK_SIGNING_SECRET")?,
+        slack_bot_token: secret("SLACK_BOT_TOKEN")?,
         slack_api_base: args.slack_api_base,
-        webhook_token: secret("ONCALL_WEBHOOK_TOKEN"),
+        webhook_token: secret("ONCALL_WEBHOOK_TOKEN")?,
         public_url: public_url.clone(),
         redactor,
         audit: privacy::AuditLog::new(&home.join("audit").join("chat.jsonl")),
@@ -120,7 +118,7 @@ pub fn run(
         state = state.with_oidc(web::OidcConfig {
             issuer,
             client_id: args.oidc_client_id,
-            client_secret: secret("ONCALL_OIDC_CLIENT_SECRET")
+            client_secret: secret("ONCALL_OIDC_CLIENT_SECRET")?
                 .context("ONCALL_OIDC_CLIENT_SECRET is needed with --oidc-issuer")?,
             redirect_url: format!("{public_url}/auth/callback"),
             tenant_claim: args.oidc_tenant_claim,
