@@ -17,7 +17,7 @@ pub fn secret(name: &str) -> Result<Option<String>> {
         (Some(_), Some(_)) => bail!("both {name} and {file_var} are set; keep one"),
         (Some(value), None) => Ok(Some(value)),
         (None, Some(path)) => read_secret_file(Path::new(&path))
-            .with_context(|| format!("{file_var}"))
+            .with_context(|| file_var.clone())
             .map(Some),
         (None, None) => Ok(None),
     }
