@@ -619,3 +619,43 @@ async fn searches_past_the_rate_limit_get_429_with_retry_after() {
     let (status, _, _) = app.send(get("/healthz")).await;
     assert_eq!(status, StatusCode::OK, "unlimited routes are not affected");
 }
+
+#[tokio::test]
+async fn hostile_request_bodies_are_refused_with_a_client_error() {
+    let nested = format!(r#"{{"question":{}}}"#, "[".repeat(60_000));
+    let (status, _, body) = send(post_json("/api/ask", &nested)).await;
+    assert!(status.is_client_error(), "deep nesting: {status} {body}");
+    let huge = format!(r#"{{"question":"{}"}}"#, "a".repeat(1 << 20));
+    let (status, _, _) = send(post_json("/api/ask", &huge)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "a megabyte of JSON");
+}
+
+#[tokio::test]
+async fn lookalike_service_names_stay_apart_and_are_spelled_out() {
+    let events = "{\"ts\":\"2026-03-02T10:00:00Z\",\"service\":\"auth\",\"msg\":\"login failed\"}\n\
+                  {\"ts\":\"2026-03-02T10:00:01Z\",\"service\":\"\u{430}uth\",\"msg\":\"login failed\"}\n";
+    let app = app_over(
+        common::stores_of(&[("acme", &[("events.jsonl", events)])]),
+        |s| s,
+    )
+    .await;
+
+    let page = app.body("/search?q=login").await;
+    assert!(
+        page.contains("\\u{430}uth"),
+        "the Cyrillic name is spelled out"
+    );
+    let latin = app.body("/api/search?q=login&service=auth").await;
+    let hits: serde_json::Value = serde_json::from_str(&latin).expect("json");
+    let services: Vec<&str> = hits["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .filter_map(|h| h["record"]["service"].as_str())
+        .collect();
+    assert_eq!(
+        services,
+        ["auth"],
+        "a filter on one never returns the other"
+    );
+}
