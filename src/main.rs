@@ -91,6 +91,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Retention: delete the tenant's records older than an age (and the
+    /// vector units that ended before it). Configs and runbooks, which have
+    /// no timestamp, are kept.
+    Prune {
+        /// Age to keep, in days (e.g. 30d or 30).
+        #[arg(long, value_parser = parse_days)]
+        older_than: chrono::Duration,
+        /// Measure the age from this time instead of now (RFC 3339).
+        #[arg(long, value_parser = parse_time)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+    },
     /// Serve the web UI, JSON API and chat endpoints.
     Serve(serve_command::ServeArgs),
     /// Make, list and revoke API tokens of the tenant.
@@ -194,6 +205,16 @@ fn parse_mode(name: &str) -> Result<SearchMode, String> {
     SearchMode::parse(name).ok_or_else(|| format!("unknown mode {name:?}; text, vector or hybrid"))
 }
 
+fn parse_days(text: &str) -> Result<chrono::Duration, String> {
+    text.strip_suffix('d')
+        .unwrap_or(text)
+        .parse::<u32>()
+        .ok()
+        .filter(|days| *days > 0)
+        .map(|days| chrono::Duration::days(i64::from(days)))
+        .ok_or_else(|| format!("{text:?} is not a number of days, e.g. 30d"))
+}
+
 fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     ingest::parse_timestamp(text).ok_or_else(|| format!("not a timestamp: {text:?}"))
 }
@@ -237,6 +258,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             flows_command::run(args, &cli.tenant, &rules, || {
                 open_existing(&cli.home, &cli.stores)
             })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Prune { older_than, now } => {
+            let stores = open_existing(&cli.home, &cli.stores)?;
+            let cutoff = now.unwrap_or_else(chrono::Utc::now) - older_than;
+            let deleted = stores.delete_before(&cli.tenant, cutoff)?;
+            println!(
+                "deleted {deleted} records of tenant {} stamped before {}",
+                cli.tenant,
+                cutoff.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Ask { question, json } => {

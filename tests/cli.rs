@@ -551,3 +551,62 @@ fn escape_sequences_in_logs_reach_the_terminal_as_visible_text() {
         "no raw control character: {shown:?}"
     );
 }
+
+#[test]
+fn prune_deletes_records_past_the_retention_age_only() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let input = tempfile::tempdir().expect("tempdir");
+    let log = input.path().join("auth.log");
+    std::fs::write(
+        &log,
+        "2026-03-01T10:00:00Z ERROR auth: token rejected old\n\
+         2026-03-09T10:00:00Z ERROR auth: token rejected recent\n",
+    )
+    .expect("write log");
+    let ingested = oncall(home.path(), &["ingest", log.to_str().expect("utf-8 path")]);
+    assert!(
+        ingested.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ingested.stderr)
+    );
+
+    let pruned = oncall(
+        home.path(),
+        &[
+            "prune",
+            "--older-than",
+            "7d",
+            "--now",
+            "2026-03-10T00:00:00Z",
+        ],
+    );
+    assert!(
+        pruned.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pruned.stderr)
+    );
+    assert!(
+        stdout(&pruned).starts_with("deleted 1 records"),
+        "{}",
+        stdout(&pruned)
+    );
+    let found = stdout(&oncall(
+        home.path(),
+        &["search", "rejected", "--mode", "text", "--json"],
+    ));
+    assert!(
+        found.contains("recent") && !found.contains("old\""),
+        "{found}"
+    );
+
+    let again = oncall(home.path(), &["ingest", log.to_str().expect("utf-8 path")]);
+    assert!(again.status.success());
+    let found = stdout(&oncall(
+        home.path(),
+        &["search", "rejected", "--mode", "text", "--json"],
+    ));
+    assert!(
+        !found.contains("rejected old"),
+        "a pruned record does not come back: {found}"
+    );
+}

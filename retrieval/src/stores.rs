@@ -92,6 +92,26 @@ impl Stores {
         self.text.commit_with(payload)
     }
 
+    /// Retention: deletes the tenant's records stamped before `cutoff` and
+    /// the vector units that ended before it. Vectors go first; a crash in
+    /// between leaves records whose units are gone, which a re-run removes.
+    /// Returns the number of records deleted.
+    pub fn delete_before(
+        &self,
+        tenant: &str,
+        cutoff: chrono::DateTime<chrono::Utc>,
+    ) -> Result<usize> {
+        if let Some(vectors) = &self.vectors {
+            let expired = vectors::VectorFilter {
+                ended_before_ms: Some(cutoff.timestamp_millis()),
+                ..vectors::VectorFilter::tenant(tenant)
+            };
+            vectors.store().delete(&expired)?;
+            vectors.store().flush()?;
+        }
+        self.text.delete_before(tenant, cutoff)
+    }
+
     /// Builds the vector store's approximate index after a bulk load
     /// (searches stay exact until then).
     pub fn optimize(&self) -> Result<()> {

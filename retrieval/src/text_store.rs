@@ -248,6 +248,40 @@ impl TextStore {
         Ok(())
     }
 
+    /// Deletes the tenant's records stamped before `cutoff` (retention) and
+    /// commits, keeping the ingest state, so checkpoints still say what was
+    /// read and nothing comes back on the next ingest. Records without a
+    /// timestamp (configs, runbooks) are kept. Returns how many went.
+    pub fn delete_before(
+        &self,
+        tenant: &str,
+        cutoff: chrono::DateTime<chrono::Utc>,
+    ) -> Result<usize> {
+        let expired = Filters {
+            time: crate::TimeRange {
+                from: None,
+                to: Some(cutoff),
+            },
+            ..Filters::default()
+        };
+        let query = BooleanQuery::new(self.scope(tenant, &expired)?);
+        let count = self.reader.searcher().search(&query, &Count)?;
+        if count == 0 {
+            return Ok(0);
+        }
+        {
+            let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+            if guard.is_none() {
+                *guard = Some(self.index.writer(WRITER_HEAP_BYTES)?);
+            }
+            if let Some(writer) = guard.as_mut() {
+                writer.delete_query(Box::new(query))?;
+            }
+        }
+        self.commit_with(self.payload()?.as_deref())?;
+        Ok(count)
+    }
+
     /// The payload of the last commit, if it had one.
     pub fn payload(&self) -> Result<Option<String>> {
         Ok(self.index.load_metas()?.payload)
@@ -416,6 +450,13 @@ impl TextStore {
         }
         let searcher = self.reader.searcher();
         let query = BooleanQuery::new(self.scope(tenant, filters)?);
+        // The collector sets aside room for `2 × limit` hits per segment up
+        // front: with generous limits (the agent scans up to 500,000) that
+        // was tens of MB per call whatever matched. Ask for what exists.
+        let limit = limit.min(searcher.search(&query, &Count)?);
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
         let top = searcher.search(
             &query,
             &TopDocs::with_limit(limit).order_by_fast_field::<i64>("ts", Order::Asc),

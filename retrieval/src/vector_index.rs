@@ -138,5 +138,6 @@ pub fn vector_filter(tenant: &str, filters: &Filters) -> VectorFilter {
             .collect(),
         from_ms: filters.time.from.map(|t| t.timestamp_millis()),
         to_ms: filters.time.to.map(|t| t.timestamp_millis()),
+        ended_before_ms: None,
     }
 }

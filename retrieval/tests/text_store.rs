@@ -177,3 +177,48 @@ fn a_reader_sees_another_writers_commits_after_refresh() {
     reader.refresh().expect("refresh");
     assert_eq!(reader.count("acme", &all).expect("count"), written.len());
 }
+
+#[test]
+fn retention_deletes_a_tenants_old_records_and_keeps_the_ingest_state() {
+    let store = TextStore::in_memory().expect("store");
+    let mut config = records("acme")[0].clone();
+    config.id = ingest::RecordId("r-config".into());
+    config.ts = None;
+    config.kind = SourceKind::Config;
+    store.upsert(&records("acme")).expect("upsert");
+    store.upsert(&records("initech")).expect("upsert");
+    store.upsert(&[config]).expect("upsert");
+    store.commit_with(Some("{\"state\":1}")).expect("commit");
+
+    let deleted = store
+        .delete_before("acme", at("2026-11-20T14:05:30Z"))
+        .expect("retention");
+    assert_eq!(deleted, 2, "the 14:00 and 14:05 records");
+    let left: Vec<String> = store
+        .scan("acme", &Filters::default(), 10)
+        .expect("scan")
+        .into_iter()
+        .map(|r| r.body)
+        .collect();
+    assert_eq!(
+        left.len(),
+        2,
+        "the 14:06 record and the undated config: {left:?}"
+    );
+    assert!(left.iter().any(|b| b.contains("upstream failed")));
+    assert_eq!(
+        store.count("initech", &Filters::default()).expect("count"),
+        3
+    );
+    assert_eq!(
+        store.payload().expect("payload").as_deref(),
+        Some("{\"state\":1}")
+    );
+    assert_eq!(
+        store
+            .delete_before("acme", at("2026-11-20T14:05:30Z"))
+            .expect("again"),
+        0,
+        "nothing left to expire"
+    );
+}

@@ -241,6 +241,17 @@ fn edge_filter(filter: &VectorFilter) -> Result<Filter> {
             },
         )?);
     }
+    if let Some(before) = filter.ended_before_ms {
+        must.push(range(
+            field::END_MS,
+            Range {
+                lt: Some(OrderedFloat(before as f64)),
+                gte: None,
+                gt: None,
+                lte: None,
+            },
+        )?);
+    }
     Ok(Filter {
         should: None,
         min_should: None,
@@ -324,6 +335,17 @@ impl VectorStore for EdgeStore {
                 exact: true,
             })
             .map_err(engine)
+    }
+
+    fn delete(&self, filter: &VectorFilter) -> Result<()> {
+        let filter = edge_filter(filter)?;
+        let shard = self.shard.write().unwrap_or_else(|p| p.into_inner());
+        shard
+            .update(UpdateOperation::PointOperation(
+                PointOperations::DeletePointsByFilter(filter),
+            ))
+            .map_err(engine)?;
+        Ok(())
     }
 
     fn flush(&self) -> Result<()> {

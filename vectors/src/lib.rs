@@ -37,6 +37,8 @@ pub trait VectorStore: Send + Sync {
     ) -> Result<Vec<VectorHit>>;
     /// Points stored for a tenant.
     fn count(&self, tenant: &str) -> Result<usize>;
+    /// Removes every point within the filter (retention).
+    fn delete(&self, filter: &VectorFilter) -> Result<()>;
     /// Makes every upsert so far durable.
     fn flush(&self) -> Result<()>;
     /// Builds or refreshes the approximate index after bulk loads.

@@ -3,8 +3,8 @@ use std::future::Future;
 use qdrant_client::Qdrant;
 use qdrant_client::qdrant::{
     Condition, CountPointsBuilder, CreateCollectionBuilder, CreateFieldIndexCollectionBuilder,
-    Distance, FieldType, Filter, PointStruct, Query, QueryPointsBuilder, Range,
-    SearchParamsBuilder, UpsertPointsBuilder, VectorParamsBuilder,
+    DeletePointsBuilder, Distance, FieldType, Filter, PointStruct, Query, QueryPointsBuilder,
+    Range, SearchParamsBuilder, UpsertPointsBuilder, VectorParamsBuilder,
 };
 
 use crate::unit::{check_dimension, field, point_number};
@@ -133,6 +133,15 @@ fn server_filter(filter: &VectorFilter) -> Result<Filter> {
             },
         ));
     }
+    if let Some(before) = filter.ended_before_ms {
+        must.push(Condition::range(
+            field::END_MS,
+            Range {
+                lt: Some(before as f64),
+                ..Range::default()
+            },
+        ));
+    }
     Ok(Filter::must(must))
 }
 
@@ -203,6 +212,15 @@ impl VectorStore for QdrantStore {
             .exact(true);
         let response = self.block_on(self.client.count(request)).map_err(server)?;
         Ok(response.result.map_or(0, |r| r.count as usize))
+    }
+
+    fn delete(&self, filter: &VectorFilter) -> Result<()> {
+        let request = DeletePointsBuilder::new(&self.collection)
+            .points(server_filter(filter)?)
+            .wait(true);
+        self.block_on(self.client.delete_points(request))
+            .map_err(server)?;
+        Ok(())
     }
 
     /// Upserts already wait for the server's acknowledgement.

@@ -77,6 +77,8 @@ pub struct VectorFilter {
     pub from_ms: Option<i64>,
     /// Keep units starting before this time (ms).
     pub to_ms: Option<i64>,
+    /// Keep units ending before this time (ms): what retention removes.
+    pub ended_before_ms: Option<i64>,
 }
 
 impl VectorFilter {

@@ -150,6 +150,30 @@ fn exercise(store: &dyn VectorStore, tenant_a: &str, tenant_b: &str) {
         matches!(wrong, Err(VectorError::Dimension { .. })),
         "{wrong:?}"
     );
+
+    // Retention: units that ended before the cutoff go, in one tenant only.
+    let expired = VectorFilter {
+        ended_before_ms: Some(180_000),
+        ..VectorFilter::tenant(tenant_a)
+    };
+    store.delete(&expired).expect("retention");
+    store.flush().expect("flush");
+    let kept: Vec<String> = store
+        .search(&query, &VectorFilter::tenant(tenant_a), 10, false)
+        .expect("search after retention")
+        .into_iter()
+        .map(|h| h.payload.record_ids[0].clone())
+        .collect();
+    assert_eq!(kept, ["r-3"], "a1 ended at 119 s and a2 at 179 s");
+    assert_eq!(
+        store.count(tenant_b).expect("count"),
+        1,
+        "the other tenant keeps its own"
+    );
+    assert!(
+        store.delete(&VectorFilter::default()).is_err(),
+        "a delete names its tenant"
+    );
 }
 
 #[test]

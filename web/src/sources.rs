@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use askama::Template;
@@ -60,10 +61,33 @@ pub(crate) struct UploadJob {
 #[derive(Default)]
 pub(crate) struct Uploads {
     jobs: Mutex<Vec<UploadJob>>,
+    received: AtomicU64,
     ingest: tokio::sync::Mutex<()>,
 }
 
+/// Finished uploads remembered for the sources page; older ones are
+/// forgotten (their records stay), so a long-lived server stays bounded.
+const FINISHED_JOBS_KEPT: usize = 200;
+
 impl Uploads {
+    /// Records a new job and forgets the oldest finished ones past
+    /// [`FINISHED_JOBS_KEPT`].
+    fn add(&self, job: UploadJob) {
+        let mut jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+        jobs.push(job);
+        let finished = |job: &UploadJob| job.status == "done" || job.status == "failed";
+        let mut excess = jobs
+            .iter()
+            .filter(|j| finished(j))
+            .count()
+            .saturating_sub(FINISHED_JOBS_KEPT);
+        jobs.retain(|job| {
+            let forget = excess > 0 && finished(job);
+            excess -= usize::from(forget);
+            !forget
+        });
+    }
+
     fn update(&self, id: &str, change: impl FnOnce(&mut UploadJob)) {
         let mut jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(job) = jobs.iter_mut().find(|j| j.id == id) {
@@ -79,13 +103,6 @@ impl Uploads {
             .filter(|job| &*job.tenant == tenant)
             .cloned()
             .collect()
-    }
-
-    fn count(&self) -> usize {
-        self.jobs
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
     }
 }
 
@@ -255,7 +272,7 @@ pub(crate) async fn uploads_create(
     let id = format!(
         "u-{}-{}",
         received.timestamp_millis(),
-        state.uploads.count() + 1
+        state.uploads.received.fetch_add(1, Ordering::Relaxed) + 1
     );
     let dir = upload_dir(&state.home, &caller.tenant);
     tokio::fs::create_dir_all(&dir)
@@ -280,12 +297,7 @@ pub(crate) async fn uploads_create(
         error: None,
         received,
     };
-    state
-        .uploads
-        .jobs
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .push(job.clone());
+    state.uploads.add(job.clone());
     tokio::spawn(ingest_upload(
         state,
         caller.tenant,
@@ -382,6 +394,44 @@ pub(crate) async fn upload_show(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn job(number: usize, status: &str) -> UploadJob {
+        UploadJob {
+            tenant: Arc::from("acme"),
+            id: format!("u-{number}"),
+            name: "app.log".into(),
+            bytes: 1,
+            status: status.into(),
+            records: 0,
+            bad: 0,
+            error: None,
+            received: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn only_the_newest_finished_uploads_are_remembered() {
+        let uploads = Uploads::default();
+        uploads.add(job(0, "ingesting"));
+        for number in 1..=FINISHED_JOBS_KEPT + 5 {
+            uploads.add(job(number, "done"));
+        }
+        let listed = uploads.list("acme");
+        assert_eq!(
+            listed.len(),
+            FINISHED_JOBS_KEPT + 1,
+            "the running one and the newest finished"
+        );
+        assert_eq!(listed[0].id, format!("u-{}", FINISHED_JOBS_KEPT + 5));
+        assert!(
+            listed.iter().any(|j| j.id == "u-0"),
+            "unfinished jobs are never forgotten"
+        );
+        assert!(
+            !listed.iter().any(|j| j.id == "u-1"),
+            "the oldest finished went"
+        );
+    }
 
     #[test]
     fn upload_names_cannot_leave_the_uploads_directory() {
