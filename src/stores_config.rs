@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use embed::{Embedder, MiniLm, ModelFiles, RemoteEmbedder, RemoteEmbedderConfig};
 use retrieval::{Stores, TextStore, VectorIndex};
-use vectors::{EdgeStore, QdrantStore, VectorStore};
+use vectors::{CollectionLayout, EdgeStore, QdrantStore, VectorStore};
 
 /// The vector store behind hybrid search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -56,6 +56,12 @@ pub struct StoreArgs {
         global = true
     )]
     qdrant_collection: String,
+    /// Shards of a collection oncall creates (a cluster spreads them over nodes).
+    #[arg(long, env = "ONCALL_QDRANT_SHARDS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    qdrant_shards: u32,
+    /// Copies of each shard of a collection oncall creates.
+    #[arg(long, env = "ONCALL_QDRANT_REPLICAS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    qdrant_replicas: u32,
     /// Embeddings: local (all-MiniLM-L6-v2 in process) or openai (an OpenAI-compatible endpoint).
     #[arg(
         long,
@@ -175,6 +181,10 @@ impl StoreArgs {
                     self.qdrant_api_key.clone(),
                     &self.qdrant_collection,
                     embedder.dimension(),
+                    CollectionLayout {
+                        shards: self.qdrant_shards,
+                        replicas: self.qdrant_replicas,
+                    },
                 )?)
             }
             _ => Box::new(EdgeStore::open(

@@ -10,9 +10,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
-
 const LLM_KEY: &str = "sk-test-llm-5b0d7e2a9c41f3";
 const SIGNING_SECRET: &str = "slack-signing-7f3e91c4d2a8";
 const BOT_TOKEN: &str = "xoxb-test-bot-93c1a7e5f20d";
@@ -92,18 +89,11 @@ fn slack_signed(body: &str) -> Vec<(&'static str, String)> {
         .expect("clock")
         .as_secs()
         .to_string();
-    let mut mac = Hmac::<Sha256>::new_from_slice(SIGNING_SECRET.as_bytes()).expect("hmac key");
-    mac.update(format!("v0:{timestamp}:{body}").as_bytes());
-    let signature: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let signature = web::slack_signature(SIGNING_SECRET, &timestamp, body.as_bytes());
     vec![
         ("content-type", "application/x-www-form-urlencoded".into()),
         ("x-slack-request-timestamp", timestamp),
-        ("x-slack-signature", format!("v0={signature}")),
+        ("x-slack-signature", signature),
     ]
 }
 

@@ -18,7 +18,7 @@ mod unit;
 
 pub use edge::EdgeStore;
 pub use error::{Result, VectorError};
-pub use server::QdrantStore;
+pub use server::{CollectionLayout, QdrantStore};
 pub use unit::{UnitKind, UnitPayload, VectorFilter, VectorHit, VectorPoint, point_number};
 
 /// Stores and searches unit vectors for many tenants.

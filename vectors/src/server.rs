@@ -3,8 +3,9 @@ use std::future::Future;
 use qdrant_client::Qdrant;
 use qdrant_client::qdrant::{
     Condition, CountPointsBuilder, CreateCollectionBuilder, CreateFieldIndexCollectionBuilder,
-    DeletePointsBuilder, Distance, FieldType, Filter, PointStruct, Query, QueryPointsBuilder,
-    Range, SearchParamsBuilder, UpsertPointsBuilder, VectorParamsBuilder,
+    DeletePointsBuilder, Distance, FieldType, Filter, KeywordIndexParamsBuilder, PointStruct,
+    Query, QueryPointsBuilder, Range, SearchParamsBuilder, UpsertPointsBuilder,
+    VectorParamsBuilder,
 };
 
 use crate::unit::{check_dimension, field, point_number};
@@ -18,7 +19,28 @@ pub struct QdrantStore {
     client: Qdrant,
     collection: String,
     dimension: usize,
+    layout: CollectionLayout,
     runtime: tokio::runtime::Runtime,
+}
+
+/// How a collection `oncall` creates is spread over a cluster. An existing
+/// collection is used with the settings it was made with.
+#[derive(Clone, Copy, Debug)]
+pub struct CollectionLayout {
+    /// Shards the points are split into (Qdrant places them on nodes).
+    pub shards: u32,
+    /// Copies of each shard.
+    pub replicas: u32,
+}
+
+impl Default for CollectionLayout {
+    /// One shard, one copy: a single server.
+    fn default() -> Self {
+        CollectionLayout {
+            shards: 1,
+            replicas: 1,
+        }
+    }
 }
 
 fn server(error: impl std::fmt::Display) -> VectorError {
@@ -27,12 +49,14 @@ fn server(error: impl std::fmt::Display) -> VectorError {
 
 impl QdrantStore {
     /// Connects to `url` (gRPC, e.g. `http://localhost:6334`) and creates
-    /// `collection` with its payload indexes when absent.
+    /// `collection` with its payload indexes, laid out as `layout`, when
+    /// absent.
     pub fn connect(
         url: &str,
         api_key: Option<String>,
         collection: &str,
         dimension: usize,
+        layout: CollectionLayout,
     ) -> Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -50,6 +74,7 @@ impl QdrantStore {
             client,
             collection: collection.to_string(),
             dimension,
+            layout,
             runtime,
         };
         store.block_on(store.ensure_collection())?;
@@ -79,9 +104,16 @@ impl QdrantStore {
         }
         self.client
             .create_collection(
-                CreateCollectionBuilder::new(&self.collection).vectors_config(
-                    VectorParamsBuilder::new(self.dimension as u64, Distance::Cosine),
-                ),
+                CreateCollectionBuilder::new(&self.collection)
+                    .vectors_config(VectorParamsBuilder::new(
+                        self.dimension as u64,
+                        Distance::Cosine,
+                    ))
+                    .shard_number(self.layout.shards)
+                    .replication_factor(self.layout.replicas)
+                    // A write succeeds once one copy has it: ingest goes on
+                    // with a replica down, as it must during an incident.
+                    .write_consistency_factor(1),
             )
             .await
             .map_err(server)?;
@@ -91,11 +123,15 @@ impl QdrantStore {
             } else {
                 FieldType::Keyword
             };
+            let mut index =
+                CreateFieldIndexCollectionBuilder::new(&self.collection, *name, kind).wait(true);
+            if *name == field::TENANT {
+                // Qdrant keeps each tenant's points together on disk.
+                index =
+                    index.field_index_params(KeywordIndexParamsBuilder::default().is_tenant(true));
+            }
             self.client
-                .create_field_index(
-                    CreateFieldIndexCollectionBuilder::new(&self.collection, *name, kind)
-                        .wait(true),
-                )
+                .create_field_index(index)
                 .await
                 .map_err(server)?;
         }

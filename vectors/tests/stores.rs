@@ -2,8 +2,8 @@
 //! when `QDRANT_URL` points at one.
 
 use vectors::{
-    EdgeStore, QdrantStore, UnitKind, UnitPayload, VectorError, VectorFilter, VectorPoint,
-    VectorStore,
+    CollectionLayout, EdgeStore, QdrantStore, UnitKind, UnitPayload, VectorError, VectorFilter,
+    VectorPoint, VectorStore,
 };
 
 const DIM: usize = 4;
@@ -215,14 +215,27 @@ fn a_qdrant_server_behaves_like_the_embedded_engine() {
     };
     let run = std::process::id();
     let collection = format!("oncall-test-{run}");
-    let store = QdrantStore::connect(&url, std::env::var("QDRANT_API_KEY").ok(), &collection, DIM)
-        .expect("connect");
+    let layout = CollectionLayout::default();
+    let store = QdrantStore::connect(
+        &url,
+        std::env::var("QDRANT_API_KEY").ok(),
+        &collection,
+        DIM,
+        layout,
+    )
+    .expect("connect");
     exercise(&store, &format!("acme-{run}"), &format!("initech-{run}"));
 }
 
 #[test]
 fn an_unreachable_qdrant_server_is_a_clear_error() {
-    let result = QdrantStore::connect("http://127.0.0.1:9", None, "oncall", DIM);
+    let result = QdrantStore::connect(
+        "http://127.0.0.1:9",
+        None,
+        "oncall",
+        DIM,
+        CollectionLayout::default(),
+    );
     let error = result.err().expect("nothing listens on port 9");
     assert!(error.to_string().starts_with("qdrant server:"), "{error}");
 }

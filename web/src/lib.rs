@@ -25,7 +25,7 @@ mod timeline;
 
 pub use api_error::ApiError;
 pub use auth::{ACCESS, Access, AuthMode, RateLimit, access};
-pub use chat::ChatConfig;
+pub use chat::{ChatConfig, slack_signature};
 pub use oidc::{LoginError, OidcConfig, verify_id_token};
 pub use routes::{FORMS, PAGES, openapi, router};
 pub use state::{AppState, TokenPrices};

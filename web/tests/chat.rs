@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use hmac::{KeyInit, Mac};
 use tokio::sync::mpsc;
 
 const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -108,15 +107,7 @@ async fn start() -> Server {
 }
 
 fn signature(secret: &str, timestamp: i64, body: &str) -> String {
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("key");
-    mac.update(format!("v0:{timestamp}:{body}").as_bytes());
-    let hex: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("v0={hex}")
+    web::slack_signature(secret, &timestamp.to_string(), body.as_bytes())
 }
 
 async fn post_signed(
