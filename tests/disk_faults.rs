@@ -2,8 +2,9 @@
 //! stops with a clear error, the store still opens holding only whole
 //! commits, and once space is back a re-run completes the job.
 //!
-//! Needs a small filesystem of its own: a tmpfs mounted for the test (root
-//! on Linux). Where mounting is not allowed the test says so and skips.
+//! Needs a small filesystem of its own: a 12 MiB tmpfs mounted for the test
+//! (root on Linux), which fills after two of the ingest's three commits.
+//! Where mounting is not allowed the test says so and skips.
 
 mod common;
 
@@ -14,7 +15,7 @@ use std::process::Command;
 use common::{ingest_to_end, stored_ids, write_corpus};
 use ingest::{ReadOptions, TemplateMiner};
 
-const LINES: usize = 60_000;
+const LINES: usize = 130_000;
 
 /// A tmpfs mounted on a temporary directory, unmounted on drop.
 struct SmallVolume {
@@ -99,7 +100,7 @@ fn assert_clear_failure(output: &std::process::Output, expected: &str) {
 
 #[test]
 fn a_full_then_read_only_data_directory_fails_cleanly_and_recovers() {
-    let volume = match SmallVolume::mount("3m") {
+    let volume = match SmallVolume::mount("12m") {
         Ok(volume) => volume,
         Err(reason) => return skip(&reason),
     };
