@@ -516,29 +516,35 @@ fn flows_flags_every_event_with_thresholds_from_the_config_file() {
     );
 }
 
+/// Runs `oncall args` on `home` and checks it succeeded.
+fn succeeds(home: &Path, args: &[&str]) -> Output {
+    let output = oncall(home, args);
+    assert!(
+        output.status.success(),
+        "oncall {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// A log file `auth.log` holding `text`, in a folder of its own.
+fn auth_log(text: &str) -> (tempfile::TempDir, String) {
+    let input = tempfile::tempdir().expect("tempdir");
+    let log = input.path().join("auth.log");
+    std::fs::write(&log, text).expect("write log");
+    let path = log.to_str().expect("utf-8 path").to_string();
+    (input, path)
+}
+
 #[test]
 fn escape_sequences_in_logs_reach_the_terminal_as_visible_text() {
     let home = tempfile::tempdir().expect("tempdir");
-    let input = tempfile::tempdir().expect("tempdir");
-    let log = input.path().join("auth.log");
-    std::fs::write(
-        &log,
+    let (_input, log) = auth_log(
         "2026-03-02T10:00:00Z ERROR auth: token rejected \u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}31m\n",
-    )
-    .expect("write log");
-    let ingested = oncall(home.path(), &["ingest", log.to_str().expect("utf-8 path")]);
-    assert!(
-        ingested.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ingested.stderr)
     );
+    succeeds(home.path(), &["ingest", &log]);
 
-    let found = oncall(home.path(), &["search", "rejected"]);
-    assert!(
-        found.status.success(),
-        "{}",
-        String::from_utf8_lossy(&found.stderr)
-    );
+    let found = succeeds(home.path(), &["search", "rejected"]);
     let shown = stdout(&found);
     assert!(
         shown.contains("token rejected \\u{1b}]0;owned\\u{7}\\u{1b}[2J\\u{9b}31m"),
@@ -555,22 +561,13 @@ fn escape_sequences_in_logs_reach_the_terminal_as_visible_text() {
 #[test]
 fn prune_deletes_records_past_the_retention_age_only() {
     let home = tempfile::tempdir().expect("tempdir");
-    let input = tempfile::tempdir().expect("tempdir");
-    let log = input.path().join("auth.log");
-    std::fs::write(
-        &log,
+    let (_input, log) = auth_log(
         "2026-03-01T10:00:00Z ERROR auth: token rejected old\n\
          2026-03-09T10:00:00Z ERROR auth: token rejected recent\n",
-    )
-    .expect("write log");
-    let ingested = oncall(home.path(), &["ingest", log.to_str().expect("utf-8 path")]);
-    assert!(
-        ingested.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ingested.stderr)
     );
+    succeeds(home.path(), &["ingest", &log]);
 
-    let pruned = oncall(
+    let pruned = succeeds(
         home.path(),
         &[
             "prune",
@@ -579,11 +576,6 @@ fn prune_deletes_records_past_the_retention_age_only() {
             "--now",
             "2026-03-10T00:00:00Z",
         ],
-    );
-    assert!(
-        pruned.status.success(),
-        "{}",
-        String::from_utf8_lossy(&pruned.stderr)
     );
     assert!(
         stdout(&pruned).starts_with("deleted 1 records"),
@@ -599,8 +591,7 @@ fn prune_deletes_records_past_the_retention_age_only() {
         "{found}"
     );
 
-    let again = oncall(home.path(), &["ingest", log.to_str().expect("utf-8 path")]);
-    assert!(again.status.success());
+    succeeds(home.path(), &["ingest", &log]);
     let found = stdout(&oncall(
         home.path(),
         &["search", "rejected", "--mode", "text", "--json"],
