@@ -161,8 +161,9 @@ fn read_files(files: &[PathBuf], tenant: &str) -> Result<Vec<Record>> {
     let mut records = Vec::new();
     for path in files {
         let parsed = ingest::read_path(path, &ReadOptions::new(tenant), &mut miner)?;
+        let mut err = crate::terminal::stderr();
         for bad in &parsed.bad {
-            eprintln!("{}: {}", bad.origin, bad.reason);
+            writeln!(err, "{}: {}", bad.origin, bad.reason)?;
         }
         records.extend(parsed.records);
     }

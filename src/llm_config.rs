@@ -143,8 +143,12 @@ impl LlmArgs {
     /// The key from the flag or its variable, else from the file
     /// ONCALL_LLM_API_KEY_FILE names.
     fn api_key(&self) -> Result<Option<String>> {
-        match &self.llm_api_key {
-            Some(key) => Ok(Some(key.clone())),
+        let file_too = std::env::var_os("ONCALL_LLM_API_KEY_FILE").is_some_and(|v| !v.is_empty());
+        match self.llm_api_key.as_deref().filter(|key| !key.is_empty()) {
+            Some(_) if file_too => bail!(
+                "the LLM key is given both directly (--llm-api-key or ONCALL_LLM_API_KEY) and by ONCALL_LLM_API_KEY_FILE; keep one"
+            ),
+            Some(key) => Ok(Some(key.to_string())),
             None => crate::secrets::secret("ONCALL_LLM_API_KEY"),
         }
     }

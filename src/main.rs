@@ -262,7 +262,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Prune { older_than, now } => {
             let stores = open_existing(&cli.home, &cli.stores)?;
-            let cutoff = now.unwrap_or_else(chrono::Utc::now) - older_than;
+            let cutoff = now
+                .unwrap_or_else(chrono::Utc::now)
+                .checked_sub_signed(older_than)
+                .context("--older-than reaches before the earliest representable time")?;
             let deleted = stores.delete_before(&cli.tenant, cutoff)?;
             println!(
                 "deleted {deleted} records of tenant {} stamped before {}",

@@ -1,8 +1,10 @@
 //! Secrets (LLM API key, Slack and webhook tokens, OIDC client secret) come
 //! from the environment, `NAME=value`, or from a file, `NAME_FILE=path`,
 //! the convention of container secret mounts. A file that others can read
-//! is refused: the secret would already be exposed on the machine.
+//! is refused: the secret would already be exposed on the machine (mount
+//! Kubernetes secrets with `defaultMode: 0440` or `0400`).
 
+use std::io::Read;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -23,26 +25,31 @@ pub fn secret(name: &str) -> Result<Option<String>> {
     }
 }
 
-/// Reads a secret file: owner-only permissions, one value, surrounding
-/// whitespace (the editor's final newline) dropped.
+/// Reads a secret file: no access for others (group access is allowed, as
+/// Kubernetes grants it with `fsGroup`), one value, surrounding whitespace
+/// (the editor's final newline) dropped.
 pub fn read_secret_file(path: &Path) -> Result<String> {
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path)
+        let mode = file
+            .metadata()
             .with_context(|| format!("reading {}", path.display()))?
             .permissions()
             .mode();
-        if mode & 0o077 != 0 {
+        if mode & 0o007 != 0 {
             bail!(
-                "refusing {}: group or others may read it (mode {:o}); chmod 600 it",
+                "refusing {}: others have access to it (mode {:o}); chmod o-rwx it (0600 or 0640)",
                 path.display(),
                 mode & 0o777
             );
         }
     }
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut text = String::new();
+    file.read_to_string(&mut text)
+        .with_context(|| format!("reading {}", path.display()))?;
     let value = text.trim();
     if value.is_empty() {
         bail!("{} is empty", path.display());
@@ -75,7 +82,7 @@ mod tests {
         let (_dir, path) = file_with(0o644, "sk-test-123\n");
         let error = read_secret_file(&path).expect_err("refused").to_string();
         assert!(
-            error.contains("mode 644") && error.contains("chmod 600"),
+            error.contains("mode 644") && error.contains("o-rwx"),
             "{error}"
         );
     }

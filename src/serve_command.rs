@@ -59,8 +59,6 @@ fn parse_auth(name: &str) -> Result<web::AuthMode, String> {
     }
 }
 
-/// Secrets are read from the environment only, never from flags (which
-/// show in process lists) and never logged.
 /// The application state: PostgreSQL when `DATABASE_URL` names one,
 /// otherwise SQLite in the data directory.
 pub async fn open_state_db(home: &Path) -> Result<appdb::AppDb> {

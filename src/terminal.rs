@@ -2,7 +2,9 @@
 //! whatever their sources wrote, escape sequences included (an `ESC ]`
 //! sequence can retitle a window, rewrite the screen or, on some terminals,
 //! plant text to be run). Every control character but newline and tab is
-//! printed as a visible `\x..` / `\u{..}` escape instead.
+//! printed as a visible `\u001b`-style escape instead: readable as text, and
+//! valid inside a JSON string, where serde_json leaves DEL and C1 controls
+//! raw.
 
 use std::io::{self, Write};
 
@@ -25,31 +27,27 @@ pub fn stderr() -> TerminalSafe<io::StderrLock<'static>> {
     }
 }
 
+impl<W: Write> TerminalSafe<W> {
+    fn write_text(&mut self, text: &str) -> io::Result<()> {
+        let mut plain = 0;
+        for (at, c) in text.char_indices() {
+            if c.is_control() && c != '\n' && c != '\t' {
+                self.inner.write_all(&text.as_bytes()[plain..at])?;
+                write!(self.inner, "\\u{:04x}", u32::from(c))?;
+                plain = at + c.len_utf8();
+            }
+        }
+        self.inner.write_all(&text.as_bytes()[plain..])
+    }
+}
+
 impl<W: Write> Write for TerminalSafe<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        // `write!` hands over whole `str` pieces, so a buffer that is not
-        // UTF-8 came from elsewhere: only its ASCII controls are escaped.
-        match std::str::from_utf8(buf) {
-            Ok(text) => {
-                let mut plain = 0;
-                for (at, c) in text.char_indices() {
-                    if c.is_control() && c != '\n' && c != '\t' {
-                        self.inner.write_all(&buf[plain..at])?;
-                        write!(self.inner, "{}", c.escape_default())?;
-                        plain = at + c.len_utf8();
-                    }
-                }
-                self.inner.write_all(&buf[plain..])?;
-            }
-            Err(_) => {
-                for byte in buf {
-                    if byte.is_ascii_control() && *byte != b'\n' && *byte != b'\t' {
-                        write!(self.inner, "\\x{byte:02x}")?;
-                    } else {
-                        self.inner.write_all(&[*byte])?;
-                    }
-                }
-            }
+        // Bytes that are not UTF-8 pass as they are; only text can hold a
+        // control character, C1 ones included.
+        for chunk in buf.utf8_chunks() {
+            self.write_text(chunk.valid())?;
+            self.inner.write_all(chunk.invalid())?;
         }
         Ok(buf.len())
     }
@@ -71,16 +69,28 @@ mod tests {
 
     #[test]
     fn escape_sequences_are_shown_not_obeyed() {
-        let line = "login failed\u{1b}]0;pwned\u{7}\u{1b}[2J\r\u{9b}31m done\n\tnext";
+        let line = "login failed\u{1b}]0;pwned\u{7}\u{1b}[2J\r\u{9b}31m\u{7f} done\n\tnext";
         assert_eq!(
             shown(line.as_bytes()),
-            "login failed\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\r\\u{9b}31m done\n\tnext"
+            "login failed\\u001b]0;pwned\\u0007\\u001b[2J\\u000d\\u009b31m\\u007f done\n\tnext"
         );
     }
 
     #[test]
+    fn json_with_controls_serde_leaves_raw_stays_json() {
+        let value = serde_json::json!({ "body": "a\u{9b}31m\u{7f}\u{1b}b" });
+        let text = shown(value.to_string().as_bytes());
+        let back: serde_json::Value = serde_json::from_str(&text).expect("still JSON");
+        assert_eq!(back, value);
+        assert!(!text.chars().any(char::is_control), "{text:?}");
+    }
+
+    #[test]
     fn bytes_that_are_not_utf8_still_lose_their_controls() {
-        assert_eq!(shown(b"\xff\x1b[31mred\n"), "\u{fffd}\\x1b[31mred\n");
+        assert_eq!(
+            shown(b"\xff\x1b[31mred\xc2\x9b\n"),
+            "\u{fffd}\\u001b[31mred\\u009b\n"
+        );
     }
 
     #[test]

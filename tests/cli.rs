@@ -547,7 +547,7 @@ fn escape_sequences_in_logs_reach_the_terminal_as_visible_text() {
     let found = succeeds(home.path(), &["search", "rejected"]);
     let shown = stdout(&found);
     assert!(
-        shown.contains("token rejected \\u{1b}]0;owned\\u{7}\\u{1b}[2J\\u{9b}31m"),
+        shown.contains("token rejected \\u001b]0;owned\\u0007\\u001b[2J\\u009b31m"),
         "{shown}"
     );
     assert!(

@@ -120,6 +120,11 @@ fn a_full_then_read_only_data_directory_fails_cleanly_and_recovers() {
         "only whole records of the input"
     );
     let before = ids.len();
+    assert_eq!(
+        before % ingest::BATCH_RECORDS,
+        0,
+        "whole commits only: {before}"
+    );
 
     volume.remount("ro");
     let read_only = ingest_to_end(&home, &corpus);

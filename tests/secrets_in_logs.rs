@@ -25,8 +25,17 @@ fn oncall(home: &Path) -> Command {
     command
         .env("ONCALL_HOME", home)
         .env("ONCALL_LOG", "trace")
-        .env_remove("DATABASE_URL")
-        .env_remove("ONCALL_LLM_API_KEY");
+        .env_remove("DATABASE_URL");
+    // Only what this test sets: a secret from the caller's environment
+    // (or its `_FILE`) would clash with it.
+    for name in [
+        "ONCALL_LLM_API_KEY",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_BOT_TOKEN",
+        "ONCALL_WEBHOOK_TOKEN",
+    ] {
+        command.env_remove(name).env_remove(format!("{name}_FILE"));
+    }
     command
 }
 

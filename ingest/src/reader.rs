@@ -21,7 +21,7 @@ use crate::{
 /// their bytes are skipped without being held in memory.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 /// Whole-file formats (configs, JSON documents, Markdown, diffs) are parsed
-/// in memory; larger ones are reported rather than read.
+/// in memory; larger ones are reported rather than parsed.
 pub const MAX_DOCUMENT_BYTES: u64 = 128 << 20;
 /// Records written between two commits of a growing source.
 pub const BATCH_RECORDS: usize = 50_000;
@@ -308,16 +308,19 @@ impl Ingestor {
         let mut bytes = Vec::new();
         let mut bad = Vec::new();
         if let Err(e) = reader.take(MAX_DOCUMENT_BYTES + 1).read_to_end(&mut bytes) {
-            bad.push(file.bad_at(1, format!("read stopped early: {e}")));
+            bad.push(file.bad_at(
+                1,
+                format!("read stopped early (truncated, corrupt or refused stream): {e}"),
+            ));
         }
-        if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
+        let oversized = bytes.len() as u64 > MAX_DOCUMENT_BYTES;
+        if oversized {
             bad.push(file.bad_at(
                 1,
                 format!(
                     "document larger than the {MAX_DOCUMENT_BYTES}-byte limit for whole-file formats; split it or convert it to JSON lines"
                 ),
             ));
-            bytes.clear();
         }
         let offset = bytes.len() as u64;
         if let Some(done) = file.resume.as_ref().filter(|c| c.offset == offset) {
@@ -325,12 +328,18 @@ impl Ingestor {
             report.up_to_date.push(file.source.to_string());
             return Ok(());
         }
+        if oversized {
+            // The checkpoint keeps the length read, so the next run finds it
+            // up to date: it is reported once, like any bad input.
+            bytes.clear();
+        }
         let text = String::from_utf8_lossy(&bytes);
         if let std::borrow::Cow::Owned(_) = text {
             bad.push(file.bad_at(1, "invalid UTF-8 replaced with U+FFFD".into()));
         }
         let ctx = file.context(&self.options.tenant, self.options.zone);
         let records = match format {
+            _ if oversized => Vec::new(),
             Format::Terraform => {
                 let (records, found) = parse_terraform(&ctx, &text);
                 bad.extend(found);
@@ -405,7 +414,10 @@ impl Ingestor {
                 Ok(Some(read)) => read,
                 Ok(None) => break,
                 Err(e) => {
-                    bad.push(file.bad_at(line_no + 1, format!("read stopped early: {e}")));
+                    bad.push(file.bad_at(
+                        line_no + 1,
+                        format!("read stopped early (truncated, corrupt or refused stream): {e}"),
+                    ));
                     break;
                 }
             };
@@ -437,7 +449,7 @@ impl Ingestor {
                     )),
                 }
             }
-            if records.len() >= BATCH_RECORDS {
+            if records.len() + bad.len() >= BATCH_RECORDS {
                 let checkpoint = Checkpoint {
                     fingerprint: file.fingerprint.to_string(),
                     fingerprint_len: file.fingerprint_len,

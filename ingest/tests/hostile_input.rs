@@ -90,6 +90,8 @@ fn deep_nesting_in_whole_file_formats_is_reported_not_a_stack_overflow() {
                 "{name}: {:?}",
                 parsed.bad
             );
+        } else {
+            assert!(!parsed.records.is_empty(), "{name}: read as text");
         }
     }
 }

@@ -251,7 +251,9 @@ impl TextStore {
     /// Deletes the tenant's records stamped before `cutoff` (retention) and
     /// commits, keeping the ingest state, so checkpoints still say what was
     /// read and nothing comes back on the next ingest. Records without a
-    /// timestamp (configs, runbooks) are kept. Returns how many went.
+    /// timestamp (configs, runbooks) are kept. Returns how many went. Not
+    /// for use while the same process ingests: the commit carries the state
+    /// read at its start.
     pub fn delete_before(
         &self,
         tenant: &str,

@@ -72,10 +72,11 @@ thread_local! {
     static FLUSHING: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Runs a shard flush, turning its panic into an error. The panic hook is
-/// wrapped once so that a flush's panic is not also printed as a crash;
-/// every other panic, on any thread, is reported as before.
-fn flush_guarded(flush: impl FnOnce()) -> Result<()> {
+/// Wraps the panic hook, once, so that a flush's panic is not also printed
+/// as a crash; every other panic, on any thread, is reported as before.
+/// Called when a store opens: the hook cannot be changed while a thread is
+/// panicking, which is when a shard may first be dropped.
+fn quiet_flush_panics() {
     static QUIET_FLUSHES: Once = Once::new();
     QUIET_FLUSHES.call_once(|| {
         let previous = std::panic::take_hook();
@@ -85,6 +86,10 @@ fn flush_guarded(flush: impl FnOnce()) -> Result<()> {
             }
         }));
     });
+}
+
+/// Runs a shard flush, turning its panic into an error.
+fn flush_guarded(flush: impl FnOnce()) -> Result<()> {
     FLUSHING.set(true);
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(flush));
     FLUSHING.set(false);
@@ -144,6 +149,7 @@ impl EdgeStore {
             DEFAULT_VECTOR_NAME.to_string(),
             EdgeVectorParamsBuilder::new(dimension, Distance::Cosine).build(),
         );
+        quiet_flush_panics();
         let shard = Shard(Some(EdgeShard::load(dir, Some(config)).map_err(engine)?));
         let indexed = shard.info().payload_schema;
         for name in field::KEYWORDS.iter().chain(&field::INTEGERS) {
@@ -357,5 +363,25 @@ impl VectorStore for EdgeStore {
         let shard = self.shard.write().unwrap_or_else(|p| p.into_inner());
         shard.optimize().map_err(engine)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_flush_is_an_error_without_the_engines_backtrace() {
+        quiet_flush_panics();
+        let error = flush_guarded(|| {
+            panic!("segments flushed: No space left on device, backtrace: Some(frames)")
+        })
+        .expect_err("the panic is caught");
+        assert_eq!(
+            error.to_string(),
+            engine("flush failed: segments flushed: No space left on device").to_string()
+        );
+        assert!(!FLUSHING.get(), "the flag is reset for the next panic");
+        assert!(flush_guarded(|| ()).is_ok());
     }
 }
