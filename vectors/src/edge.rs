@@ -225,34 +225,12 @@ fn edge_filter(filter: &VectorFilter) -> Result<Filter> {
     ] {
         must.extend(any_of(name, values)?);
     }
-    if let Some(from) = filter.from_ms {
+    for bound in filter.time_bounds() {
         must.push(range(
-            field::END_MS,
+            bound.field,
             Range {
-                gte: Some(OrderedFloat(from as f64)),
-                lt: None,
-                gt: None,
-                lte: None,
-            },
-        )?);
-    }
-    if let Some(to) = filter.to_ms {
-        must.push(range(
-            field::START_MS,
-            Range {
-                lt: Some(OrderedFloat(to as f64)),
-                gte: None,
-                gt: None,
-                lte: None,
-            },
-        )?);
-    }
-    if let Some(before) = filter.ended_before_ms {
-        must.push(range(
-            field::END_MS,
-            Range {
-                lt: Some(OrderedFloat(before as f64)),
-                gte: None,
+                gte: bound.at_least.map(OrderedFloat),
+                lt: bound.below.map(OrderedFloat),
                 gt: None,
                 lte: None,
             },

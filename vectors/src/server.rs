@@ -151,29 +151,12 @@ fn server_filter(filter: &VectorFilter) -> Result<Filter> {
             must.push(Condition::matches(name, values.clone()));
         }
     }
-    if let Some(from) = filter.from_ms {
+    for bound in filter.time_bounds() {
         must.push(Condition::range(
-            field::END_MS,
+            bound.field,
             Range {
-                gte: Some(from as f64),
-                ..Range::default()
-            },
-        ));
-    }
-    if let Some(to) = filter.to_ms {
-        must.push(Condition::range(
-            field::START_MS,
-            Range {
-                lt: Some(to as f64),
-                ..Range::default()
-            },
-        ));
-    }
-    if let Some(before) = filter.ended_before_ms {
-        must.push(Condition::range(
-            field::END_MS,
-            Range {
-                lt: Some(before as f64),
+                gte: bound.at_least,
+                lt: bound.below,
                 ..Range::default()
             },
         ));

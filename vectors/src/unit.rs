@@ -90,6 +90,34 @@ impl VectorFilter {
         }
     }
 
+    /// The time conditions, in the terms both engines share: units ending
+    /// at or after `from_ms`, starting before `to_ms`, ending before
+    /// `ended_before_ms`.
+    pub(crate) fn time_bounds(&self) -> Vec<TimeBound> {
+        let at_least = |field, ms: Option<i64>| {
+            ms.map(|ms| TimeBound {
+                field,
+                at_least: Some(ms as f64),
+                below: None,
+            })
+        };
+        let below = |field, ms: Option<i64>| {
+            ms.map(|ms| TimeBound {
+                field,
+                at_least: None,
+                below: Some(ms as f64),
+            })
+        };
+        [
+            at_least(field::END_MS, self.from_ms),
+            below(field::START_MS, self.to_ms),
+            below(field::END_MS, self.ended_before_ms),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
     pub(crate) fn checked(&self) -> Result<&Self> {
         if self.tenant.trim().is_empty() {
             Err(VectorError::NoTenant)
@@ -97,6 +125,16 @@ impl VectorFilter {
             Ok(self)
         }
     }
+}
+
+/// A range condition on one time field of the payload (milliseconds).
+pub(crate) struct TimeBound {
+    /// `start_ms` or `end_ms`.
+    pub field: &'static str,
+    /// Inclusive lower bound.
+    pub at_least: Option<f64>,
+    /// Exclusive upper bound.
+    pub below: Option<f64>,
 }
 
 /// Fails unless `vector` has the store's `expected` number of components.
