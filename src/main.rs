@@ -180,6 +180,27 @@ enum EvalTarget {
         #[arg(long)]
         json: bool,
     },
+    /// Scores evidence-mode answers on an incident set written outside the
+    /// project (folders of case.json and data/, such as
+    /// ../shared/data/incidents): key facts, evidence patterns, citation
+    /// precision and remediation points, by that set's rules.
+    Incidents {
+        /// Folder of case folders.
+        dir: PathBuf,
+        /// Print the scores as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Scores history answers and incident-time extraction on a postmortem
+    /// set (report files, qa.jsonl, durations.jsonl), such as
+    /// ../shared/data/postmortems.
+    Postmortems {
+        /// Folder of the set.
+        dir: PathBuf,
+        /// Print the scores as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Template-mining accuracy on LogHub-style labelled samples.
     Loghub {
         /// Folder with formats.tsv and NAME/NAME_2k.log{,_structured.csv}.
@@ -337,6 +358,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let scores = evals::score_flows(&dir)?;
             report::flow_scores(&scores, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval {
+            target: Some(EvalTarget::Incidents { dir, json }),
+            ..
+        } => {
+            let report = evals::evaluate_incident_set(&dir)?;
+            report::incident_set(&report, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval {
+            target: Some(EvalTarget::Postmortems { dir, json }),
+            ..
+        } => {
+            let report = evals::evaluate_postmortem_set(&dir)?;
+            report::postmortem_set(&report, json)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval {

@@ -48,69 +48,8 @@ pub fn answer(answer: &Answer, json: bool) -> Result<()> {
     let mut out = crate::terminal::stdout();
     if json {
         writeln!(out, "{}", serde_json::to_string_pretty(answer)?)?;
-        return Ok(());
-    }
-    for note in &answer.notes {
-        writeln!(out, "Note: {note}")?;
-    }
-    if let agent::AnswerMode::Llm { model } = &answer.mode {
-        writeln!(
-            out,
-            "LLM mode ({model}, prompts {}): {} calls, {} tokens, {} tool steps; {} unsupported claims removed.\n",
-            answer.prompt_version.as_deref().unwrap_or("-"),
-            answer.usage.calls,
-            answer.usage.total(),
-            answer.steps.len(),
-            answer.unsupported.len()
-        )?;
-    }
-    writeln!(out, "{}", answer.text)?;
-    if let Some(cause) = &answer.root_cause {
-        writeln!(
-            out,
-            "\nRoot cause (confidence {:.2}): {}",
-            cause.confidence, cause.statement
-        )?;
-    }
-    if !answer.alternatives.is_empty() {
-        writeln!(out, "\nAlternatives considered:")?;
-        for alternative in &answer.alternatives {
-            writeln!(out, "  - {alternative}")?;
-        }
-    }
-    if !answer.remediation.steps.is_empty() {
-        writeln!(out, "\nRemediation (draft, nothing is executed):")?;
-        for (index, step) in answer.remediation.steps.iter().enumerate() {
-            writeln!(out, "  {}. {step}", index + 1)?;
-        }
-        if let Some(diff) = &answer.remediation.diff {
-            writeln!(out, "  config patch:")?;
-            for line in diff.lines() {
-                writeln!(out, "    {line}")?;
-            }
-        }
-        for step in &answer.remediation.rollback {
-            writeln!(out, "  rollback: {step}")?;
-        }
-        writeln!(out, "  verify: {}", answer.remediation.verify)?;
-    }
-    if !answer.citations.is_empty() {
-        writeln!(out, "\nEvidence:")?;
-        for citation in &answer.citations {
-            let ts = citation
-                .ts
-                .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-                .unwrap_or_else(|| "-".into());
-            writeln!(
-                out,
-                "  [{}] {ts} {} {} ({}): {}",
-                citation.id,
-                citation.service,
-                citation.origin,
-                citation.role.as_str(),
-                citation.excerpt
-            )?;
-        }
+    } else {
+        write!(out, "{}", agent::answer_text(answer))?;
     }
     Ok(())
 }
@@ -463,6 +402,122 @@ pub fn search_bench(bench: &evals::SearchBench, json: bool) -> Result<()> {
             "vector index recall@10 against exact search: {recall:.3}"
         )?;
     }
+    Ok(())
+}
+
+/// Scores on an external incident set: per case, then totals for the
+/// cases whose cause is a change, the others, and all.
+pub fn incident_set(report: &evals::ExternalReport, json: bool) -> Result<()> {
+    let mut out = crate::terminal::stdout();
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(report)?)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:<36} {:>6} {:>7} {:>9} {:>7} {:>7} {:>6} {:>7}",
+        "case", "change", "facts", "evidence", "cited", "remed.", "bad", "secs"
+    )?;
+    let ratio = |found: usize, total: usize| format!("{found}/{total}");
+    for case in &report.cases {
+        writeln!(
+            out,
+            "{:<36} {:>6} {:>7} {:>9} {:>7} {:>7} {:>6} {:>7.2}",
+            case.name,
+            if case.cause_is_change { "yes" } else { "no" },
+            ratio(case.facts_found, case.facts),
+            ratio(case.patterns_hit, case.patterns),
+            ratio(case.citations_matching, case.citations),
+            ratio(case.remediation_found, case.remediation_points),
+            case.bad_inputs,
+            case.answer_secs
+        )?;
+    }
+    let share = |(found, total): (usize, usize)| {
+        if total == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.3} ({found}/{total})", found as f64 / total as f64)
+        }
+    };
+    writeln!(out)?;
+    type Keep = fn(&evals::ExternalScore) -> bool;
+    let groups: [(&str, Keep); 3] = [
+        ("cause is a change", |c| c.cause_is_change),
+        ("cause is not a change", |c| !c.cause_is_change),
+        ("all", |_| true),
+    ];
+    for (label, keep) in groups {
+        let [facts, patterns, precision, remediation] = report.totals(keep);
+        writeln!(
+            out,
+            "{label}: key facts {}, evidence patterns {}, citation precision {}, remediation {}",
+            share(facts),
+            share(patterns),
+            share(precision),
+            share(remediation)
+        )?;
+    }
+    Ok(())
+}
+
+/// Scores on a postmortem set: per question, then the time fields.
+pub fn postmortem_set(report: &evals::PostmortemReport, json: bool) -> Result<()> {
+    let mut out = crate::terminal::stdout();
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(report)?)?;
+        return Ok(());
+    }
+    writeln!(out, "{} reports ingested", report.documents)?;
+    writeln!(
+        out,
+        "{:<8} {:<12} {:>6} {:>7}",
+        "question", "kind", "gold", "facts"
+    )?;
+    let (mut gold, mut golds, mut facts, mut all_facts) = (0, 0, 0, 0);
+    for question in &report.questions {
+        writeln!(
+            out,
+            "{:<8} {:<12} {:>6} {:>7}",
+            question.id,
+            question.kind,
+            format!("{}/{}", question.gold_cited, question.gold),
+            format!("{}/{}", question.facts_found, question.facts)
+        )?;
+        gold += question.gold_cited;
+        golds += question.gold;
+        facts += question.facts_found;
+        all_facts += question.facts;
+    }
+    let share = |found: usize, total: usize| found as f64 / total.max(1) as f64;
+    writeln!(
+        out,
+        "gold document in the first {} cited: {:.3} ({gold}/{golds}); key facts: {:.3} ({facts}/{all_facts})",
+        evals::GOLD_WITHIN,
+        share(gold, golds),
+        share(facts, all_facts)
+    )?;
+    writeln!(out, "\nstated times extracted to the minute:")?;
+    let mut correct_all = 0;
+    for (field, _) in evals::TIME_FIELDS {
+        let of_field: Vec<&evals::TimeScore> =
+            report.times.iter().filter(|t| t.field == field).collect();
+        let correct = of_field.iter().filter(|t| t.correct()).count();
+        correct_all += correct;
+        writeln!(
+            out,
+            "  {field:<13} {correct}/{} ({:.3})",
+            of_field.len(),
+            share(correct, of_field.len())
+        )?;
+    }
+    writeln!(
+        out,
+        "  {:<13} {correct_all}/{} ({:.3})",
+        "all",
+        report.times.len(),
+        share(correct_all, report.times.len())
+    )?;
     Ok(())
 }
 

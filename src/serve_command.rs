@@ -29,6 +29,15 @@ pub struct ServeArgs {
     /// Base URL of this UI as users reach it, for links in chat answers.
     #[arg(long, env = "ONCALL_PUBLIC_URL")]
     public_url: Option<String>,
+    /// More host names the server answers to, beside the loopback names and
+    /// the public URL's host (behind a proxy or a load balancer). Requests
+    /// naming any other host are refused (DNS-rebinding defence).
+    #[arg(
+        long = "allowed-host",
+        env = "ONCALL_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    allowed_hosts: Vec<String>,
     /// OpenID provider (issuer URL) for logging in to the UI; the client
     /// secret is read from ONCALL_OIDC_CLIENT_SECRET.
     #[arg(long, env = "ONCALL_OIDC_ISSUER")]
@@ -46,6 +55,14 @@ pub struct ServeArgs {
     /// ID-token claim naming the user's role (viewer when absent).
     #[arg(long, env = "ONCALL_OIDC_ROLE_CLAIM", default_value = "oncall_role")]
     oidc_role_claim: String,
+    /// Hosts a Slack slash command's response_url may name.
+    #[arg(
+        long = "slack-response-host",
+        env = "SLACK_RESPONSE_HOSTS",
+        value_delimiter = ',',
+        default_value = "hooks.slack.com"
+    )]
+    slack_response_hosts: Vec<String>,
     /// Slack Web API base URL.
     #[arg(long, env = "SLACK_API_BASE", default_value = "https://slack.com/api")]
     slack_api_base: String,
@@ -106,12 +123,22 @@ pub fn run(
         slack_signing_secret: secret("SLACK_SIGNING_SECRET")?,
         slack_bot_token: secret("SLACK_BOT_TOKEN")?,
         slack_api_base: args.slack_api_base,
+        slack_response_hosts: args.slack_response_hosts,
         webhook_token: secret("ONCALL_WEBHOOK_TOKEN")?,
         public_url: public_url.clone(),
         redactor,
         audit: privacy::AuditLog::new(&home.join("audit").join("chat.jsonl")),
     };
-    let mut state = state.with_auth(auth).with_rate_limit(limit).with_chat(chat);
+    let allowed_hosts = args.allowed_hosts.iter().fold(
+        web::AllowedHosts::default().with_url_host(&public_url),
+        |hosts, host| hosts.with(host),
+    );
+    tracing::info!(hosts = ?allowed_hosts.names(), "host names served");
+    let mut state = state
+        .with_auth(auth)
+        .with_rate_limit(limit)
+        .with_chat(chat)
+        .with_allowed_hosts(allowed_hosts);
     if let Some(issuer) = args.oidc_issuer {
         state = state.with_oidc(web::OidcConfig {
             issuer,
@@ -166,8 +193,15 @@ pub fn token(command: TokenCommand, home: &Path, tenant: &str) -> Result<ExitCod
                 role,
                 expires_in_days,
             } => {
-                let expires = expires_in_days
-                    .map(|days| chrono::Utc::now() + chrono::Duration::days(i64::from(days)));
+                let expires = match expires_in_days {
+                    None => None,
+                    Some(days) => Some(appdb::token_expiry(days).with_context(|| {
+                        format!(
+                            "--expires-in-days takes 1 to {} days, not {days}",
+                            appdb::MAX_TOKEN_DAYS
+                        )
+                    })?),
+                };
                 let (secret, token) = db.create_token(tenant, &name, role, expires).await?;
                 eprintln!(
                     "token {} ({}, {} of tenant {tenant}); the secret is shown once:",

@@ -170,6 +170,7 @@ fn no_secret_reaches_the_logs_of_a_full_run() {
             "5",
         ])
         .args(["--slack-api-base", &endpoint])
+        .args(["--slack-response-host", "127.0.0.1"])
         .env("ONCALL_LLM_API_KEY_FILE", &key_file)
         .env("SLACK_SIGNING_SECRET", SIGNING_SECRET)
         .env("SLACK_BOT_TOKEN", BOT_TOKEN)

@@ -3,25 +3,26 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, Utc};
 use ingest::{Record, RecordId, Severity, SourceKind};
 use retrieval::{
-    Anomaly, Direction, Filters, SearchMode, SearchQuery, Stores, TimeRange, Timeline,
-    detect_anomalies,
+    Anomaly, Attribution, Direction, Filters, SearchMode, SearchQuery, Stores, TimeRange, Timeline,
+    attribute, detect_anomalies,
 };
 use tracing::{debug, instrument};
 
-use crate::answer::{Answer, AnswerMode, Citation, EvidenceRole, Remediation, RootCause, excerpt};
+use crate::answer::{Answer, EvidenceRole, Remediation, RootCause};
+use crate::answer_builder::{AnswerBuilder, Section, no_evidence};
 use crate::error::Result;
+use crate::history_answer::answer_from_history;
+use crate::intent::classify;
 use crate::question_time::question_time;
 use crate::toolbox::config_versions;
 
 /// How far back of the onset a change still counts as a candidate cause.
-const CHANGE_LOOKBACK: Duration = Duration::hours(2);
+const CHANGE_LOOKBACK: Duration = Duration::hours(24);
 /// Window analysed around a time named in the question.
 const WINDOW_BEFORE: Duration = Duration::minutes(90);
 const WINDOW_AFTER: Duration = Duration::minutes(60);
 /// Window analysed when the question names no time: the latest data.
-const DEFAULT_WINDOW: Duration = Duration::hours(3);
-/// Characters of a matching record quoted in the answer text.
-const MATCH_EXCERPT_CHARS: usize = 200;
+const DEFAULT_WINDOW: Duration = Duration::hours(24);
 /// Records read into one timeline.
 const SCAN_LIMIT: usize = 500_000;
 
@@ -53,6 +54,38 @@ impl<'a> EvidenceEngine<'a> {
     /// Answers `question` from `tenant`'s records.
     #[instrument(skip_all, fields(tenant))]
     pub fn ask(&self, tenant: &str, question: &str) -> Result<Answer> {
+        let intent = classify(question);
+        debug!(intent = intent.as_str(), "question classified");
+        let history = || {
+            answer_from_history(
+                self.stores,
+                self.mode,
+                tenant,
+                question,
+                &search_text(question),
+                intent,
+            )
+        };
+        // Past incidents are answered from the knowledge base across all
+        // time, not from the window of the latest data.
+        if intent.reads_history()
+            && let Some(answer) = history()?
+        {
+            return Ok(answer);
+        }
+        let diagnosis = self.diagnose(tenant, question)?;
+        // No live symptom to diagnose: a past incident that matches the
+        // question is the better answer, whatever its phrasing.
+        if diagnosis.root_cause.is_none()
+            && let Some(answer) = history()?
+        {
+            return Ok(answer);
+        }
+        Ok(diagnosis)
+    }
+
+    /// The diagnosis of the live records around the time the question names.
+    fn diagnose(&self, tenant: &str, question: &str) -> Result<Answer> {
         let Some((first, last)) = self.stores.text().time_bounds(tenant)? else {
             return Ok(no_evidence(
                 question,
@@ -109,6 +142,14 @@ impl<'a> EvidenceEngine<'a> {
             };
             self.stores.search(&query, self.mode)
         };
+        // Without a rate change (a failure too sparse or too steady for a
+        // change point), the failing records the question names are the
+        // symptom.
+        if anomalies.is_empty()
+            && let Some(symptom) = question_symptom(&search(window, QUESTION_HITS)?, &records)
+        {
+            anomalies.push(symptom);
+        }
         let Some(primary) = anomalies.first().cloned() else {
             let matches = search(window, 5)?;
             return Ok(self.matches_only(question, matches.into_iter().map(|h| h.record).collect()));
@@ -123,15 +164,31 @@ impl<'a> EvidenceEngine<'a> {
         for anomaly in &correlated {
             onset = onset.min(self.refined_onset(tenant, anomaly)?);
         }
-        let changes = self.stores.text().scan(
+        let mut changes = self.stores.text().scan(
             tenant,
             &Filters {
                 kinds: vec![SourceKind::Change],
                 time: TimeRange::between(onset - CHANGE_LOOKBACK, onset + Duration::seconds(1)),
                 ..Filters::default()
             },
-            1000,
+            MAX_CHANGES,
         )?;
+        // A patch or diff file without a date is a candidate too: only what
+        // it shares with the symptoms can link it.
+        changes.extend(
+            self.stores
+                .text()
+                .scan(
+                    tenant,
+                    &Filters {
+                        kinds: vec![SourceKind::Change],
+                        ..Filters::default()
+                    },
+                    MAX_CHANGES,
+                )?
+                .into_iter()
+                .filter(|c| c.ts.is_none()),
+        );
         let ids: Vec<RecordId> = primary
             .examples
             .iter()
@@ -150,29 +207,47 @@ impl<'a> EvidenceEngine<'a> {
         let symptom_ids: Vec<&Record> = primary.examples.iter().take(2).filter_map(by_id).collect();
         let cites = builder.cite_all(&symptom_ids, EvidenceRole::Symptom);
         builder.line(format!(
-            "Since {} {}, {} shows {} \"{}\" ({}) {}.",
+            "Since {} {}, {} shows {} \"{}\" ({}){} {}.",
             onset.format("%Y-%m-%d %H:%M:%S"),
             "UTC",
             primary.service,
             describe_direction(primary.direction),
             primary.template,
             describe_rates(&primary),
+            example_of(symptom_ids.first().copied()),
             cites
         ));
+        let mut attributed = Vec::new();
+        let found = attribution_of(&primary, &records);
+        if let Some(line) = describe_attribution(&found) {
+            builder.line(line);
+        }
+        attributed.extend(found);
         for anomaly in &correlated {
             if let Some(record) = anomaly.examples.first().and_then(by_id) {
                 let cite = builder.cite(record, EvidenceRole::Correlated);
                 builder.line(format!(
-                    "At the same time {} shows {} \"{}\" ({}) {}.",
+                    "At the same time {} shows {} \"{}\" ({}){} {}.",
                     anomaly.service,
                     describe_direction(anomaly.direction),
                     anomaly.template,
                     describe_rates(anomaly),
+                    example_of(Some(record)),
                     cite
                 ));
+                let found = attribution_of(anomaly, &records);
+                if let Some(line) = describe_attribution(&found) {
+                    builder.line(line);
+                }
+                attributed.extend(found);
             }
         }
-        let symptom_terms = self.terms_of(&primary, &correlated)?;
+        let mut symptom_terms = self.terms_of(&primary, &correlated)?;
+        // The values that concentrate the failures link a change that names
+        // them (a node, a client, a network) as strongly as shared words.
+        for attribution in &attributed {
+            symptom_terms.extend(self.stores.text().analyze(&attribution.value)?);
+        }
         let symptom_services: BTreeSet<&str> = std::iter::once(&primary)
             .chain(correlated.iter().copied())
             .map(|a| a.service.as_str())
@@ -187,7 +262,7 @@ impl<'a> EvidenceEngine<'a> {
             let terms: BTreeSet<String> = self
                 .stores
                 .text()
-                .analyze(&change.body)?
+                .analyze(&change_text(change))?
                 .into_iter()
                 .collect();
             let mut shared = Vec::new();
@@ -197,27 +272,26 @@ impl<'a> EvidenceEngine<'a> {
                 }
             }
             links.push(ChangeLink {
-                lead: change
-                    .ts
-                    .map(|ts| (onset - ts).num_minutes())
-                    .unwrap_or(i64::MAX),
+                lead: change.ts.map(|ts| (onset - ts).num_minutes()),
                 shared,
                 same_service: symptom_services.contains(change.service.as_str()),
                 change,
             });
         }
-        // The best-linked change wins; among equals, the nearest to the onset.
-        links.sort_by_key(|l| (std::cmp::Reverse(l.strength()), l.lead));
-        let cause = links.first().filter(|l| l.strength() > 0);
+        // The best-linked change wins; among equals, the nearest to the
+        // onset. Timing and service alone make a suspect, never a verdict:
+        // the cause shares something specific with the symptoms.
+        links.sort_by_key(|l| l.rank());
+        let cause = links.first().filter(|l| !l.shared.is_empty());
         let alternatives: Vec<String> = links
             .iter()
             .filter(|l| cause.is_none_or(|c| c.change.id != l.change.id))
             .take(3)
             .map(|l| {
                 format!(
-                    "Change on {} {} min before the onset (\"{}\"): ruled out, {}.",
+                    "Change on {} {} (\"{}\"): ruled out, {}.",
                     l.change.service,
-                    l.lead,
+                    l.when(),
                     l.change.body,
                     l.weakness()
                 )
@@ -226,12 +300,11 @@ impl<'a> EvidenceEngine<'a> {
         let (root_cause, mut remediation) = match cause {
             Some(link) => {
                 let change = link.change;
-                let lead = link.lead;
                 let shared = &link.shared;
                 let same_service = link.same_service;
                 let cite = builder.cite(change, EvidenceRole::Change);
                 let mut confidence: f32 = 0.5;
-                let mut reasons = vec![format!("it precedes the onset by {lead} min")];
+                let mut reasons = vec![format!("it was made {}", link.when())];
                 if !shared.is_empty() {
                     confidence += 0.25;
                     let terms: Vec<&str> = shared.iter().take(4).map(|s| s.as_str()).collect();
@@ -244,7 +317,7 @@ impl<'a> EvidenceEngine<'a> {
                     confidence += 0.1;
                     reasons.push("it touched a service that shows the anomaly".into());
                 }
-                if lead <= CLOSE_LEAD_MINUTES {
+                if link.lead.is_some_and(|lead| lead <= CLOSE_LEAD_MINUTES) {
                     confidence += 0.1;
                 }
                 builder.line_in(
@@ -255,21 +328,24 @@ impl<'a> EvidenceEngine<'a> {
                         change
                             .ts
                             .map(|t| t.format("%H:%M:%S").to_string())
-                            .unwrap_or_default(),
+                            .unwrap_or_else(|| "an unrecorded time".into()),
                         change.body,
                         cite,
                         reasons.join("; ")
                     ),
                 );
+                let quoted = changed_lines_quoted(change, shared);
+                if !quoted.is_empty() {
+                    builder.line_in(
+                        Section::Cause,
+                        format!("  It changed: {}", quoted.join(" | ")),
+                    );
+                }
                 let statement = format!(
-                    "Change on {} at {} UTC (\"{}\") is followed {} min later by {}.",
+                    "Change on {} (\"{}\"), made {}, then {}.",
                     change.service,
-                    change
-                        .ts
-                        .map(|t| t.format("%H:%M").to_string())
-                        .unwrap_or_default(),
                     change.body,
-                    lead,
+                    link.when(),
                     symptoms_phrase(&primary, &correlated)
                 );
                 let change_ref = change
@@ -311,7 +387,7 @@ impl<'a> EvidenceEngine<'a> {
             }
             None => {
                 builder.line_in(Section::Cause, if links.is_empty() {
-                    "No change record precedes the onset in the two hours before it, so the cause is likely outside recorded changes (load, an attack, a dependency).".into()
+                    "No change record precedes the onset in the day before it, so the cause is likely outside recorded changes (load, an attack, a dependency).".into()
                 } else {
                     format!("{} change(s) precede the onset, but none is linked to it by timing, shared terms or service, so the cause is likely outside recorded changes (load, an attack, a dependency).", links.len())
                 });
@@ -577,6 +653,211 @@ fn search_text(question: &str) -> String {
         .join(" ")
 }
 
+/// Change records read as candidates at most.
+const MAX_CHANGES: usize = 1000;
+/// Changed lines quoted for the blamed change.
+const CHANGED_LINES_QUOTED: usize = 4;
+
+/// What a change says: its summary, message and changed lines.
+fn change_text(change: &Record) -> String {
+    let mut text = change.body.clone();
+    for field in ["message", "changed_lines"] {
+        if let Some(value) = change.field_str(field) {
+            text.push('\n');
+            text.push_str(&value);
+        }
+    }
+    text
+}
+
+/// The change's added and removed lines that name a shared term, else its
+/// first ones, at most [`CHANGED_LINES_QUOTED`].
+fn changed_lines_quoted(change: &Record, shared: &[String]) -> Vec<String> {
+    let lines: Vec<String> = change
+        .field_str("changed_lines")
+        .map(|l| {
+            l.lines()
+                .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect()
+        })
+        .unwrap_or_default();
+    let naming: Vec<&String> = lines
+        .iter()
+        .filter(|line| {
+            let lower = line.to_lowercase();
+            shared.iter().any(|term| lower.contains(term.as_str()))
+        })
+        .collect();
+    let chosen: Vec<&String> = if naming.is_empty() {
+        lines.iter().collect()
+    } else {
+        naming
+    };
+    chosen
+        .into_iter()
+        .take(CHANGED_LINES_QUOTED)
+        .map(|l| crate::answer::excerpt(l, 120))
+        .collect()
+}
+
+/// Hits read to find the failing records a question names.
+const QUESTION_HITS: usize = 50;
+
+/// The template most of the question's failing hits (warnings and worse)
+/// belong to, read as a symptom from its first record in the window on.
+fn question_symptom(hits: &[retrieval::Hit], records: &[Record]) -> Option<Anomaly> {
+    let mut counts: Vec<(&str, &str, usize)> = Vec::new();
+    for hit in hits {
+        let record = &hit.record;
+        let Some(template) = record.template.as_ref() else {
+            continue;
+        };
+        if record.severity < Severity::Warn {
+            continue;
+        }
+        match counts
+            .iter_mut()
+            .find(|(id, service, _)| *id == template.id && *service == record.service)
+        {
+            Some((_, _, count)) => *count += 1,
+            None => counts.push((&template.id, &record.service, 1)),
+        }
+    }
+    let (template_id, service, _) = counts.into_iter().max_by_key(|(_, _, count)| *count)?;
+    let members: Vec<&Record> = records
+        .iter()
+        .filter(|r| {
+            r.service == service && r.template.as_ref().is_some_and(|t| t.id == template_id)
+        })
+        .collect();
+    let first = members.first()?;
+    let onset = first.ts?;
+    let span_minutes = members
+        .last()
+        .and_then(|r| r.ts)
+        .map_or(1.0, |last| ((last - onset).num_minutes() + 1) as f64);
+    Some(Anomaly {
+        service: service.to_string(),
+        template_id: template_id.to_string(),
+        template: first
+            .template
+            .as_ref()
+            .map(|t| t.text.clone())
+            .unwrap_or_default(),
+        severity: members
+            .iter()
+            .map(|r| r.severity)
+            .max()
+            .unwrap_or(Severity::Warn),
+        direction: Direction::New,
+        onset,
+        rate_before: 0.0,
+        rate_after: members.len() as f64 / span_minutes,
+        z: 0.0,
+        examples: members.iter().take(3).map(|r| r.id.clone()).collect(),
+    })
+}
+
+/// Failing records read for attribution at most, and contrast records:
+/// evenly spaced samples beyond that keep the shares and bound the work.
+const ATTRIBUTION_SAMPLE: usize = 20_000;
+/// Values named per symptom.
+const ATTRIBUTIONS_NAMED: usize = 3;
+
+/// The values that concentrate an anomaly's records: its template from the
+/// onset on, against the other records of the same sources (the ones that
+/// did not fail, when the anomaly is a failure). Drops have no failing set.
+fn attribution_of(anomaly: &Anomaly, records: &[Record]) -> Vec<Attribution> {
+    if anomaly.direction == Direction::Drop {
+        return Vec::new();
+    }
+    let is_failing = |r: &Record| {
+        r.service == anomaly.service
+            && r.ts.is_some_and(|ts| ts >= anomaly.onset)
+            && r.template
+                .as_ref()
+                .is_some_and(|t| t.id == anomaly.template_id)
+    };
+    let failing: Vec<&Record> = records.iter().filter(|r| is_failing(r)).collect();
+    let sources: BTreeSet<&str> = failing.iter().map(|r| r.origin.source.as_str()).collect();
+    let contrast: Vec<&Record> = records
+        .iter()
+        .filter(|r| sources.contains(r.origin.source.as_str()) && !is_failing(r))
+        .filter(|r| anomaly.severity < Severity::Warn || r.severity < Severity::Warn)
+        .collect();
+    // A value that defines the failing set (a constant word of its
+    // template, its severity) concentrates it by construction: not a finding.
+    let constant: BTreeSet<String> = anomaly
+        .template
+        .split_whitespace()
+        .filter(|t| !t.contains("<*>"))
+        .map(|t| {
+            t.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .chain(Severity::ALL.iter().map(|s| s.as_str().to_string()))
+        .collect();
+    let mut found = attribute(
+        &evenly(&failing, ATTRIBUTION_SAMPLE),
+        &evenly(&contrast, ATTRIBUTION_SAMPLE),
+        ATTRIBUTIONS_NAMED + constant.len().min(8),
+    );
+    found.retain(|a| !constant.contains(&a.value.to_lowercase()));
+    found.truncate(ATTRIBUTIONS_NAMED);
+    found
+}
+
+/// At most `n` of `items`, evenly spaced.
+fn evenly<'r>(items: &[&'r Record], n: usize) -> Vec<&'r Record> {
+    if items.len() <= n {
+        return items.to_vec();
+    }
+    let step = items.len() as f64 / n as f64;
+    (0..n)
+        .filter_map(|i| items.get((i as f64 * step) as usize).copied())
+        .collect()
+}
+
+/// "Concentrated on node=ip-10-8-44-12 (94 % of 312 records, 3 % of the
+/// others from the same sources)".
+fn describe_attribution(found: &[Attribution]) -> Option<String> {
+    let parts: Vec<String> = found
+        .iter()
+        .map(|a| {
+            let before = if a.contrast_total == 0 {
+                "nothing to compare with before".to_string()
+            } else {
+                format!(
+                    "{:.0} % of the other records from the same sources",
+                    100.0 * a.contrast_share()
+                )
+            };
+            format!(
+                "{}={} ({:.0} % of {} records, {before})",
+                a.key,
+                a.value,
+                100.0 * a.share(),
+                a.failing_total
+            )
+        })
+        .collect();
+    (!parts.is_empty()).then(|| format!("  Concentrated on {}.", parts.join("; ")))
+}
+
+/// `, e.g. "…first record…" `: the values a template masks, as one record
+/// shows them.
+fn example_of(record: Option<&Record>) -> String {
+    record.map_or(String::new(), |r| {
+        format!(
+            ", e.g. \"{}\"",
+            crate::answer::excerpt(&r.body, EXAMPLE_CHARS)
+        )
+    })
+}
+
+/// Characters of a symptom's example record quoted in its line.
+const EXAMPLE_CHARS: usize = 160;
+
 fn is_problem(anomaly: &Anomaly) -> bool {
     match anomaly.direction {
         Direction::New | Direction::Spike => anomaly.severity >= Severity::Warn,
@@ -587,8 +868,8 @@ fn is_problem(anomaly: &Anomaly) -> bool {
 /// How a change relates to the symptoms.
 struct ChangeLink<'r> {
     change: &'r Record,
-    /// Minutes from the change to the onset.
-    lead: i64,
+    /// Minutes from the change to the onset (`None`: the change is undated).
+    lead: Option<i64>,
     /// Terms the change shares with the symptoms' templates and services.
     shared: Vec<String>,
     /// The change touched a service that shows a symptom.
@@ -603,17 +884,32 @@ const IMMEDIATE_LEAD_MINUTES: i64 = 5;
 const COMMON_TERM_SHARE: f64 = 0.05;
 
 impl ChangeLink<'_> {
-    fn strength(&self) -> u8 {
-        2 * u8::from(!self.shared.is_empty())
-            + u8::from(self.same_service)
-            + u8::from(self.lead <= CLOSE_LEAD_MINUTES)
-            + u8::from(self.lead <= IMMEDIATE_LEAD_MINUTES)
+    /// "12 min before the onset", or "at a time not recorded".
+    fn when(&self) -> String {
+        match self.lead {
+            Some(lead) => format!("{lead} min before the onset"),
+            None => "at a time not recorded".to_string(),
+        }
+    }
+
+    /// Sort key, best first: more shared specific terms, then the service,
+    /// then timing (within minutes is stronger), then nearness.
+    fn rank(&self) -> (std::cmp::Reverse<(usize, bool, bool, bool)>, i64) {
+        (
+            std::cmp::Reverse((
+                self.shared.len(),
+                self.same_service,
+                self.lead.is_some_and(|l| l <= IMMEDIATE_LEAD_MINUTES),
+                self.lead.is_some_and(|l| l <= CLOSE_LEAD_MINUTES),
+            )),
+            self.lead.unwrap_or(i64::MAX),
+        )
     }
 
     fn weakness(&self) -> String {
         let mut reasons = Vec::new();
-        if self.lead > CLOSE_LEAD_MINUTES {
-            reasons.push(format!("{} min is long before the onset", self.lead));
+        if let Some(lead) = self.lead.filter(|l| *l > CLOSE_LEAD_MINUTES) {
+            reasons.push(format!("{lead} min is long before the onset"));
         }
         if self.shared.is_empty() {
             reasons.push("it shares no terms with the symptoms".to_string());
@@ -692,110 +988,4 @@ fn capitalize(text: &str) -> String {
         .next()
         .map(|c| c.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
-}
-
-fn no_evidence(question: &str, why: &str) -> Answer {
-    let mut builder = AnswerBuilder::new(question);
-    builder.line(format!(
-        "Evidence mode: no supporting evidence. {why} Nothing is guessed."
-    ));
-    builder.finish(None, Vec::new(), Remediation::default())
-}
-
-/// Where a line goes in the answer: the conclusion leads, the evidence
-/// for it follows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Section {
-    Header,
-    Cause,
-    Details,
-}
-
-/// Accumulates answer lines and the records they cite.
-struct AnswerBuilder {
-    question: String,
-    lines: Vec<(Section, String)>,
-    citations: Vec<Citation>,
-    onset: Option<DateTime<Utc>>,
-}
-
-impl AnswerBuilder {
-    fn new(question: &str) -> Self {
-        AnswerBuilder {
-            question: question.to_string(),
-            lines: Vec::new(),
-            citations: Vec::new(),
-            onset: None,
-        }
-    }
-
-    fn line(&mut self, text: String) {
-        self.line_in(Section::Details, text);
-    }
-
-    fn line_in(&mut self, section: Section, text: String) {
-        self.lines.push((section, text));
-    }
-
-    fn has(&self, id: &RecordId) -> bool {
-        self.citations.iter().any(|c| &c.id == id)
-    }
-
-    fn cite(&mut self, record: &Record, role: EvidenceRole) -> String {
-        if !self.has(&record.id) {
-            self.citations.push(Citation::of(record, role));
-        }
-        format!("[{}]", record.id)
-    }
-
-    /// A line quoting a record that matched the question's words.
-    fn match_line(&mut self, lead: &str, record: &Record) {
-        let cite = self.cite(record, EvidenceRole::Match);
-        self.line(format!(
-            "{lead}{} \"{}\" {cite}.",
-            record.service,
-            excerpt(&record.body, MATCH_EXCERPT_CHARS)
-        ));
-    }
-
-    fn cite_all(&mut self, records: &[&Record], role: EvidenceRole) -> String {
-        records
-            .iter()
-            .map(|r| self.cite(r, role))
-            .collect::<Vec<_>>()
-            .join("")
-    }
-
-    fn finish(
-        mut self,
-        root_cause: Option<RootCause>,
-        alternatives: Vec<String>,
-        remediation: Remediation,
-    ) -> Answer {
-        self.lines.sort_by_key(|(section, _)| *section);
-        let text = self
-            .lines
-            .into_iter()
-            .map(|(_, line)| line)
-            .collect::<Vec<_>>()
-            .join("\n");
-        // Citations in the order the text first cites them.
-        let position = |id: &RecordId| text.find(&format!("[{id}]")).unwrap_or(usize::MAX);
-        self.citations.sort_by_key(|c| position(&c.id));
-        Answer {
-            question: self.question,
-            mode: AnswerMode::Evidence,
-            text,
-            onset: self.onset,
-            root_cause,
-            alternatives,
-            remediation,
-            citations: self.citations,
-            prompt_version: None,
-            usage: Default::default(),
-            steps: Vec::new(),
-            unsupported: Vec::new(),
-            notes: Vec::new(),
-        }
-    }
 }

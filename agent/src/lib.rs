@@ -15,14 +15,18 @@
 //! never executes anything.
 
 mod answer;
+mod answer_builder;
 mod error;
 mod evidence_engine;
 mod faithfulness;
+mod history_answer;
+mod intent;
 mod llm_agent;
 mod llm_client;
 mod local_llm;
 mod prompts;
 mod question_time;
+mod render;
 #[cfg(feature = "testing")]
 pub mod scripted_llm;
 mod toolbox;
@@ -31,6 +35,7 @@ pub use answer::{AgentStep, Answer, AnswerMode, Citation, EvidenceRole, Remediat
 pub use error::{AgentError, LlmFailure, Result};
 pub use evidence_engine::EvidenceEngine;
 pub use faithfulness::{CheckedText, UnsupportedClaim, check_claims};
+pub use intent::{Intent, classify};
 pub use llm_agent::{Audience, LlmAgent};
 pub use llm_client::{
     ChatMessage, ChatReply, ChatRequest, LlmClient, LlmConfig, OutputSchema, Role, ToolCall,
@@ -39,4 +44,5 @@ pub use llm_client::{
 pub use local_llm::LocalLlm;
 pub use prompts::Prompts;
 pub use question_time::question_time;
+pub use render::{answer_text, remediation_text};
 pub use toolbox::Toolbox;

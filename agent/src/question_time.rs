@@ -1,10 +1,15 @@
-//! Times named in a question ("since 14:05", "at 2026-11-20 14:05").
+//! Times named in a question ("since 14:05", "~4:30pm IST", "around 2pm",
+//! "at 2026-11-20 14:05 UTC"), read in the zone the asker names.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc, Weekday};
+use regex::Regex;
 
 /// The instant a question refers to, resolved against the span of the
-/// tenant's data: a bare `HH:MM` means the latest day on which that time
-/// falls within the data.
+/// tenant's data: a time without a date means the latest day on which it
+/// falls within the data. A zone the asker names (`UTC`, `CET`, `IST`,
+/// `ET`, `+05:30`) is applied; a time with none is read as UTC.
 pub fn question_time(
     question: &str,
     first: DateTime<Utc>,
@@ -13,26 +18,136 @@ pub fn question_time(
     let date = question
         .split(|c: char| c.is_whitespace() || c == ',' || c == 'T')
         .find_map(|token| NaiveDate::parse_from_str(token, "%Y-%m-%d").ok());
-    let time = question
-        .split(|c: char| !(c.is_ascii_digit() || c == ':'))
-        .find_map(|token| {
-            let parts: Vec<&str> = token.split(':').collect();
-            (parts.len() >= 2 && parts[0].len() <= 2 && parts[1].len() == 2)
-                .then(|| NaiveTime::parse_from_str(&parts[..2].join(":"), "%H:%M").ok())
-                .flatten()
-        })?;
+    let named = named_time(question)?;
+    let instant = |day: NaiveDate| {
+        let offset = named.zone.map_or(0, |zone| zone.offset_minutes(day));
+        day.and_time(named.time).and_utc() - Duration::minutes(i64::from(offset))
+    };
     if let Some(date) = date {
-        return Some(date.and_time(time).and_utc());
+        return Some(instant(date));
     }
-    let mut day = last.date_naive();
-    while day >= first.date_naive() {
-        let candidate = day.and_time(time).and_utc();
+    // The local day may be a day after or before the UTC one.
+    let mut day = last.date_naive().succ_opt()?;
+    while day >= first.date_naive().pred_opt()? {
+        let candidate = instant(day);
         if candidate <= last && candidate >= first - Duration::hours(1) {
             return Some(candidate);
         }
         day = day.pred_opt()?;
     }
     None
+}
+
+/// A clock time and the zone it was given in.
+struct NamedTime {
+    time: NaiveTime,
+    zone: Option<Zone>,
+}
+
+/// Zones as people write them in questions.
+#[derive(Clone, Copy)]
+enum Zone {
+    /// A fixed offset from UTC, in minutes (`CET`, `IST`, `+05:30`).
+    Fixed(i32),
+    /// A North American zone named without saying standard or daylight
+    /// (`ET`, `CT`, `MT`, `PT`): its standard offset, an hour more while
+    /// US daylight saving time is in force.
+    UsGeneric(i32),
+}
+
+impl Zone {
+    fn offset_minutes(self, day: NaiveDate) -> i32 {
+        match self {
+            Zone::Fixed(minutes) => minutes,
+            Zone::UsGeneric(standard) => standard + if us_daylight(day) { 60 } else { 0 },
+        }
+    }
+
+    /// Zone abbreviations read literally (CET is +1 even in summer, as a
+    /// writer who means summer time writes CEST).
+    fn named(name: &str) -> Option<Zone> {
+        let hours = |h: i32| Some(Zone::Fixed(h * 60));
+        match name {
+            "utc" | "gmt" | "z" => hours(0),
+            "bst" | "cet" | "wat" => hours(1),
+            "cest" | "eet" | "sast" => hours(2),
+            "eest" | "msk" => hours(3),
+            "ist" => Some(Zone::Fixed(330)),
+            "sgt" | "hkt" | "awst" => hours(8),
+            "jst" | "kst" => hours(9),
+            "aest" => hours(10),
+            "aedt" => hours(11),
+            "nzst" => hours(12),
+            "edt" => hours(-4),
+            "est" | "cdt" => hours(-5),
+            "cst" | "mdt" => hours(-6),
+            "mst" | "pdt" => hours(-7),
+            "pst" => hours(-8),
+            "et" => Some(Zone::UsGeneric(-300)),
+            "ct" => Some(Zone::UsGeneric(-360)),
+            "mt" => Some(Zone::UsGeneric(-420)),
+            "pt" => Some(Zone::UsGeneric(-480)),
+            _ => None,
+        }
+    }
+}
+
+/// US daylight saving time: from the second Sunday of March to the first
+/// Sunday of November (by date; the hour of the switch is ignored).
+fn us_daylight(day: NaiveDate) -> bool {
+    let nth_sunday = |month: u32, n: u8| {
+        NaiveDate::from_weekday_of_month_opt(day.year(), month, Weekday::Sun, n)
+    };
+    match (nth_sunday(3, 2), nth_sunday(11, 1)) {
+        (Some(start), Some(end)) => day >= start && day < end,
+        _ => false,
+    }
+}
+
+/// The first clock time in `question`: `14:05`, `4:30pm`, `2pm`, each with
+/// an optional zone after it. A bare number is no time.
+fn named_time(question: &str) -> Option<NamedTime> {
+    static TIME: OnceLock<Option<Regex>> = OnceLock::new();
+    let pattern = TIME
+        .get_or_init(|| {
+            Regex::new(
+                r"(?i)(?:^|[^\d:.])(\d{1,2})(?::(\d{2}))?(?::\d{2})?(?:\s*(am|pm|a\.m\.|p\.m\.))?(?:\s*([A-Za-z]{1,4}\b|[+-]\d{2}:?\d{2}\b))?",
+            )
+            .ok()
+        })
+        .as_ref()?;
+    for found in pattern.captures_iter(question) {
+        let hour: u32 = found.get(1)?.as_str().parse().ok()?;
+        let minute: Option<u32> = found.get(2).and_then(|m| m.as_str().parse().ok());
+        let meridiem = found.get(3).map(|m| m.as_str().to_lowercase());
+        // "2pm" is a time; "2" or "503" is not.
+        if minute.is_none() && meridiem.is_none() {
+            continue;
+        }
+        let hour = match meridiem.as_deref() {
+            Some(m) if m.starts_with('p') && hour < 12 => hour + 12,
+            Some(m) if m.starts_with('a') && hour == 12 => 0,
+            _ => hour,
+        };
+        let Some(time) = NaiveTime::from_hms_opt(hour, minute.unwrap_or(0), 0) else {
+            continue;
+        };
+        let zone = found.get(4).and_then(|z| zone_of(z.as_str()));
+        return Some(NamedTime { time, zone });
+    }
+    None
+}
+
+/// `IST`, `utc`, `+05:30`, `-0800` as a zone.
+fn zone_of(text: &str) -> Option<Zone> {
+    if let Some(sign) = text.chars().next().filter(|c| *c == '+' || *c == '-') {
+        let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+        let hours: i32 = digits.get(..2)?.parse().ok()?;
+        let minutes: i32 = digits.get(2..4)?.parse().ok()?;
+        let total = hours * 60 + minutes;
+        return Some(Zone::Fixed(if sign == '-' { -total } else { total }));
+    }
+    Zone::named(&text.to_lowercase())
 }
 
 #[cfg(test)]
@@ -60,5 +175,46 @@ mod tests {
         );
         assert_eq!(question_time("why 401s?", first, last), None);
         assert_eq!(question_time("HTTP 1.1 errors", first, last), None);
+        assert_eq!(
+            question_time("authn 503s since the 2.31 rollout", first, last),
+            None
+        );
+    }
+
+    #[test]
+    fn twelve_hour_clocks_and_named_zones_are_read() {
+        let (first, last) = (at("2026-09-03T00:00:00Z"), at("2026-09-03T23:59:00Z"));
+        let check = |question: &str, expected: &str| {
+            assert_eq!(
+                question_time(question, first, last),
+                Some(at(expected)),
+                "{question}"
+            );
+        };
+        check(
+            "app users can't log in since ~4:30pm IST",
+            "2026-09-03T11:00:00Z",
+        );
+        check("failing since ~16:00 UTC", "2026-09-03T16:00:00Z");
+        check(
+            "enterprise users can't log in since ~2pm",
+            "2026-09-03T14:00:00Z",
+        );
+        check("hangs since ~06:05 CET", "2026-09-03T05:05:00Z");
+        check("slow since ~4am ET", "2026-09-03T08:00:00Z");
+        check(
+            "can't reach the api since ~8:35pm CT",
+            "2026-09-03T01:35:00Z",
+        );
+        check("errors since 09:15 +05:30", "2026-09-03T03:45:00Z");
+        check("down at 12:10am", "2026-09-03T00:10:00Z");
+    }
+
+    #[test]
+    fn generic_us_zones_follow_daylight_saving_time() {
+        let winter = NaiveDate::from_ymd_opt(2026, 1, 15).expect("date");
+        let summer = NaiveDate::from_ymd_opt(2026, 7, 15).expect("date");
+        assert_eq!(Zone::UsGeneric(-300).offset_minutes(winter), -300);
+        assert_eq!(Zone::UsGeneric(-300).offset_minutes(summer), -240);
     }
 }

@@ -149,3 +149,99 @@ fn a_config_change_gets_a_revert_patch() {
             .any(|l| l.starts_with('-') && !l.starts_with("---"))
     );
 }
+
+/// Two postmortems in unlike templates (Google SRE headings; a free-form
+/// report with a timeline table), years before the live logs: a history
+/// question is answered from the matching one, not from the live window.
+#[test]
+fn a_history_question_is_answered_from_a_postmortem_years_older_than_the_logs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    corpus(dir.path());
+    std::fs::create_dir_all(dir.path().join("postmortems")).expect("dir");
+    std::fs::write(
+        dir.path().join("postmortems/2019-registry.md"),
+        "# Image registry quota exhausted\n\nDate: 2019-03-02\n\n## Summary\n\nBuilds failed for 2 hours: pushes to the registry were refused with quota exceeded.\n\n## Root causes\n\nThe registry bucket hit its storage quota because old layers were never garbage collected.\n\n## Resolution\n\nRan the registry garbage collector and raised the bucket quota to 2 TB.\n\n## Action items\n\n- Schedule garbage collection weekly.\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("postmortems/2021-dns.md"),
+        "# Resolver outage took login down\n\nWe lost name resolution in the cluster on 2021-07-09.\n\n| time | event |\n|---|---|\n| 10:02 | coredns pods OOMKilled after the node pool upgrade |\n| 10:40 | raised coredns memory limit to 512Mi, resolution back |\n\nWhat fixed it: raising the coredns memory limit and pinning two replicas per zone.\n",
+    )
+    .expect("write");
+    let stores = stores_of(dir.path(), "t");
+    let engine = EvidenceEngine::new(&stores);
+    let answer = engine
+        .ask(
+            "t",
+            "pushes refused with quota exceeded by the registry, have we seen this before?",
+        )
+        .expect("answer");
+    let text = agent::answer_text(&answer);
+    assert!(
+        text.starts_with("Evidence mode (history question)"),
+        "{text}"
+    );
+    assert_eq!(
+        answer.citations[0].origin.source, "postmortems/2019-registry.md",
+        "{text}"
+    );
+    assert!(text.contains("garbage collector"), "{text}");
+
+    let answer = engine
+        .ask(
+            "t",
+            "coredns OOMKilled after a node pool upgrade: what fixed it last time?",
+        )
+        .expect("answer");
+    let text = agent::answer_text(&answer);
+    assert_eq!(
+        answer.citations[0].origin.source, "postmortems/2021-dns.md",
+        "{text}"
+    );
+    assert!(
+        text.contains("raised coredns memory limit to 512Mi"),
+        "{text}"
+    );
+}
+
+/// The failing records concentrate on one node and one upstream; the
+/// answer names both with their shares, from the records themselves.
+#[test]
+fn a_diagnosis_names_the_values_that_concentrate_the_failures() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut log = String::new();
+    for i in 0..3000u32 {
+        let (minute, second) = (i / 50, i % 50);
+        let ts = format!("2026-11-22T10:{minute:02}:{second:02}.000Z");
+        let node = format!("node-{}", i % 6);
+        writeln!(
+            log,
+            r#"{{"ts":"{ts}","level":"info","msg":"request served","node":"{node}","route":"/token"}}"#
+        )
+        .expect("write");
+        if minute >= 40 && i % 3 == 0 {
+            writeln!(
+                log,
+                r#"{{"ts":"{ts}","level":"error","msg":"upstream timed out","node":"node-4","upstream":"10.8.44.12:8080","route":"/token"}}"#
+            )
+            .expect("write");
+        }
+    }
+    std::fs::write(dir.path().join("api.jsonl"), log).expect("write");
+    let stores = stores_of(dir.path(), "t");
+    let answer = EvidenceEngine::new(&stores)
+        .ask("t", "token endpoint timing out since 10:40?")
+        .expect("answer");
+    assert!(answer.text.contains("Concentrated on"), "{}", answer.text);
+    // The reader files a `node` field as the record's host.
+    assert!(
+        answer.text.contains("host=node-4 (100 %"),
+        "{}",
+        answer.text
+    );
+    assert!(
+        answer.text.contains("upstream=10.8.44.12:8080 (100 %"),
+        "{}",
+        answer.text
+    );
+}

@@ -100,6 +100,19 @@ pub struct TokenRow {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// The longest a token may live: ten years. Longer lifetimes are refused,
+/// not clamped, so a typo is not a token that never expires.
+pub const MAX_TOKEN_DAYS: u32 = 3650;
+
+/// When a token made now expires after `days`: `None` for 0 days or more
+/// than [`MAX_TOKEN_DAYS`].
+pub fn token_expiry(days: u32) -> Option<DateTime<Utc>> {
+    if days == 0 || days > MAX_TOKEN_DAYS {
+        return None;
+    }
+    Utc::now().checked_add_signed(chrono::Duration::days(i64::from(days)))
+}
+
 /// A chat channel's tenant and default service scope.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ChannelRow {

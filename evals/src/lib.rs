@@ -13,10 +13,12 @@ mod error;
 mod generator;
 mod ground_truth;
 mod history;
+mod incident_set;
 mod judge;
 mod loghub;
 mod metrics;
 mod patch_check;
+mod postmortem_set;
 mod report;
 mod search_bench;
 
@@ -29,6 +31,10 @@ pub use generator::{
 };
 pub use ground_truth::{Case, GoldEvidence, GoldRootCause, GroundTruth, bundled_incident_dir};
 pub use history::{History, Run, regressions};
+pub use incident_set::{
+    ExternalCase, ExternalReport, ExternalScore, content_words, evaluate_incident_set,
+    load_incident_set, score_answer, states,
+};
 pub use judge::{Agreement, JUDGE_PROMPT_VERSION, Judge};
 pub use loghub::{
     Average, LoghubReport, SystemScore, evaluate_loghub, evaluate_system, grouping_accuracy,
@@ -39,5 +45,8 @@ pub use metrics::{
     reciprocal_rank, root_cause_matches,
 };
 pub use patch_check::{PatchOutcome, check_patch};
+pub use postmortem_set::{
+    GOLD_WITHIN, PostmortemReport, QuestionScore, TIME_FIELDS, TimeScore, evaluate_postmortem_set,
+};
 pub use report::render_report;
 pub use search_bench::{Latency, SearchBench, bench_search};

@@ -30,6 +30,24 @@ impl Checkpoint {
     }
 }
 
+/// Separates the tenant from the path in a checkpoint key: a control
+/// character no path or tenant name contains.
+const TENANT_SEPARATOR: char = '\u{1f}';
+
+/// The key of a source's checkpoint: one tenant's reading of a path, so
+/// that another tenant's file of the same content is read in full (and
+/// learns nothing of what the first tenant ingested).
+pub fn checkpoint_key(tenant: &str, path: &str) -> String {
+    format!("{tenant}{TENANT_SEPARATOR}{path}")
+}
+
+/// The tenant and path of a checkpoint key made by [`checkpoint_key`];
+/// `None` for a key of another form (a store written before checkpoints
+/// were per tenant).
+pub fn split_checkpoint_key(key: &str) -> Option<(&str, &str)> {
+    key.split_once(TENANT_SEPARATOR)
+}
+
 /// Everything an ingest must persist together with the records it wrote:
 /// the template miner (template ids) and the per-source checkpoints. Stores
 /// commit it atomically with the records, so a crash leaves both consistent.
@@ -37,7 +55,7 @@ impl Checkpoint {
 pub struct IngestState {
     /// Template miner.
     pub miner: TemplateMiner,
-    /// Checkpoints by canonical source path.
+    /// Checkpoints by tenant and canonical source path ([`checkpoint_key`]).
     pub checkpoints: BTreeMap<String, Checkpoint>,
 }
 

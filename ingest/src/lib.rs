@@ -29,7 +29,7 @@ mod template_miner;
 mod timestamp;
 
 pub use bad_input::BadInput;
-pub use checkpoint::{Checkpoint, IngestState};
+pub use checkpoint::{Checkpoint, IngestState, checkpoint_key, split_checkpoint_key};
 pub use error::{IngestError, Result};
 pub use format::Format;
 pub use header_format::{HeaderFormat, HeaderFormatError};

@@ -156,10 +156,12 @@ impl Ingestor {
         sink: &mut dyn RecordSink,
         report: &mut IngestReport,
     ) -> Result<()> {
-        let key = std::fs::canonicalize(path)
-            .unwrap_or_else(|_| path.to_path_buf())
-            .to_string_lossy()
-            .into_owned();
+        let key = crate::checkpoint_key(
+            &self.options.tenant,
+            &std::fs::canonicalize(path)
+                .unwrap_or_else(|_| path.to_path_buf())
+                .to_string_lossy(),
+        );
         let bad_at = |line: u64, reason: String| BadInput {
             origin: Origin {
                 source: source.to_string(),
@@ -286,7 +288,13 @@ impl Ingestor {
             .checkpoints
             .iter()
             .filter(|(other, checkpoint)| {
-                checkpoint.matches(head) && !still_holds(other, checkpoint)
+                // Only this tenant's files: another tenant's reading of the
+                // same content says nothing of this one.
+                crate::split_checkpoint_key(other).is_some_and(|(tenant, path)| {
+                    tenant == self.options.tenant
+                        && checkpoint.matches(head)
+                        && !still_holds(path, checkpoint)
+                })
             })
             .max_by_key(|(_, checkpoint)| checkpoint.offset)
             .map(|(k, c)| (k.clone(), c.clone()))?;
@@ -988,6 +996,41 @@ mod tests {
             sink.0.len(),
             140,
             "100 + the 30 written before rotation + 10 in the new file, nothing twice"
+        );
+    }
+
+    /// Issue 19, finding 7: a tenant's upload of content another tenant had
+    /// ingested (and since removed) resumed from that tenant's checkpoint
+    /// and read nothing.
+    #[test]
+    fn another_tenants_checkpoint_is_never_resumed_from() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let content: String = (0..50)
+            .map(|i| format!("2026-11-20T14:00:{:02}Z INFO gw: request {i}\n", i % 60))
+            .collect();
+        let first = dir.path().join("a.log");
+        std::fs::write(&first, &content).expect("write");
+        let mut sink = Collect(Vec::new());
+        let mut ingestor = Ingestor::new(ReadOptions::new("tenant-a"), IngestState::default());
+        ingestor.ingest(&first, &mut sink).expect("tenant a");
+        std::fs::remove_file(&first).expect("remove");
+        let state = ingestor.into_state();
+        let second = dir.path().join("b.log");
+        std::fs::write(&second, &content).expect("write");
+        let mut other = Collect(Vec::new());
+        let mut ingestor = Ingestor::new(ReadOptions::new("tenant-b"), state.clone());
+        ingestor.ingest(&second, &mut other).expect("tenant b");
+        assert_eq!(other.0.len(), 50, "every line of tenant b's file");
+        // The same tenant renaming its file still resumes from its checkpoint.
+        let mut again = Collect(Vec::new());
+        let mut ingestor = Ingestor::new(ReadOptions::new("tenant-a"), state);
+        ingestor
+            .ingest(&second, &mut again)
+            .expect("tenant a again");
+        assert_eq!(
+            again.0.len(),
+            0,
+            "a rename within a tenant is not new content"
         );
     }
 

@@ -22,6 +22,7 @@
 //! ```
 
 mod anomalies;
+mod attribution;
 mod error;
 mod loading;
 mod log_tokenizer;
@@ -33,6 +34,7 @@ mod units;
 mod vector_index;
 
 pub use anomalies::{Anomaly, Direction, MIN_Z, detect_anomalies};
+pub use attribution::{Attribution, attribute, features, template_variables};
 pub use error::{Result, RetrievalError};
 pub use loading::{
     IngestProgress, IngestSummary, ingest_files, quarantine_file, quarantined, tenant_folder,

@@ -82,18 +82,24 @@ pub fn quarantine_file(home: &Path, tenant: &str) -> PathBuf {
 }
 
 /// A folder name for `tenant` that stays inside its parent whatever the
-/// tenant is called.
+/// tenant is called, and differs for every two tenants: lower-case ASCII
+/// letters, digits and `-` stand for themselves, every other byte is `_`
+/// and two hex digits (so `te.am` and `te_am` are `te_2eam` and `te_5fam`,
+/// and `Acme` is not `acme` on a case-insensitive volume).
 pub fn tenant_folder(tenant: &str) -> String {
-    tenant
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    if tenant.is_empty() {
+        // No encoding produces `_` followed by a non-hex letter.
+        return "_none".to_string();
+    }
+    let mut folder = String::with_capacity(tenant.len());
+    for byte in tenant.bytes() {
+        if byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-' {
+            folder.push(char::from(byte));
+        } else {
+            folder.push_str(&format!("_{byte:02x}"));
+        }
+    }
+    folder
 }
 
 /// Bad inputs kept in `quarantine`, oldest first; unreadable lines are skipped.
@@ -141,5 +147,27 @@ impl RecordSink for Destination<'_> {
 
     fn commit(&mut self, state: &IngestState) -> std::result::Result<(), SinkError> {
         RecordSink::commit(&mut self.stores, state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tenant_folder;
+
+    /// Issue 19, finding 8: `te.am` and `te_am` shared one folder.
+    #[test]
+    fn every_tenant_has_its_own_folder_inside_the_parent() {
+        let tenants = [
+            "te.am", "te_am", "te-am", "Te-am", "teAm", "../x", "", "_none", "ü",
+        ];
+        let folders: Vec<String> = tenants.iter().map(|t| tenant_folder(t)).collect();
+        for (i, a) in folders.iter().enumerate() {
+            assert!(!a.is_empty() && !a.contains(['/', '.', '\\']), "{a}");
+            for b in &folders[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(tenant_folder("acme"), "acme");
+        assert_eq!(tenant_folder("te.am"), "te_2eam");
     }
 }

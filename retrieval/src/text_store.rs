@@ -359,10 +359,11 @@ impl TextStore {
         let mut analyzer = self.index.tokenizer_for_field(self.fields.body)?;
         let mut stream = analyzer.token_stream(text);
         let mut terms = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         while stream.advance() {
-            let term = stream.token().text.clone();
-            if !terms.contains(&term) {
-                terms.push(term);
+            let term = &stream.token().text;
+            if seen.insert(term.clone()) {
+                terms.push(term.clone());
             }
         }
         Ok(terms)

@@ -6,7 +6,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -72,9 +71,12 @@ pub(crate) async fn tokens_create(
             "a token name has 1 to {MAX_NAME_CHARS} characters"
         )));
     }
-    let expires = request
-        .expires_in_days
-        .map(|days| Utc::now() + Duration::days(i64::from(days)));
+    let expires = match request.expires_in_days {
+        None => None,
+        Some(days) => Some(appdb::token_expiry(days).ok_or_else(|| {
+            ApiError::BadRequest(format!("expires_in_days: 1 to {}", appdb::MAX_TOKEN_DAYS))
+        })?),
+    };
     let (secret, token) = state
         .db
         .create_token(&caller.tenant, name, role, expires)

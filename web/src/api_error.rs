@@ -35,7 +35,11 @@ impl From<agent::AgentError> for ApiError {
 
 impl From<retrieval::RetrievalError> for ApiError {
     fn from(error: retrieval::RetrievalError) -> Self {
-        ApiError::Internal(error.to_string())
+        match error {
+            // Asked of a server that has no vector side: the caller's choice.
+            retrieval::RetrievalError::NoVectors => ApiError::BadRequest(error.to_string()),
+            other => ApiError::Internal(other.to_string()),
+        }
     }
 }
 

@@ -98,8 +98,15 @@ pub const ACCESS: &[(&str, &str, Access)] = &[
     ("POST", "/chat/webhook", Access::Chat),
 ];
 
-/// The rule for `method` on route pattern `path`, if there is one.
+/// The rule for `method` on route pattern `path`, if there is one. HEAD
+/// is a GET without the body (axum answers it with the GET handler), so it
+/// has the GET rule.
 pub fn access(method: &Method, path: &str) -> Option<Access> {
+    let method = if method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
     ACCESS
         .iter()
         .find(|(m, p, _)| *m == method.as_str() && *p == path)
@@ -212,13 +219,30 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<Ca
     }))
 }
 
-/// A state-changing request sent by another site's page (CSRF): browsers
-/// say so in `Sec-Fetch-Site`, and in `Origin` when it differs from the
-/// host asked. Tools without a browser send neither and are not affected.
+/// A state-changing request sent by another site's page (CSRF).
 pub(crate) fn cross_site_write(method: &Method, headers: &HeaderMap) -> bool {
-    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
-        return false;
-    }
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) && cross_site(headers)
+}
+
+/// Routes whose GET runs and keeps a question when it carries `q`: they
+/// get the cross-site check of a write.
+const ASKS_ON_GET: [&str; 2] = ["/", "/api/ask/stream"];
+
+/// Whether a request would ask a question: a GET of [`ASKS_ON_GET`] with
+/// a non-empty `q`.
+fn asks_on_get(method: &Method, route: &str, query: Option<&str>) -> bool {
+    *method == Method::GET
+        && ASKS_ON_GET.contains(&route)
+        && query.is_some_and(|q| {
+            q.split('&')
+                .any(|pair| pair.strip_prefix("q=").is_some_and(|v| !v.is_empty()))
+        })
+}
+
+/// A request sent by another site's page: browsers say so in
+/// `Sec-Fetch-Site`, and in `Origin` when it differs from the host asked.
+/// Tools without a browser send neither and are not affected.
+fn cross_site(headers: &HeaderMap) -> bool {
     let text = |name| {
         headers
             .get(name)
@@ -312,7 +336,10 @@ pub(crate) async fn guard(
         }
         Access::Least(least) => least,
     };
-    if cross_site_write(request.method(), request.headers()) {
+    let asks = asks_on_get(request.method(), &route, request.uri().query());
+    if cross_site_write(request.method(), request.headers())
+        || asks && cross_site(request.headers())
+    {
         tracing::warn!(%route, "cross-site write refused");
         return ApiError::Forbidden.into_response();
     }

@@ -45,6 +45,10 @@ pub struct ChatConfig {
     pub slack_bot_token: Option<String>,
     /// Slack Web API base, e.g. `https://slack.com/api`.
     pub slack_api_base: String,
+    /// Hosts a slash command's `response_url` may name (Slack's own,
+    /// `hooks.slack.com`); the server posts to no other, whatever a signed
+    /// request says.
+    pub slack_response_hosts: Vec<String>,
     /// Token expected in generic webhook requests.
     pub webhook_token: Option<String>,
     /// Where the web UI is, for evidence links.
@@ -55,20 +59,21 @@ pub struct ChatConfig {
     pub audit: privacy::AuditLog,
 }
 
-/// Signatures seen within the replay window.
+/// Signatures seen within the replay window, as the MAC bytes they decode
+/// to: one request in another spelling of its signature is still a replay.
 #[derive(Default)]
 pub(crate) struct ReplayGuard {
-    seen: Mutex<HashMap<String, Instant>>,
+    seen: Mutex<HashMap<Vec<u8>, Instant>>,
 }
 
 impl ReplayGuard {
-    /// True the first time `signature` is seen within the window.
-    fn first_time(&self, signature: &str) -> bool {
+    /// True the first time `mac` is seen within the window.
+    fn first_time(&self, mac: &[u8]) -> bool {
         let now = Instant::now();
         let window = Duration::from_secs(2 * REPLAY_WINDOW_SECS as u64);
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
         seen.retain(|_, at| now.duration_since(*at) < window);
-        seen.insert(signature.to_string(), now).is_none()
+        seen.insert(mac.to_vec(), now).is_none()
     }
 }
 
@@ -128,19 +133,28 @@ pub(crate) fn verify_slack(
     mac.update(b":");
     mac.update(body);
     mac.verify_slice(&given).map_err(|_| Refused::Forged)?;
-    if !guard.first_time(signature) {
+    if !guard.first_time(&given) {
         return Err(Refused::Replayed);
     }
     Ok(())
 }
 
+/// The 32 bytes of a SHA-256 MAC written as Slack writes it: 64 lower-case
+/// hex digits, nothing else (no sign, no upper case, no padding).
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
+    const MAC_HEX_DIGITS: usize = 64;
+    let digit = |b: u8| match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
+    };
+    let bytes = text.as_bytes();
+    if bytes.len() != MAC_HEX_DIGITS {
         return None;
     }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+    bytes
+        .chunks_exact(2)
+        .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
         .collect()
 }
 
@@ -161,9 +175,13 @@ enum Markup {
 fn reply_text(answer: &Answer, public_url: &str, markup: Markup) -> String {
     let mut reply = String::new();
     if let Some(cause) = &answer.root_cause {
-        reply.push_str(&format!("*Likely root cause:* {}\n", cause.statement));
+        reply.push_str(&format!(
+            "*Likely root cause:* {}\n",
+            inert(&cause.statement, markup)
+        ));
     }
-    reply.extend(answer.text.chars().take(REPLY_TEXT_CHARS));
+    let text: String = answer.text.chars().take(REPLY_TEXT_CHARS).collect();
+    reply.push_str(&inert(&text, markup));
     let links: Vec<String> = answer
         .citations
         .iter()
@@ -181,6 +199,32 @@ fn reply_text(answer: &Answer, public_url: &str, markup: Markup) -> String {
         reply.push_str(&links.join(" "));
     }
     reply
+}
+
+/// Text from records made inert for the platform: it may quote log lines
+/// that carry mentions (`<!channel>`, `<@U1>`), links (`<https://x|Click>`,
+/// `[Click](https://x)`) or images. Slack's mrkdwn escapes `&`, `<` and
+/// `>`, which leaves no mention or link; for Markdown, the characters that
+/// open a link, an image, a mention or an HTML tag are backslash-escaped
+/// and bare URLs lose their scheme's `//`, so no client makes them links.
+/// The only links in a reply are the ones to our own UI, added after.
+fn inert(text: &str, markup: Markup) -> String {
+    match markup {
+        Markup::Slack => text
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;"),
+        Markup::Markdown => {
+            let mut out = String::with_capacity(text.len());
+            for c in text.chars() {
+                if "[]()<>!@`*_|\\".contains(c) {
+                    out.push('\\');
+                }
+                out.push(c);
+            }
+            out.replace("://", ":\u{200B}//")
+        }
+    }
 }
 
 /// The reply as it may leave the process, or `None` when the filter
@@ -316,8 +360,12 @@ pub(crate) async fn slack_command(
         let Some(config) = state.chat.as_deref() else {
             return;
         };
+        let Some(host) = response_host(&command.response_url, &config.slack_response_hosts) else {
+            tracing::warn!(channel = %link.channel, "response_url names a host that is not Slack's: no reply");
+            return;
+        };
         let text = reply_text(&answer, &config.public_url, Markup::Slack);
-        if let Some(text) = filtered(config, &format!("slack:{}", link.channel), &text) {
+        if let Some(text) = filtered(config, &format!("{} via {host}", link.channel), &text) {
             post_json(
                 &command.response_url,
                 None,
@@ -328,6 +376,16 @@ pub(crate) async fn slack_command(
     });
     Json(serde_json::json!({ "response_type": "in_channel", "text": "Looking into it…" }))
         .into_response()
+}
+
+/// The host of `url` when it is an http(s) URL naming one of `allowed`.
+fn response_host(url: &str, allowed: &[String]) -> Option<String> {
+    let url = reqwest::Url::parse(url).ok()?;
+    let host = url.host_str()?.to_ascii_lowercase();
+    (matches!(url.scheme(), "https" | "http")
+        && url.username().is_empty()
+        && allowed.iter().any(|a| a.eq_ignore_ascii_case(&host)))
+    .then_some(host)
 }
 
 /// Slack Events API envelope.
@@ -588,6 +646,87 @@ mod tests {
             verify_slack("s3cret", &HeaderMap::new(), body.as_bytes(), now, &guard),
             Err(Refused::Malformed)
         );
+    }
+
+    /// Issue 19, finding 2: the same signed request with its signature in
+    /// upper case or with a `+` was answered once per spelling.
+    #[test]
+    fn other_spellings_of_a_signature_are_malformed_and_never_a_second_answer() {
+        let guard = ReplayGuard::default();
+        let now = 1_790_000_000;
+        let body = "team_id=T1&channel_id=C1&text=why";
+        let good = signed("s3cret", now, body);
+        let signature = good["x-slack-signature"]
+            .to_str()
+            .expect("ascii")
+            .to_string();
+        let hex = signature.trim_start_matches("v0=");
+        let respelled = |spelling: String| {
+            let mut headers = good.clone();
+            headers.insert("x-slack-signature", spelling.parse().expect("header"));
+            headers
+        };
+        assert_eq!(
+            verify_slack("s3cret", &good, body.as_bytes(), now, &guard),
+            Ok(())
+        );
+        for spelling in [
+            format!("v0={}", hex.to_uppercase()),
+            format!("v0=+{}", &hex[1..]),
+            format!("v0={hex} "),
+            format!("v0={hex}00"),
+        ] {
+            assert_eq!(
+                verify_slack(
+                    "s3cret",
+                    &respelled(spelling.clone()),
+                    body.as_bytes(),
+                    now,
+                    &guard
+                ),
+                Err(Refused::Malformed),
+                "{spelling}"
+            );
+        }
+        assert_eq!(decode_hex(hex).map(|b| b.len()), Some(32));
+    }
+
+    /// Issue 19, finding 13: a signed command could make the server post
+    /// anywhere, loopback services included.
+    #[test]
+    fn replies_go_only_to_the_allowed_response_hosts() {
+        let slack = ["hooks.slack.com".to_string()];
+        assert_eq!(
+            response_host("https://hooks.slack.com/commands/T1/1/x", &slack).as_deref(),
+            Some("hooks.slack.com")
+        );
+        for refused in [
+            "http://127.0.0.1:6379/",
+            "https://hooks.slack.com.evil.example/x",
+            "https://evil.example/hooks.slack.com",
+            "https://user@hooks.slack.com/x",
+            "file:///etc/passwd",
+            "not a url",
+        ] {
+            assert_eq!(response_host(refused, &slack), None, "{refused}");
+        }
+    }
+
+    /// Issue 19, finding 4: log text reached channels as mentions and links.
+    #[test]
+    fn quoted_log_text_is_inert_in_both_markups() {
+        let hostile = "<!channel> see <https://evil.example|Click here> and [Click](https://evil.example) ![x](https://evil.example/p.png) @here";
+        let slack = inert(hostile, Markup::Slack);
+        assert!(!slack.contains('<') && !slack.contains('>'), "{slack}");
+        assert!(slack.contains("&lt;!channel&gt;"), "{slack}");
+        let markdown = inert(hostile, Markup::Markdown);
+        assert!(
+            !markdown.contains("](") && !markdown.contains("!["),
+            "{markdown}"
+        );
+        assert!(!markdown.contains("https://"), "{markdown}");
+        assert!(markdown.contains("\\[Click\\]"), "{markdown}");
+        assert_eq!(inert("a & b", Markup::Slack), "a &amp; b");
     }
 
     #[test]

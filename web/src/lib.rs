@@ -6,6 +6,7 @@
 //! auto-escaped by askama: log lines carry hostile text.
 
 mod admin;
+mod allowed_hosts;
 mod api_error;
 mod ask;
 mod auth;
@@ -23,6 +24,7 @@ mod sources;
 mod state;
 mod timeline;
 
+pub use allowed_hosts::AllowedHosts;
 pub use api_error::ApiError;
 pub use auth::{ACCESS, Access, AuthMode, RateLimit, access};
 pub use chat::{ChatConfig, slack_signature};
@@ -44,6 +46,7 @@ pub async fn serve_on(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    sources::sweep_incoming(&state.home);
     // Client addresses feed the per-address rate limit.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)

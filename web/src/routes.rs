@@ -21,7 +21,7 @@ use crate::search::{self, record_page, search_page};
 use crate::sources::{self, sources_page};
 use crate::state::AppState;
 use crate::timeline::{self, timeline_page};
-use crate::{admin, chat, oidc};
+use crate::{admin, allowed_hosts, chat, oidc};
 
 /// Largest request body accepted, in bytes (uploads stream past it with
 /// their own limit).
@@ -126,6 +126,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), auth::guard))
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn_with_state(state.clone(), count_request))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            allowed_hosts::check_host,
+        ))
         .with_state(state)
 }
 

@@ -20,6 +20,9 @@ use crate::pages::{RecordPage, SearchPage};
 use crate::state::AppState;
 
 const MAX_SEARCH_LIMIT: usize = 200;
+/// Longest search text: as long as a question may be. Each term becomes a
+/// clause per searched field, so an unbounded query is unbounded work.
+const MAX_QUERY_CHARS: usize = 2000;
 const DEFAULT_LIMIT: usize = 20;
 /// Records shown on each side of a record, and how far to look for them.
 const NEIGHBOURS_PER_SIDE: usize = 10;
@@ -147,6 +150,11 @@ async fn search(
             .ok_or_else(|| ApiError::BadRequest(format!("unknown mode {name:?}")))?,
         None => SearchMode::Hybrid,
     };
+    if params.q.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "a search has at most {MAX_QUERY_CHARS} characters"
+        )));
+    }
     let wanted = params.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_SEARCH_LIMIT);
     let query = SearchQuery {
         tenant: tenant.to_string(),

@@ -22,7 +22,7 @@ use tokio::io::AsyncWriteExt;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api_error::ApiError;
-use crate::auth::{AuthMode, Caller};
+use crate::auth::Caller;
 use crate::pages::SourcesPage;
 use crate::state::AppState;
 
@@ -164,19 +164,28 @@ async fn sources_view(state: AppState, tenant: Arc<str>) -> Result<SourcesView, 
                 .entry(item.origin.source.as_str())
                 .or_default() += 1;
         }
-        // Checkpoints are per store, not per tenant: with tokens, a tenant
-        // sees those of its own uploads only.
-        let own = upload_dir(&state.home, &tenant);
+        // Checkpoints are kept per tenant: each sees its own sources, named
+        // relative to the data directory when they sit in it (the server's
+        // layout is not the caller's business).
+        let home = std::fs::canonicalize(state.home.as_path())
+            .unwrap_or_else(|_| state.home.to_path_buf());
         let sources = text
             .ingest_state()?
             .checkpoints
-            .into_iter()
-            .filter(|(path, _)| state.auth == AuthMode::Open || Path::new(path).starts_with(&own))
-            .map(|(path, checkpoint)| SourceRow {
-                bad: file_name_bad(&bad_by_source, &path),
-                path,
-                lines: checkpoint.line,
-                bytes: checkpoint.offset,
+            .iter()
+            .filter_map(|(key, checkpoint)| {
+                let (owner, path) = ingest::split_checkpoint_key(key)?;
+                (owner == &*tenant).then(|| {
+                    let shown = Path::new(path)
+                        .strip_prefix(&home)
+                        .map_or(path.to_string(), |p| p.to_string_lossy().into_owned());
+                    SourceRow {
+                        bad: file_name_bad(&bad_by_source, path),
+                        path: shown,
+                        lines: checkpoint.line,
+                        bytes: checkpoint.offset,
+                    }
+                })
             })
             .collect();
         let bad_total = bad.len();
@@ -278,14 +287,11 @@ pub(crate) async fn uploads_create(
     tokio::fs::create_dir_all(&dir)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let incoming = dir.join(format!(".incoming-{id}"));
-    let bytes = match receive(body, &incoming).await {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            let _ = tokio::fs::remove_file(&incoming).await;
-            return Err(error);
-        }
-    };
+    let room = MAX_TENANT_UPLOAD_BYTES.saturating_sub(folder_bytes(&dir).await);
+    let incoming = Incoming(Some(dir.join(format!("{INCOMING_PREFIX}{id}"))));
+    // A client that goes away mid-body drops this future: the guard
+    // removes the partial file then too.
+    let bytes = receive(body, incoming.path(), room).await?;
     let job = UploadJob {
         tenant: caller.tenant.clone(),
         id: id.clone(),
@@ -302,15 +308,87 @@ pub(crate) async fn uploads_create(
         state,
         caller.tenant,
         id,
-        incoming,
+        incoming.keep(),
         dir.join(name),
     ));
     Ok((StatusCode::ACCEPTED, Json(job)).into_response())
 }
 
-async fn receive(body: Body, path: &Path) -> Result<u64, ApiError> {
+/// Name prefix of an upload still being received.
+const INCOMING_PREFIX: &str = ".incoming-";
+/// What one tenant's uploads may hold on disk in all.
+const MAX_TENANT_UPLOAD_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+
+/// An upload being received: removed when dropped, unless kept.
+struct Incoming(Option<PathBuf>);
+
+impl Incoming {
+    fn path(&self) -> &Path {
+        self.0.as_deref().unwrap_or(Path::new(""))
+    }
+
+    /// The received file, now the ingest's to move.
+    fn keep(mut self) -> PathBuf {
+        self.0.take().unwrap_or_default()
+    }
+}
+
+impl Drop for Incoming {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take()
+            && let Err(error) = std::fs::remove_file(&path)
+            && error.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(%error, path = %path.display(), "partial upload not removed");
+        }
+    }
+}
+
+/// Removes the partial uploads an earlier run left (it stopped mid-body).
+pub(crate) fn sweep_incoming(home: &Path) {
+    let Ok(tenants) = std::fs::read_dir(home.join("uploads")) else {
+        return;
+    };
+    for tenant in tenants.flatten() {
+        for file in std::fs::read_dir(tenant.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if file
+                .file_name()
+                .to_string_lossy()
+                .starts_with(INCOMING_PREFIX)
+            {
+                let removed = std::fs::remove_file(file.path());
+                tracing::info!(path = %file.path().display(), ok = removed.is_ok(), "partial upload from an earlier run removed");
+            }
+        }
+    }
+}
+
+/// Bytes of the files in `dir` (0 when it cannot be read).
+async fn folder_bytes(dir: &Path) -> u64 {
+    let mut total = 0;
+    if let Ok(mut entries) = tokio::fs::read_dir(dir).await {
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            if let Ok(meta) = entry.metadata().await {
+                total += meta.len();
+            }
+        }
+    }
+    total
+}
+
+/// Receives `body` into `path` (owner-only), refusing more than one
+/// upload's limit or the tenant's `room` left.
+async fn receive(body: Body, path: &Path, room: u64) -> Result<u64, ApiError> {
     let internal = |e: std::io::Error| ApiError::Internal(e.to_string());
-    let mut file = tokio::fs::File::create(path).await.map_err(internal)?;
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(path).await.map_err(internal)?;
     let mut stream = body.into_data_stream();
     let mut bytes = 0u64;
     while let Some(chunk) = stream.next().await {
@@ -320,6 +398,12 @@ async fn receive(body: Body, path: &Path) -> Result<u64, ApiError> {
             return Err(ApiError::TooLarge(format!(
                 "uploads are limited to {} MiB",
                 MAX_UPLOAD_BYTES / (1024 * 1024)
+            )));
+        }
+        if bytes > room {
+            return Err(ApiError::TooLarge(format!(
+                "this tenant's uploads are limited to {} GiB in all",
+                MAX_TENANT_UPLOAD_BYTES / (1024 * 1024 * 1024)
             )));
         }
         file.write_all(&chunk).await.map_err(internal)?;
@@ -445,5 +529,17 @@ mod tests {
         );
         assert_eq!(sanitized_name("a\0b"), "a_b");
         assert_eq!(sanitized_name(&"x".repeat(500)).len(), MAX_NAME_CHARS);
+    }
+
+    #[test]
+    fn partial_uploads_of_an_earlier_run_are_swept_and_finished_ones_kept() {
+        let home = tempfile::tempdir().expect("tempdir");
+        let folder = home.path().join("uploads").join("acme");
+        std::fs::create_dir_all(&folder).expect("dir");
+        std::fs::write(folder.join(".incoming-u-1-1"), "partial").expect("write");
+        std::fs::write(folder.join("done.log"), "whole").expect("write");
+        sweep_incoming(home.path());
+        assert!(!folder.join(".incoming-u-1-1").exists());
+        assert!(folder.join("done.log").exists());
     }
 }

@@ -5,6 +5,7 @@ use agent::LlmAgent;
 use appdb::AppDb;
 use retrieval::Stores;
 
+use crate::allowed_hosts::AllowedHosts;
 use crate::auth::{AuthMode, RateLimit, RateLimiter};
 use crate::chat::{ChatConfig, ReplayGuard};
 use crate::oidc::{Oidc, OidcConfig};
@@ -28,6 +29,7 @@ pub struct AppState {
     pub(crate) chat: Option<Arc<ChatConfig>>,
     pub(crate) chat_replays: Arc<ReplayGuard>,
     pub(crate) oidc: Option<Arc<Oidc>>,
+    pub(crate) allowed_hosts: Arc<AllowedHosts>,
 }
 
 /// What an LLM's tokens cost, in US dollars per million; zero when unknown
@@ -62,6 +64,7 @@ impl AppState {
             chat: None,
             chat_replays: Arc::default(),
             oidc: None,
+            allowed_hosts: Arc::default(),
         }
     }
 
@@ -98,6 +101,12 @@ impl AppState {
     /// Lets people log in to the UI with an OpenID provider.
     pub fn with_oidc(mut self, config: OidcConfig) -> Self {
         self.oidc = Some(Arc::new(Oidc::new(config)));
+        self
+    }
+
+    /// Serves requests naming these hosts only (default: the loopback names).
+    pub fn with_allowed_hosts(mut self, hosts: AllowedHosts) -> Self {
+        self.allowed_hosts = Arc::new(hosts);
         self
     }
 

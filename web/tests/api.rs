@@ -77,11 +77,15 @@ async fn send(request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Str
 }
 
 fn get(uri: &str) -> Request<Body> {
-    Request::get(uri).body(Body::empty()).expect("request")
+    Request::get(uri)
+        .header("host", "localhost")
+        .body(Body::empty())
+        .expect("request")
 }
 
 fn post_json(uri: &str, json: &str) -> Request<Body> {
     Request::post(uri)
+        .header("host", "localhost")
         .header("content-type", "application/json")
         .body(Body::from(json.to_string()))
         .expect("request")
@@ -104,6 +108,7 @@ async fn health_answers_ok_with_security_headers() {
 #[tokio::test]
 async fn ask_api_returns_an_answer_whose_citations_are_records() {
     let request = Request::post("/api/ask")
+        .header("host", "localhost")
         .header("content-type", "application/json")
         .body(Body::from(
             r#"{"question":"why invalid_token since 14:05?"}"#,
@@ -132,6 +137,7 @@ async fn ask_api_returns_an_answer_whose_citations_are_records() {
 #[tokio::test]
 async fn bad_requests_are_rejected_with_a_message() {
     let empty = Request::post("/api/ask")
+        .header("host", "localhost")
         .header("content-type", "application/json")
         .body(Body::from(r#"{"question":"   "}"#))
         .expect("request");
@@ -337,6 +343,7 @@ async fn openapi_spec_lists_every_json_route() {
         for method in operations.as_object().expect("operations").keys() {
             let uri = path.replace("{id}", "x");
             let request = Request::builder()
+                .header("host", "localhost")
                 .method(method.to_uppercase().as_str())
                 .uri(&uri)
                 .header("content-type", "application/json")
@@ -374,6 +381,7 @@ async fn uploads_are_ingested_in_the_background_under_a_safe_name() {
     )
     .await;
     let upload = Request::post("/api/uploads?name=..%2F..%2Fokta%20export.jsonl")
+        .header("host", "localhost")
         .body(Body::from(
             "{\"uuid\":\"e1\",\"published\":\"2026-11-20T14:05:00Z\",\"eventType\":\"user.session.start\",\"displayMessage\":\"User login to Okta\",\"outcome\":{\"result\":\"FAILURE\",\"reason\":\"INVALID_CREDENTIALS\"}}\n{not json\n",
         ))
@@ -550,6 +558,7 @@ async fn metrics_count_requests_by_route_and_answers_by_mode() {
         assert_eq!(response.status(), StatusCode::OK, "{uri}");
     }
     let ask = Request::post("/api/ask")
+        .header("host", "localhost")
         .header("content-type", "application/json")
         .body(Body::from(
             r#"{"question":"why invalid_token since 14:05?"}"#,
@@ -658,4 +667,182 @@ async fn lookalike_service_names_stay_apart_and_are_spelled_out() {
         ["auth"],
         "a filter on one never returns the other"
     );
+}
+
+/// Issue 19, finding 1: a page on another site whose name is rebound to
+/// 127.0.0.1 reaches the open-mode server with its own `Host`; it must get
+/// neither an admin token nor data.
+#[tokio::test]
+async fn requests_naming_another_host_are_refused_before_routing() {
+    let app = app().await;
+    let token = r#"{"name":"rebound","role":"admin"}"#;
+    let rebound = |method: &str, uri: &str, body: &str| {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", "attacker.example:8080")
+            .header("origin", "http://attacker.example:8080")
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("request")
+    };
+    let (status, _, body) = app.send(rebound("POST", "/api/tokens", token)).await;
+    assert_eq!(status, StatusCode::MISDIRECTED_REQUEST, "{body}");
+    assert!(!body.contains("secret"), "{body}");
+    for uri in [
+        "/api/search?q=invalid_token",
+        "/",
+        "/healthz",
+        "/no-such-page",
+    ] {
+        let (status, _, body) = app.send(rebound("GET", uri, "")).await;
+        assert_eq!(status, StatusCode::MISDIRECTED_REQUEST, "{uri}: {body}");
+    }
+    let no_host = Request::get("/api/search?q=invalid_token")
+        .body(Body::empty())
+        .expect("request");
+    assert_eq!(app.send(no_host).await.0, StatusCode::MISDIRECTED_REQUEST);
+    // The same write naming the server's own loopback name is served.
+    let own = Request::post("/api/tokens")
+        .header("host", "127.0.0.1:8080")
+        .header("content-type", "application/json")
+        .body(Body::from(token))
+        .expect("request");
+    let (status, _, body) = app.send(own).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+#[tokio::test]
+async fn a_configured_public_host_is_served() {
+    let app = app_over(stores_with("gateway.log", LOG), |state| {
+        state.with_allowed_hosts(
+            web::AllowedHosts::default().with_url_host("https://oncall.example.com"),
+        )
+    })
+    .await;
+    let request = Request::get("/healthz")
+        .header("host", "oncall.example.com")
+        .body(Body::empty())
+        .expect("request");
+    assert_eq!(app.send(request).await.0, StatusCode::OK);
+}
+
+/// Issue 19, finding 12: a token lifetime past the calendar panicked the
+/// handler; out-of-range lifetimes are a 400 now.
+#[tokio::test]
+async fn token_lifetimes_out_of_range_are_refused_not_a_panic() {
+    let app = app().await;
+    for days in ["100000000", "0", "4294967295"] {
+        let body = format!(r#"{{"name":"t","role":"viewer","expires_in_days":{days}}}"#);
+        let (status, _, text) = app.send(post_json("/api/tokens", &body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{days}: {text}");
+        assert!(text.contains("expires_in_days: 1 to 3650"), "{text}");
+    }
+    let body = r#"{"name":"t","role":"viewer","expires_in_days":30}"#;
+    assert_eq!(
+        app.send(post_json("/api/tokens", body)).await.0,
+        StatusCode::CREATED
+    );
+}
+
+/// Issue 19, finding 11: a query of thousands of distinct terms cost
+/// seconds each.
+#[tokio::test]
+async fn an_oversized_search_is_a_client_error() {
+    let app = app().await;
+    let terms: Vec<String> = (0..2_500).map(|i| format!("t{i}")).collect();
+    let uri = format!("/api/search?q={}", terms.join("."));
+    let (status, _, body) = app.send(get(&uri)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("at most 2000 characters"), "{body}");
+}
+
+/// Issue 19, finding 15: HEAD had no access rule, so every HEAD was a 403
+/// and an error line in the log.
+#[tokio::test]
+async fn head_has_the_rule_of_get() {
+    let app = app().await;
+    for uri in ["/healthz", "/api/search?q=invalid_token"] {
+        let request = Request::head(uri)
+            .header("host", "localhost")
+            .body(Body::empty())
+            .expect("request");
+        let (status, _, body) = app.send(request).await;
+        assert_eq!(status, StatusCode::OK, "{uri}");
+        assert!(body.is_empty(), "{uri}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn vector_search_without_vectors_is_a_client_error() {
+    let (status, _, body) = send(get("/api/search?q=invalid_token&mode=vector")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
+
+/// Issue 19, finding 14: `GET /?q=...` from another site's page ran and
+/// kept a question; the page itself still opens from a link.
+#[tokio::test]
+async fn another_site_cannot_ask_through_a_get() {
+    let app = app().await;
+    let from_elsewhere = |uri: &str| {
+        Request::get(uri)
+            .header("host", "localhost")
+            .header("sec-fetch-site", "cross-site")
+            .body(Body::empty())
+            .expect("request")
+    };
+    for uri in [
+        "/?q=why+invalid_token",
+        "/api/ask/stream?q=why+invalid_token",
+    ] {
+        let (status, _, body) = app.send(from_elsewhere(uri)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{uri}: {body}");
+    }
+    assert_eq!(app.send(from_elsewhere("/")).await.0, StatusCode::OK);
+    let (status, _, body) = app.send(get("/?q=why+invalid_token")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// Issue 19, finding 9: an upload cut off mid-body left its partial file
+/// behind for ever; an upload is stored owner-only.
+#[tokio::test]
+async fn an_interrupted_upload_leaves_no_partial_file() {
+    let app = app().await;
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![
+        Ok(b"2026-11-20T14:00:00Z INFO gw: part one\n".to_vec()),
+        Err(std::io::Error::other("client went away")),
+    ];
+    let upload = Request::post("/api/uploads?name=cut.log")
+        .header("host", "localhost")
+        .body(Body::from_stream(futures::stream::iter(chunks)))
+        .expect("request");
+    let (status, _, body) = app.send(upload).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let folder = app.home.path().join("uploads/acme");
+    let left: Vec<String> = std::fs::read_dir(&folder)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+
+    let upload = Request::post("/api/uploads?name=whole.log")
+        .header("host", "localhost")
+        .body(Body::from("2026-11-20T14:00:00Z INFO gw: whole\n"))
+        .expect("request");
+    assert_eq!(app.send(upload).await.0, StatusCode::ACCEPTED);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let stored = std::fs::read_dir(&folder)
+            .expect("folder")
+            .flatten()
+            .next()
+            .expect("the upload");
+        let mode = stored.metadata().expect("metadata").permissions().mode();
+        assert_eq!(mode & 0o077, 0, "owner-only: {mode:o}");
+    }
 }

@@ -59,6 +59,7 @@ async fn call(
     body: &str,
 ) -> (StatusCode, String) {
     let mut request = Request::builder()
+        .header("host", "localhost")
         .method(method)
         .uri(uri)
         .header("content-type", "application/json");
@@ -120,6 +121,7 @@ async fn fixture(app: &axum::Router, db: &appdb::AppDb, tenant: &str) -> TenantF
     let asked: serde_json::Value = serde_json::from_str(&body).expect("json");
     let question = asked["question_id"].as_str().expect("question").to_string();
     let upload_request = Request::post("/api/uploads?name=more.log")
+        .header("host", "localhost")
         .header("authorization", format!("Bearer {admin}"))
         .body(Body::from(format!(
             "2026-11-20T15:00:00Z INFO gw: uploaded {}\n",

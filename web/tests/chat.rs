@@ -84,6 +84,7 @@ async fn start() -> Server {
         slack_signing_secret: Some(SECRET.into()),
         slack_bot_token: Some(BOT_TOKEN.into()),
         slack_api_base: format!("{slack_url}/api"),
+        slack_response_hosts: vec!["127.0.0.1".into()],
         webhook_token: Some("hook-token".into()),
         public_url: "https://oncall.example.net".into(),
         redactor: Some(Arc::new(privacy::Redactor::new().expect("redactor"))),

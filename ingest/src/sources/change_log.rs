@@ -54,10 +54,17 @@ fn commit(ctx: &SourceContext<'_>, start: usize, lines: &[&str]) -> Record {
             .find_map(|l| l.strip_prefix(name))
             .map(str::trim)
     };
-    let message: Vec<&str> = lines
+    // The message is the indented block before the patch; indented lines
+    // of the patch itself (YAML, code) are not part of it.
+    let patch_start = lines
+        .iter()
+        .position(|l| l.starts_with("diff ") || l.starts_with("--- "))
+        .unwrap_or(lines.len());
+    let message: Vec<&str> = lines[..patch_start]
         .iter()
         .filter_map(|l| l.strip_prefix("    "))
         .collect();
+    let changed = changed_lines(&lines[patch_start..]);
     let files = changed_files(lines);
     let subject = message.first().copied().unwrap_or_default();
     let mut draft = RecordDraft {
@@ -79,8 +86,32 @@ fn commit(ctx: &SourceContext<'_>, start: usize, lines: &[&str]) -> Record {
             .fields
             .insert("message".into(), message.join("\n").into());
     }
+    if !changed.is_empty() {
+        draft
+            .fields
+            .insert("changed_lines".into(), changed.join("\n").into());
+    }
     draft.finish(ctx, start as u64 + 1, &lines.join("\n"))
 }
+
+/// Lines a patch adds or removes, with their `+`/`-`, at most
+/// [`MAX_CHANGED_LINES`]: what the change did, for linking it to symptoms
+/// and quoting it.
+fn changed_lines(patch: &[&str]) -> Vec<String> {
+    patch
+        .iter()
+        .filter(|l| {
+            (l.starts_with('+') && !l.starts_with("+++"))
+                || (l.starts_with('-') && !l.starts_with("---"))
+        })
+        .filter(|l| l.len() > 1 && !l[1..].trim().is_empty())
+        .take(MAX_CHANGED_LINES)
+        .map(|l| l.trim_end().to_string())
+        .collect()
+}
+
+/// Changed lines kept per commit.
+const MAX_CHANGED_LINES: usize = 200;
 
 /// Git's default date (`Thu Nov 20 14:02:00 2026 +0000`) or ISO forms.
 fn git_date(ctx: &SourceContext<'_>, text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
@@ -149,6 +180,12 @@ fn file_diffs(ctx: &SourceContext<'_>, lines: &[&str]) -> Vec<Record> {
                 ..RecordDraft::default()
             };
             draft.fields.insert("file".into(), file.into());
+            let changed = changed_lines(part);
+            if !changed.is_empty() {
+                draft
+                    .fields
+                    .insert("changed_lines".into(), changed.join("\n").into());
+            }
             draft.finish(ctx, start as u64 + 1, &part.join("\n"))
         })
         .collect()
@@ -185,6 +222,25 @@ mod tests {
             Some("J Doe <j@example.com>")
         );
         assert_eq!(records[1].origin.line, 15);
+        assert_eq!(
+            records[0].field_str("changed_lines").as_deref(),
+            Some("-kid = \"a\"\n+kid = \"b\"")
+        );
+    }
+
+    /// Indented lines of a patch (YAML, code) once joined the message.
+    #[test]
+    fn the_message_ends_where_the_patch_begins() {
+        let text = "commit 3f9a2c1d4e5b6a7c8d9e0f1a2b3c4d5e6f7a8b9c\nAuthor: J Doe <j@example.com>\nDate:   2026-08-20T02:07:44+00:00\n\n    API-1: require scopes\n\n    Replaces the coarse scope.\n\ndiff --git a/plugins.yaml b/plugins.yaml\n--- a/plugins.yaml\n+++ b/plugins.yaml\n@@ -1,3 +1,3 @@\n     route: invoices-v2\n-      scopes_required: [invoices]\n+      scopes_required: [invoices:read]\n";
+        let records = parse_change_log(&ctx(), text);
+        assert_eq!(
+            records[0].field_str("message").as_deref(),
+            Some("API-1: require scopes\nReplaces the coarse scope.")
+        );
+        assert_eq!(
+            records[0].field_str("changed_lines").as_deref(),
+            Some("-      scopes_required: [invoices]\n+      scopes_required: [invoices:read]")
+        );
     }
 
     #[test]

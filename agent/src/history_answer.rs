@@ -1,0 +1,379 @@
+//! History and lookup answers: the past incidents (postmortems, runbooks,
+//! paging records) that match a question, searched across all time, and
+//! the passages of the best one an engineer needs first, quoted and cited.
+//!
+//! Documents are indexed a section per record. A document's match is the
+//! reciprocal-rank sum of its sections among the hits, so a report whose
+//! summary names the symptom and whose cause section names the trigger
+//! beats one lucky section elsewhere. From the best document, passages
+//! (lines, or sentences of long lines) are chosen by the question's terms
+//! weighted by their rarity across the documents (IDF), with a bonus for
+//! the sections every postmortem template has for what happened, why and
+//! what fixed it, and quoted in document order.
+
+use std::collections::{BTreeSet, HashMap};
+
+use ingest::{Record, SourceKind};
+use retrieval::{Filters, SearchMode, SearchQuery, Stores};
+
+use crate::answer::{Answer, EvidenceRole, Remediation, excerpt};
+use crate::answer_builder::{AnswerBuilder, Section};
+use crate::error::Result;
+use crate::intent::Intent;
+
+/// Sections retrieved to find the matching documents.
+const SECTIONS_CONSIDERED: usize = 40;
+/// Reciprocal-rank constant, as in hybrid search.
+const RANK_K: f64 = 60.0;
+/// Other matching documents named after the best one.
+const OTHER_MATCHES: usize = 3;
+/// Characters of passages quoted from the best document.
+const QUOTE_CHARS: usize = 1300;
+/// Characters of a document field (root cause, resolution) shown.
+const FIELD_CHARS: usize = 320;
+/// Shortest passage worth quoting.
+const MIN_PASSAGE_CHARS: usize = 12;
+/// Longest line kept whole; longer ones are split into sentences.
+const MAX_PASSAGE_CHARS: usize = 320;
+/// Most passages quoted, whatever their length.
+const MAX_PASSAGES: usize = 10;
+
+/// Headings (lower case, as prefixes or words) of the parts of a report an
+/// engineer reads first, as the common postmortem templates name them
+/// (Google SRE, PagerDuty, Atlassian, GitLab, free-form reports).
+const KEY_SECTIONS: &[&str] = &[
+    "summary",
+    "overview",
+    "what happened",
+    "impact",
+    "root cause",
+    "cause",
+    "trigger",
+    "resolution",
+    "fix",
+    "mitigation",
+    "remediation",
+    "recovery",
+    "action items",
+    "follow-up",
+    "follow up",
+    "lessons",
+    "timeline",
+];
+
+/// A matching document and its sections among the hits.
+struct DocumentMatch {
+    source: String,
+    score: f64,
+    best: Record,
+}
+
+/// Answers `question` from past incidents, or `None` when no document
+/// matches it (the caller then diagnoses the live data).
+pub(crate) fn answer_from_history(
+    stores: &Stores,
+    mode: SearchMode,
+    tenant: &str,
+    question: &str,
+    search_text: &str,
+    intent: Intent,
+) -> Result<Option<Answer>> {
+    let knowledge = Filters {
+        kinds: vec![SourceKind::Knowledge, SourceKind::Incident],
+        ..Filters::default()
+    };
+    let query = SearchQuery {
+        tenant: tenant.to_string(),
+        text: search_text.to_string(),
+        filters: knowledge.clone(),
+        limit: SECTIONS_CONSIDERED,
+    };
+    let hits = stores.search(&query, mode)?;
+    let mut documents: Vec<DocumentMatch> = Vec::new();
+    for (rank, hit) in hits.into_iter().enumerate() {
+        let score = 1.0 / (RANK_K + rank as f64 + 1.0);
+        let source = hit.record.origin.source.clone();
+        match documents.iter_mut().find(|d| d.source == source) {
+            Some(document) => document.score += score,
+            None => documents.push(DocumentMatch {
+                source,
+                score,
+                best: hit.record,
+            }),
+        }
+    }
+    documents.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let Some(best) = documents.first() else {
+        return Ok(None);
+    };
+    let all = stores.text().scan(tenant, &knowledge, usize::MAX)?;
+    let mut by_document: HashMap<&str, Vec<&Record>> = HashMap::new();
+    for record in &all {
+        by_document
+            .entry(record.origin.source.as_str())
+            .or_default()
+            .push(record);
+    }
+    let mut sections: Vec<&Record> = by_document
+        .get(best.source.as_str())
+        .cloned()
+        .unwrap_or_default();
+    sections.sort_by_key(|r| r.origin.line);
+    let terms: BTreeSet<String> = stores.text().analyze(search_text)?.into_iter().collect();
+    let weights = term_weights(stores, &terms, &by_document)?;
+
+    let mut builder = AnswerBuilder::new(question);
+    builder.line_in(
+        Section::Header,
+        format!(
+            "Evidence mode ({} question): the past incident that best matches, from the knowledge base across all time.",
+            intent.as_str()
+        ),
+    );
+    let first = sections.first().copied().unwrap_or(&best.best);
+    let cite = builder.cite(first, EvidenceRole::Match);
+    builder.line_in(
+        Section::Cause,
+        format!(
+            "Past incident: \"{}\" ({}){} {cite}.",
+            title(first),
+            best.source,
+            facts_of(first)
+        ),
+    );
+    for (field, label, heading) in [
+        ("root_cause", "Root cause then", "cause"),
+        ("resolution", "What fixed it", "resolution"),
+    ] {
+        if let Some(value) = first.field_str(field).filter(|v| !v.trim().is_empty()) {
+            let source = sections
+                .iter()
+                .find(|s| section_of(s).contains(heading))
+                .copied()
+                .unwrap_or(first);
+            let cite = builder.cite(source, EvidenceRole::Match);
+            builder.line_in(
+                Section::Cause,
+                format!("{label}: {} {cite}", excerpt(value.trim(), FIELD_CHARS)),
+            );
+        }
+    }
+    let passages = choose_passages(stores, &sections, &terms, &weights)?;
+    if !passages.is_empty() {
+        builder.line("From the report:".into());
+    }
+    for (record, passage) in passages {
+        let cite = builder.cite(record, EvidenceRole::Match);
+        let heading = section_of(record);
+        let label = if heading.is_empty() {
+            String::new()
+        } else {
+            format!("({}) ", excerpt(&heading, 40))
+        };
+        builder.line(format!("- {label}{passage} {cite}"));
+    }
+    let others: Vec<String> = documents
+        .iter()
+        .skip(1)
+        .take(OTHER_MATCHES)
+        .map(|d| {
+            let cite = builder.cite(&d.best, EvidenceRole::Match);
+            format!("\"{}\" ({}) {cite}", title(&d.best), d.source)
+        })
+        .collect();
+    if !others.is_empty() {
+        builder.line(format!("Other close matches: {}.", others.join("; ")));
+    }
+    let remediation = Remediation {
+        steps: first
+            .field_str("resolution")
+            .filter(|v| !v.trim().is_empty())
+            .map(|fix| {
+                vec![format!(
+                    "What resolved \"{}\": {}",
+                    title(first),
+                    excerpt(fix.trim(), FIELD_CHARS)
+                )]
+            })
+            .unwrap_or_default(),
+        diff: None,
+        rollback: Vec::new(),
+        verify: String::new(),
+    };
+    Ok(Some(builder.finish(None, Vec::new(), remediation)))
+}
+
+/// The document's title, as ingest recorded it.
+fn title(record: &Record) -> String {
+    record
+        .field_str("document")
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| record.origin.source.clone())
+}
+
+/// The section heading of a record, lower case.
+fn section_of(record: &Record) -> String {
+    record
+        .field_str("section")
+        .unwrap_or_default()
+        .to_lowercase()
+}
+
+/// `, fault 2019-04-03 10:50 UTC, resolved after 39 min`: the key times
+/// the document states.
+fn facts_of(record: &Record) -> String {
+    let mut parts = Vec::new();
+    for (field, label) in [
+        ("fault_at", "fault"),
+        ("detected_at", "detected"),
+        ("resolved_at", "resolved"),
+    ] {
+        if let Some(at) = record
+            .field_str(field)
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+        {
+            parts.push(format!("{label} {} UTC", at.format("%Y-%m-%d %H:%M")));
+        }
+    }
+    if let Some(minutes) = record.field_str("time_to_resolve_min") {
+        parts.push(format!("{minutes} min to resolve"));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", parts.join(", "))
+    }
+}
+
+/// Weight of each question term: ln(1 + documents / documents with it).
+fn term_weights(
+    stores: &Stores,
+    terms: &BTreeSet<String>,
+    by_document: &HashMap<&str, Vec<&Record>>,
+) -> Result<HashMap<String, f64>> {
+    let mut frequency: HashMap<&str, usize> = HashMap::new();
+    for sections in by_document.values() {
+        let mut seen = BTreeSet::new();
+        for section in sections {
+            for term in stores.text().analyze(&section.body)? {
+                if terms.contains(&term) {
+                    seen.insert(term);
+                }
+            }
+        }
+        for term in seen {
+            if let Some(term) = terms.get(&term) {
+                *frequency.entry(term.as_str()).or_insert(0) += 1;
+            }
+        }
+    }
+    let documents = by_document.len().max(1) as f64;
+    Ok(terms
+        .iter()
+        .map(|term| {
+            let df = frequency.get(term.as_str()).copied().unwrap_or(0).max(1) as f64;
+            (term.clone(), (1.0 + documents / df).ln())
+        })
+        .collect())
+}
+
+/// The passages of `sections` that answer best, in document order, within
+/// [`QUOTE_CHARS`].
+fn choose_passages<'r>(
+    stores: &Stores,
+    sections: &[&'r Record],
+    terms: &BTreeSet<String>,
+    weights: &HashMap<String, f64>,
+) -> Result<Vec<(&'r Record, String)>> {
+    let mean_weight = if weights.is_empty() {
+        1.0
+    } else {
+        weights.values().sum::<f64>() / weights.len() as f64
+    };
+    let mut candidates: Vec<(usize, f64, &'r Record, String)> = Vec::new();
+    for section in sections {
+        let key = {
+            let heading = section_of(section);
+            KEY_SECTIONS.iter().any(|k| heading.contains(k))
+        };
+        for passage in passages(&section.body) {
+            let found: BTreeSet<String> = stores
+                .text()
+                .analyze(&passage)?
+                .into_iter()
+                .filter(|t| terms.contains(t))
+                .collect();
+            let mut score: f64 = found.iter().filter_map(|t| weights.get(t)).sum();
+            if key {
+                score += 0.5 * mean_weight;
+            }
+            if score > 0.0 {
+                candidates.push((candidates.len(), score, section, passage));
+            }
+        }
+    }
+    let mut ranked: Vec<&(usize, f64, &Record, String)> = candidates.iter().collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut chosen: Vec<&(usize, f64, &Record, String)> = Vec::new();
+    let mut used = 0;
+    for candidate in ranked {
+        let length = candidate.3.chars().count();
+        if used + length > QUOTE_CHARS || chosen.len() == MAX_PASSAGES {
+            continue;
+        }
+        used += length;
+        chosen.push(candidate);
+    }
+    chosen.sort_by_key(|c| c.0);
+    Ok(chosen
+        .into_iter()
+        .map(|(_, _, record, passage)| (*record, passage.clone()))
+        .collect())
+}
+
+/// A section body as passages: its lines, long lines cut into sentences,
+/// the heading line, table rules and bare markup left out.
+fn passages(body: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in body.lines().skip(1) {
+        let line = line.trim().trim_start_matches(['-', '*', '>', '#']).trim();
+        let is_rule = line.chars().all(|c| "|-: ".contains(c));
+        if line.chars().count() < MIN_PASSAGE_CHARS || is_rule {
+            continue;
+        }
+        if line.chars().count() <= MAX_PASSAGE_CHARS {
+            out.push(line.to_string());
+            continue;
+        }
+        let mut sentence = String::new();
+        for word in line.split_inclusive(". ") {
+            sentence.push_str(word);
+            if sentence.chars().count() >= MIN_PASSAGE_CHARS * 4 {
+                out.push(excerpt(sentence.trim(), MAX_PASSAGE_CHARS));
+                sentence.clear();
+            }
+        }
+        if sentence.trim().chars().count() >= MIN_PASSAGE_CHARS {
+            out.push(excerpt(sentence.trim(), MAX_PASSAGE_CHARS));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passages_are_lines_and_sentences_of_long_lines() {
+        let long = format!("{}. {}.", "a".repeat(200), "b".repeat(200));
+        let body =
+            format!("Timeline\n| time | event |\n|---|---|\n- 10:43 paged on-call\nok\n{long}");
+        let found = passages(&body);
+        assert_eq!(found[0], "| time | event |");
+        assert_eq!(found[1], "10:43 paged on-call");
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert!(found[2].starts_with("aaa"));
+        assert!(found[3].starts_with("bbb"));
+    }
+}

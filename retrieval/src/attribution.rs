@@ -1,0 +1,448 @@
+//! Attribution: which values of which fields concentrate a set of failing
+//! records, compared with a contrast set (the same sources when they did
+//! not fail, or before the onset).
+//!
+//! A template summary masks exactly what an engineer needs (the node, the
+//! client id, the address, the app version): those live in the masked
+//! variables and the structured fields. Each record is read as features
+//! `key=value` (host, structured fields, the template's variables named by
+//! the constant before them, and the /24 network of every IPv4 address),
+//! and each feature is scored by a log-likelihood ratio (G statistic) of its
+//! share among the failing records against its share in the contrast,
+//! kept only when it covers a real part of the failures ([`MIN_SHARE`]) and
+//! is over-represented there by a margin ([`MIN_LIFT`]).
+
+use std::collections::{HashMap, HashSet};
+use std::net::Ipv4Addr;
+
+use ingest::Record;
+use serde::Serialize;
+
+/// Smallest share of the failing records a value must cover to be named.
+pub const MIN_SHARE: f64 = 0.3;
+/// How many times more common among the failures than in the contrast.
+pub const MIN_LIFT: f64 = 3.0;
+/// Fewest failing records with the value: below it, chance explains it.
+pub const MIN_SUPPORT: usize = 3;
+/// Values longer than this are text, not an entity.
+const MAX_VALUE_CHARS: usize = 120;
+
+/// A value that concentrates the failures.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Attribution {
+    /// What the value is of: a field name, `host`, `var:<word before it>`,
+    /// or `<key>/24` for the network of an address.
+    pub key: String,
+    /// The value.
+    pub value: String,
+    /// Failing records with the value.
+    pub failing: usize,
+    /// Failing records in all.
+    pub failing_total: usize,
+    /// Contrast records with the value.
+    pub contrast: usize,
+    /// Contrast records in all (0 when there was none to compare with).
+    pub contrast_total: usize,
+    /// Log-likelihood ratio of the two shares (larger: more concentrated).
+    pub g: f64,
+}
+
+impl Attribution {
+    /// Share of the failing records with the value, 0 to 1.
+    pub fn share(&self) -> f64 {
+        self.failing as f64 / self.failing_total.max(1) as f64
+    }
+
+    /// Share of the contrast records with the value, 0 to 1.
+    pub fn contrast_share(&self) -> f64 {
+        self.contrast as f64 / self.contrast_total.max(1) as f64
+    }
+}
+
+/// The values concentrating `failing` against `contrast`, strongest first,
+/// at most `limit`, one per key (its best value). With an empty contrast,
+/// values shared by most of the failures are named with nothing to
+/// compare: a new failure has no before.
+pub fn attribute(failing: &[&Record], contrast: &[&Record], limit: usize) -> Vec<Attribution> {
+    if failing.len() < MIN_SUPPORT {
+        return Vec::new();
+    }
+    let failing_counts = feature_counts(failing);
+    let contrast_counts = feature_counts(contrast);
+    let quantities = quantity_keys(failing_counts.keys().chain(contrast_counts.keys()));
+    let (n1, n2) = (failing.len(), contrast.len());
+    let mut found: Vec<Attribution> = failing_counts
+        .into_iter()
+        .filter(|((key, _), _)| !quantities.contains(key))
+        .filter_map(|((key, value), k1)| {
+            let k2 = contrast_counts
+                .get(&(key.clone(), value.clone()))
+                .copied()
+                .unwrap_or(0);
+            let share = k1 as f64 / n1 as f64;
+            let contrast_share = if n2 == 0 { 0.0 } else { k2 as f64 / n2 as f64 };
+            let concentrated = k1 >= MIN_SUPPORT
+                && share >= MIN_SHARE
+                && (n2 == 0 && share >= 2.0 * MIN_SHARE
+                    || n2 > 0 && share >= MIN_LIFT * contrast_share.max(0.5 / n2 as f64));
+            concentrated.then(|| Attribution {
+                g: if n2 == 0 {
+                    // Nothing to compare with: rank by how many failures share it.
+                    k1 as f64 * share
+                } else {
+                    g_statistic(k1, n1, k2, n2)
+                },
+                key,
+                value,
+                failing: k1,
+                failing_total: n1,
+                contrast: k2,
+                contrast_total: n2,
+            })
+        })
+        .collect();
+    found.sort_by(|a, b| {
+        b.g.total_cmp(&a.g)
+            .then_with(|| a.key.cmp(&b.key))
+            .then_with(|| a.value.cmp(&b.value))
+    });
+    // One value per key; an address and its network are one finding, named
+    // by whichever ranks first.
+    let mut keys = HashSet::new();
+    let mut kept: Vec<Attribution> = Vec::new();
+    for attribution in found {
+        if !keys.insert(attribution.key.clone()) {
+            continue;
+        }
+        let same_place = |kept: &Attribution| {
+            let (a, b) = (&kept.key, &attribution.key);
+            let network_of = |address: &str| network_24(address);
+            (b.strip_suffix("/24") == Some(a.as_str())
+                && network_of(&kept.value).as_deref() == Some(attribution.value.as_str()))
+                || (a.strip_suffix("/24") == Some(b.as_str())
+                    && network_of(&attribution.value).as_deref() == Some(kept.value.as_str()))
+        };
+        if !kept.iter().any(same_place) {
+            kept.push(attribution);
+        }
+        if kept.len() == limit {
+            break;
+        }
+    }
+    kept
+}
+
+/// Keys whose values are numbers of many values (latencies, sizes,
+/// counts): quantities, which a failure changes, not entities it comes
+/// from. Numeric keys of few values (a broker id, a partition) stay.
+fn quantity_keys<'a>(features: impl Iterator<Item = &'a (String, String)>) -> HashSet<String> {
+    let mut numeric: HashMap<&str, (HashSet<&str>, bool)> = HashMap::new();
+    for (key, value) in features {
+        let entry = numeric.entry(key).or_insert_with(|| (HashSet::new(), true));
+        entry.1 &= value.parse::<f64>().is_ok();
+        if entry.0.len() < QUANTITY_VALUES {
+            entry.0.insert(value);
+        }
+    }
+    numeric
+        .into_iter()
+        .filter(|(_, (values, all_numbers))| *all_numbers && values.len() >= QUANTITY_VALUES)
+        .map(|(key, _)| key.to_string())
+        .collect()
+}
+
+/// Distinct numeric values that make a key a quantity.
+const QUANTITY_VALUES: usize = 20;
+
+/// G statistic of a 2x2 table: value present in k1 of n1 failing and k2 of
+/// n2 contrast records.
+fn g_statistic(k1: usize, n1: usize, k2: usize, n2: usize) -> f64 {
+    let cells = [
+        (k1 as f64, n1 as f64, (k1 + k2) as f64),
+        ((n1 - k1) as f64, n1 as f64, (n1 + n2 - k1 - k2) as f64),
+        (k2 as f64, n2 as f64, (k1 + k2) as f64),
+        ((n2 - k2) as f64, n2 as f64, (n1 + n2 - k1 - k2) as f64),
+    ];
+    let total = (n1 + n2) as f64;
+    2.0 * cells
+        .iter()
+        .filter(|(observed, _, _)| *observed > 0.0)
+        .map(|(observed, row, column)| observed * (observed * total / (row * column)).ln())
+        .sum::<f64>()
+}
+
+/// How many records carry each feature (once per record).
+fn feature_counts(records: &[&Record]) -> HashMap<(String, String), usize> {
+    let mut counts = HashMap::new();
+    for record in records {
+        let features: HashSet<(String, String)> = features(record).into_iter().collect();
+        for feature in features {
+            *counts.entry(feature).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// A record's features: host, structured fields (nested objects flattened
+/// with dots), template variables, and the /24 network of IPv4 values.
+pub fn features(record: &Record) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Some(host) = &record.host {
+        out.push(("host".to_string(), host.clone()));
+    }
+    for (key, value) in &record.fields {
+        flatten(key, value, &mut out);
+    }
+    if let Some(template) = &record.template {
+        out.extend(template_variables(&template.text, &record.body));
+    }
+    let networks: Vec<(String, String)> = out
+        .iter()
+        .filter_map(|(key, value)| Some((format!("{key}/24"), network_24(value)?)))
+        .collect();
+    out.extend(networks);
+    out.retain(|(_, value)| !value.is_empty() && value.chars().count() <= MAX_VALUE_CHARS);
+    out
+}
+
+fn flatten(key: &str, value: &serde_json::Value, out: &mut Vec<(String, String)>) {
+    match value {
+        serde_json::Value::String(s) => out.push((key.to_string(), s.clone())),
+        serde_json::Value::Number(n) => out.push((key.to_string(), n.to_string())),
+        serde_json::Value::Bool(b) => out.push((key.to_string(), b.to_string())),
+        serde_json::Value::Object(map) => {
+            for (inner, value) in map {
+                flatten(&format!("{key}.{inner}"), value, out);
+            }
+        }
+        serde_json::Value::Array(_) | serde_json::Value::Null => {}
+    }
+}
+
+/// The values of a template's `<*>` positions in `body`, each named by the
+/// constant text before it in its token (`user=<*>` -> `user`) or by the
+/// constant token before it (`client <*>` -> `var:client`). Only when the
+/// body has as many whitespace tokens as the template: the miner tokenizes
+/// the same way, so positions line up.
+pub fn template_variables(template: &str, body: &str) -> Vec<(String, String)> {
+    let pattern: Vec<&str> = template.split_whitespace().collect();
+    let tokens: Vec<&str> = body.split_whitespace().collect();
+    if pattern.len() != tokens.len() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut previous = "";
+    for (position, (shape, token)) in pattern.iter().zip(&tokens).enumerate() {
+        if let Some((prefix, suffix)) = shape.split_once("<*>") {
+            let value = token
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.strip_suffix(suffix.split("<*>").last().unwrap_or("")))
+                .unwrap_or(token);
+            let value = value.trim_matches(|c: char| "\"'(),;:[]{}".contains(c));
+            let name = prefix.trim_matches(|c: char| !c.is_alphanumeric() && c != '_');
+            let key = if !name.is_empty() {
+                name.to_string()
+            } else if !previous.is_empty() {
+                format!("var:{previous}")
+            } else {
+                format!("var#{position}")
+            };
+            out.push((key, value.to_string()));
+        } else {
+            previous = shape.trim_matches(|c: char| !c.is_alphanumeric() && c != '_');
+        }
+    }
+    out
+}
+
+/// `10.30.3.17` or `10.30.3.17:5432` -> `10.30.3.0/24`.
+fn network_24(value: &str) -> Option<String> {
+    let address = value.rsplit_once(':').map_or(value, |(host, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            host
+        } else {
+            value
+        }
+    });
+    let ip: Ipv4Addr = address.parse().ok()?;
+    let [a, b, c, _] = ip.octets();
+    Some(format!("{a}.{b}.{c}.0/24"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_records::record_at;
+    use chrono::{Duration, TimeZone, Utc};
+
+    fn with_fields(body: &str, fields: &[(&str, &str)], minute: i64) -> Record {
+        let at = Utc
+            .with_ymd_and_hms(2026, 3, 24, 8, 0, 0)
+            .single()
+            .expect("time")
+            + Duration::minutes(minute);
+        let mut record = record_at(at, "api", body);
+        for (key, value) in fields {
+            record
+                .fields
+                .insert((*key).to_string(), serde_json::json!(value));
+        }
+        record
+    }
+
+    /// One check per field kind: failures concentrated on one value of it,
+    /// the contrast spread over several.
+    fn check(key: &str, failing_value: &str, other_values: &[&str]) {
+        let failing: Vec<Record> = (0..20)
+            .map(|i| {
+                let value = if i < 18 {
+                    failing_value
+                } else {
+                    other_values[0]
+                };
+                with_fields("request failed", &[(key, value)], i)
+            })
+            .collect();
+        let contrast: Vec<Record> = (0..60)
+            .map(|i| {
+                let value = other_values[i % other_values.len()];
+                with_fields("request ok", &[(key, value)], i as i64)
+            })
+            .collect();
+        let failing: Vec<&Record> = failing.iter().collect();
+        let contrast: Vec<&Record> = contrast.iter().collect();
+        let found = attribute(&failing, &contrast, 3);
+        let top = found
+            .first()
+            .unwrap_or_else(|| panic!("{key}: nothing named"));
+        assert_eq!(top.key, key);
+        assert_eq!(top.value, failing_value);
+        assert!((top.share() - 0.9).abs() < 1e-9);
+        assert_eq!(top.contrast, 0);
+    }
+
+    #[test]
+    fn the_concentrated_value_is_named_for_each_kind_of_field() {
+        check(
+            "node",
+            "ip-10-8-44-12",
+            &["ip-10-8-41-7", "ip-10-8-42-19", "ip-10-8-43-88"],
+        );
+        check(
+            "client_id",
+            "0oa9reportsvc7",
+            &["0oa1web", "0oa2mobile", "0oa3cli"],
+        );
+        check(
+            "user_agent",
+            "AdatumMobile/4.9.1",
+            &["AdatumMobile/5.0.2", "Mozilla/5.0"],
+        );
+        check(
+            "connection",
+            "wingtip-oidc",
+            &["Username-Password", "google-oauth2"],
+        );
+        check("route", "invoices-v2", &["orders", "profile", "billing"]);
+        check("status", "503", &["200", "201", "302"]);
+        check("tenant", "litware", &["contoso", "fabrikam"]);
+        check("error_code", "insufficient_scope", &["none"]);
+    }
+
+    #[test]
+    fn addresses_are_attributed_with_their_network() {
+        let failing: Vec<Record> = (0..12)
+            .map(|i| with_fields("timeout", &[("client", &format!("172.22.4.{i}"))], i))
+            .collect();
+        let contrast: Vec<Record> = (0..40)
+            .map(|i| with_fields("ok", &[("client", &format!("198.51.{}.7", i % 20))], i))
+            .collect();
+        let found = attribute(
+            &failing.iter().collect::<Vec<_>>(),
+            &contrast.iter().collect::<Vec<_>>(),
+            3,
+        );
+        assert_eq!(found[0].key, "client/24");
+        assert_eq!(found[0].value, "172.22.4.0/24");
+        assert_eq!(found[0].failing, 12);
+    }
+
+    #[test]
+    fn quantities_are_not_entities_but_few_numeric_ids_are() {
+        let failing: Vec<Record> = (0..10)
+            .map(|i| with_fields("slow", &[("latency_ms", "0"), ("broker", "7")], i))
+            .collect();
+        let contrast: Vec<Record> = (0..40)
+            .map(|i| {
+                let latency = (100 + i).to_string();
+                let broker = (i % 3).to_string();
+                with_fields("ok", &[("latency_ms", &latency), ("broker", &broker)], i)
+            })
+            .collect();
+        let found = attribute(
+            &failing.iter().collect::<Vec<_>>(),
+            &contrast.iter().collect::<Vec<_>>(),
+            3,
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (found[0].key.as_str(), found[0].value.as_str()),
+            ("broker", "7")
+        );
+    }
+
+    #[test]
+    fn a_value_as_common_before_is_not_named() {
+        let failing: Vec<Record> = (0..10)
+            .map(|i| with_fields("x", &[("region", "eu")], i))
+            .collect();
+        let contrast: Vec<Record> = (0..10)
+            .map(|i| with_fields("y", &[("region", "eu")], i))
+            .collect();
+        assert!(
+            attribute(
+                &failing.iter().collect::<Vec<_>>(),
+                &contrast.iter().collect::<Vec<_>>(),
+                3
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn template_variables_are_named_by_what_precedes_them() {
+        assert_eq!(
+            template_variables(
+                "dial tcp <*> i/o timeout user=<*>",
+                "dial tcp 10.61.8.21:5432: i/o timeout user=ana"
+            ),
+            [
+                ("var:tcp".to_string(), "10.61.8.21:5432".to_string()),
+                ("user".to_string(), "ana".to_string())
+            ]
+        );
+        assert!(template_variables("a <*>", "a b c").is_empty());
+    }
+
+    #[test]
+    fn failures_with_no_before_name_what_most_of_them_share() {
+        let failing: Vec<Record> = (0..8)
+            .map(|i| {
+                let at = Utc
+                    .with_ymd_and_hms(2026, 3, 24, 8, 0, 0)
+                    .single()
+                    .expect("time")
+                    + Duration::minutes(i);
+                let mut record = record_at(at, "db", "connect to 10.61.8.21 timed out");
+                record.template = Some(ingest::TemplateRef::from_text(
+                    "connect to <*> timed out".into(),
+                ));
+                record
+            })
+            .collect();
+        let found = attribute(&failing.iter().collect::<Vec<_>>(), &[], 3);
+        assert_eq!(found[0].key, "var:to");
+        assert_eq!(found[0].value, "10.61.8.21");
+        assert_eq!(found[0].contrast_total, 0);
+    }
+}
