@@ -256,7 +256,8 @@ const STOP_WORDS: &[&str] = &[
     "while", "who", "why", "will", "with", "would", "you", "your",
 ];
 
-fn first_chars(text: &str, n: usize) -> &str {
+/// The first `n` characters of `text`.
+pub(crate) fn first_chars(text: &str, n: usize) -> &str {
     match text.char_indices().nth(n) {
         Some((end, _)) => &text[..end],
         None => text,

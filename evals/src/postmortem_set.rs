@@ -12,7 +12,7 @@ use retrieval::{Stores, TextStore};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EvalError, Result};
-use crate::incident_set::{READ_CHARS, states};
+use crate::incident_set::{READ_CHARS, first_chars, states};
 
 /// Files of a set that describe it rather than report an incident.
 const METADATA_FILES: &[&str] = &["README.md", "SOURCES.md"];
@@ -109,11 +109,7 @@ pub fn evaluate_postmortem_set(dir: &Path) -> Result<PostmortemReport> {
     let mut questions = Vec::new();
     for question in read_jsonl::<Question>(&dir.join("qa.jsonl"))? {
         let answer = engine.ask(tenant, &question.question)?;
-        let read = agent::answer_text(&answer)
-            .chars()
-            .take(READ_CHARS)
-            .collect::<String>()
-            .to_lowercase();
+        let read = first_chars(&agent::answer_text(&answer), READ_CHARS).to_lowercase();
         let mut cited_documents: Vec<String> = Vec::new();
         for citation in &answer.citations {
             if !cited_documents.contains(&citation.origin.source) {
