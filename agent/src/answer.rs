@@ -40,6 +40,8 @@ pub enum EvidenceRole {
     Correlated,
     /// Full-text matches of the question.
     Match,
+    /// Records elsewhere that name an entity the failures concentrate on.
+    Entity,
 }
 
 impl EvidenceRole {
@@ -50,6 +52,7 @@ impl EvidenceRole {
             EvidenceRole::Symptom => "symptom",
             EvidenceRole::Correlated => "correlated",
             EvidenceRole::Match => "match",
+            EvidenceRole::Entity => "entity",
         }
     }
 }

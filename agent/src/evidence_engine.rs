@@ -1,4 +1,4 @@
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use ingest::{Record, RecordId, Severity, SourceKind};
@@ -10,6 +10,8 @@ use tracing::{debug, instrument};
 
 use crate::answer::{Answer, EvidenceRole, Remediation, RootCause};
 use crate::answer_builder::{AnswerBuilder, Section, no_evidence};
+use crate::change_summary::{ChangedLine, summarize};
+use crate::entity_evidence::{describe_followed, follow_entities};
 use crate::error::Result;
 use crate::history_answer::answer_from_history;
 use crate::intent::classify;
@@ -218,11 +220,13 @@ impl<'a> EvidenceEngine<'a> {
             cites
         ));
         let mut attributed = Vec::new();
+        let mut aliases = Vec::new();
         let found = attribution_of(&primary, &records);
-        if let Some(line) = describe_attribution(&found) {
+        if let Some(line) = describe_attribution(&found[..found.len().min(ATTRIBUTIONS_NAMED)]) {
             builder.line(line);
         }
-        attributed.extend(found);
+        attributed.extend(found.iter().take(ATTRIBUTIONS_NAMED).cloned());
+        aliases.extend(found);
         for anomaly in &correlated {
             if let Some(record) = anomaly.examples.first().and_then(by_id) {
                 let cite = builder.cite(record, EvidenceRole::Correlated);
@@ -236,12 +240,42 @@ impl<'a> EvidenceEngine<'a> {
                     cite
                 ));
                 let found = attribution_of(anomaly, &records);
-                if let Some(line) = describe_attribution(&found) {
+                if let Some(line) =
+                    describe_attribution(&found[..found.len().min(ATTRIBUTIONS_NAMED)])
+                {
                     builder.line(line);
                 }
-                attributed.extend(found);
+                attributed.extend(found.iter().take(ATTRIBUTIONS_NAMED).cloned());
+                aliases.extend(found);
             }
         }
+        let symptom_templates: HashSet<&str> = std::iter::once(&primary)
+            .chain(correlated.iter().copied())
+            .map(|a| a.template_id.as_str())
+            .collect();
+        let template_words: HashSet<String> = std::iter::once(&primary)
+            .chain(correlated.iter().copied())
+            .flat_map(|a| a.template.split_whitespace())
+            .map(|w| w.to_lowercase())
+            .collect();
+        let symptom_sources: HashSet<&str> = records
+            .iter()
+            .filter(|r| {
+                r.template
+                    .as_ref()
+                    .is_some_and(|t| symptom_templates.contains(t.id.as_str()))
+            })
+            .map(|r| r.origin.source.as_str())
+            .collect();
+        let followed = follow_entities(
+            &attributed,
+            &aliases,
+            &records,
+            &symptom_sources,
+            &symptom_templates,
+            &template_words,
+        );
+        describe_followed(&mut builder, &followed, onset);
         let mut symptom_terms = self.terms_of(&primary, &correlated)?;
         // The values that concentrate the failures link a change that names
         // them (a node, a client, a network) as strongly as shared words.
@@ -670,33 +704,23 @@ fn change_text(change: &Record) -> String {
     text
 }
 
-/// The change's added and removed lines that name a shared term, else its
-/// first ones, at most [`CHANGED_LINES_QUOTED`].
+/// What the change did, at most [`CHANGED_LINES_QUOTED`] effects: settings
+/// it modified first, then lines naming a term shared with the symptoms.
 fn changed_lines_quoted(change: &Record, shared: &[String]) -> Vec<String> {
-    let lines: Vec<String> = change
+    let effects = change
         .field_str("changed_lines")
-        .map(|l| {
-            l.lines()
-                .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
-                .collect()
-        })
+        .map(|lines| summarize(&lines))
         .unwrap_or_default();
-    let naming: Vec<&String> = lines
-        .iter()
-        .filter(|line| {
-            let lower = line.to_lowercase();
-            shared.iter().any(|term| lower.contains(term.as_str()))
-        })
-        .collect();
-    let chosen: Vec<&String> = if naming.is_empty() {
-        lines.iter().collect()
-    } else {
-        naming
+    let names_shared = |effect: &ChangedLine| {
+        let lower = effect.text().to_lowercase();
+        shared.iter().any(|term| lower.contains(term.as_str()))
     };
-    chosen
+    let mut ordered: Vec<&ChangedLine> = effects.iter().collect();
+    ordered.sort_by_key(|e| (!e.is_modification(), !names_shared(e)));
+    ordered
         .into_iter()
         .take(CHANGED_LINES_QUOTED)
-        .map(|l| crate::answer::excerpt(l, 120))
+        .map(|e| crate::answer::excerpt(&e.text(), 120))
         .collect()
 }
 
@@ -763,6 +787,10 @@ fn question_symptom(hits: &[retrieval::Hit], records: &[Record]) -> Option<Anoma
 const ATTRIBUTION_SAMPLE: usize = 20_000;
 /// Values named per symptom.
 const ATTRIBUTIONS_NAMED: usize = 3;
+/// Values kept per symptom: beyond the named ones, they are other names
+/// of the same failing population (its address, its user name), which
+/// the entity pivot must not report as differences.
+const ATTRIBUTIONS_WEIGHED: usize = 24;
 
 /// The values that concentrate an anomaly's records: its template from the
 /// onset on, against the other records of the same sources (the ones that
@@ -800,10 +828,10 @@ fn attribution_of(anomaly: &Anomaly, records: &[Record]) -> Vec<Attribution> {
     let mut found = attribute(
         &evenly(&failing, ATTRIBUTION_SAMPLE),
         &evenly(&contrast, ATTRIBUTION_SAMPLE),
-        ATTRIBUTIONS_NAMED + constant.len().min(8),
+        ATTRIBUTIONS_WEIGHED + constant.len().min(8),
     );
     found.retain(|a| !constant.contains(&a.value.to_lowercase()));
-    found.truncate(ATTRIBUTIONS_NAMED);
+    found.truncate(ATTRIBUTIONS_WEIGHED);
     found
 }
 

@@ -16,6 +16,8 @@
 
 mod answer;
 mod answer_builder;
+mod change_summary;
+mod entity_evidence;
 mod error;
 mod evidence_engine;
 mod faithfulness;

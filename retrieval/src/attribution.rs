@@ -70,10 +70,11 @@ pub fn attribute(failing: &[&Record], contrast: &[&Record], limit: usize) -> Vec
     let failing_counts = feature_counts(failing);
     let contrast_counts = feature_counts(contrast);
     let quantities = quantity_keys(failing_counts.keys().chain(contrast_counts.keys()));
+    let bound = template_bound_keys(contrast);
     let (n1, n2) = (failing.len(), contrast.len());
     let mut found: Vec<Attribution> = failing_counts
         .into_iter()
-        .filter(|((key, _), _)| !quantities.contains(key))
+        .filter(|((key, _), _)| !quantities.contains(key) && !bound.contains(key))
         .filter_map(|((key, value), k1)| {
             let k2 = contrast_counts
                 .get(&(key.clone(), value.clone()))
@@ -154,6 +155,56 @@ fn quantity_keys<'a>(features: impl Iterator<Item = &'a (String, String)>) -> Ha
 /// Distinct numeric values that make a key a quantity.
 const QUANTITY_VALUES: usize = 20;
 
+/// Share of a template's records its commonest value must cover for the
+/// key to be fixed by that template.
+const BOUND_VALUE_SHARE: f64 = 0.95;
+/// Share of the records (in templates that carry the key) whose template
+/// fixes the key, for the key to describe code rather than an entity.
+const BOUND_RECORD_SHARE: f64 = 0.9;
+
+/// Structured keys whose value the template decides (the logger, the
+/// source line, a numeric level): in the contrast, each template with the
+/// key has one value of it. Such a key concentrates any failing template
+/// by construction and names code, not the node, client or network the
+/// failures come from, whose values vary within a template. Judged on the
+/// contrast alone and only from two templates up, so that the failing
+/// template's own constant values decide nothing.
+fn template_bound_keys(contrast: &[&Record]) -> HashSet<String> {
+    let mut by_template: HashMap<&str, Vec<&Record>> = HashMap::new();
+    for record in contrast {
+        if let Some(template) = &record.template {
+            by_template.entry(&template.id).or_default().push(record);
+        }
+    }
+    // key -> (templates with it, records with it, records in templates that fix it)
+    let mut tally: HashMap<String, (usize, usize, usize)> = HashMap::new();
+    for members in by_template.values().filter(|m| m.len() >= MIN_SUPPORT) {
+        let mut values: HashMap<String, HashMap<String, usize>> = HashMap::new();
+        for record in members {
+            for (key, value) in structured_features(record) {
+                *values.entry(key).or_default().entry(value).or_insert(0) += 1;
+            }
+        }
+        for (key, counts) in values {
+            let with_key: usize = counts.values().sum();
+            let commonest = counts.values().copied().max().unwrap_or(0);
+            let entry = tally.entry(key).or_insert((0, 0, 0));
+            entry.0 += 1;
+            entry.1 += with_key;
+            if commonest as f64 >= BOUND_VALUE_SHARE * with_key as f64 {
+                entry.2 += with_key;
+            }
+        }
+    }
+    tally
+        .into_iter()
+        .filter(|(_, (templates, with_key, fixed))| {
+            *templates >= 2 && *fixed as f64 >= BOUND_RECORD_SHARE * *with_key as f64
+        })
+        .map(|(key, _)| key)
+        .collect()
+}
+
 /// G statistic of a 2x2 table: value present in k1 of n1 failing and k2 of
 /// n2 contrast records.
 fn g_statistic(k1: usize, n1: usize, k2: usize, n2: usize) -> f64 {
@@ -186,13 +237,7 @@ fn feature_counts(records: &[&Record]) -> HashMap<(String, String), usize> {
 /// A record's features: host, structured fields (nested objects flattened
 /// with dots), template variables, and the /24 network of IPv4 values.
 pub fn features(record: &Record) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    if let Some(host) = &record.host {
-        out.push(("host".to_string(), host.clone()));
-    }
-    for (key, value) in &record.fields {
-        flatten(key, value, &mut out);
-    }
+    let mut out = structured_features(record);
     if let Some(template) = &record.template {
         out.extend(template_variables(&template.text, &record.body));
     }
@@ -202,6 +247,18 @@ pub fn features(record: &Record) -> Vec<(String, String)> {
         .collect();
     out.extend(networks);
     out.retain(|(_, value)| !value.is_empty() && value.chars().count() <= MAX_VALUE_CHARS);
+    out
+}
+
+/// The host and the structured fields, nested objects flattened with dots.
+fn structured_features(record: &Record) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Some(host) = &record.host {
+        out.push(("host".to_string(), host.clone()));
+    }
+    for (key, value) in &record.fields {
+        flatten(key, value, &mut out);
+    }
     out
 }
 
@@ -264,9 +321,20 @@ fn network_24(value: &str) -> Option<String> {
             value
         }
     });
-    let ip: Ipv4Addr = address.parse().ok()?;
+    let ip: Ipv4Addr = address.parse().ok().or_else(|| embedded_address(address))?;
     let [a, b, c, _] = ip.octets();
     Some(format!("{a}.{b}.{c}.0/24"))
+}
+
+/// The address a host name spells in its first label, as cloud providers
+/// name nodes: `ip-10-30-3-17.eu-west-1.compute.internal` -> 10.30.3.17.
+fn embedded_address(host: &str) -> Option<Ipv4Addr> {
+    let label = host.split('.').next()?;
+    let octets: Vec<&str> = label.rsplitn(5, '-').take(4).collect();
+    let [d, c, b, a] = octets.as_slice() else {
+        return None;
+    };
+    format!("{a}.{b}.{c}.{d}").parse().ok()
 }
 
 #[cfg(test)]
@@ -444,5 +512,60 @@ mod tests {
         assert_eq!(found[0].key, "var:to");
         assert_eq!(found[0].value, "10.61.8.21");
         assert_eq!(found[0].contrast_total, 0);
+    }
+
+    fn templated(body: &str, template: &str, fields: &[(&str, &str)], minute: i64) -> Record {
+        let mut record = with_fields(body, fields, minute);
+        record.template = Some(ingest::TemplateRef::from_text(template.into()));
+        record
+    }
+
+    /// A logger name or source line is fixed by each template: it
+    /// concentrates any failing template and says nothing of where the
+    /// failures come from. The node, which varies within templates, is named.
+    #[test]
+    fn keys_the_template_decides_are_not_named() {
+        let failing: Vec<Record> = (0..20)
+            .map(|i| {
+                templated(
+                    "spool fsync slow",
+                    "spool fsync slow",
+                    &[("caller", "spool.go:61"), ("node", "n-4")],
+                    i,
+                )
+            })
+            .collect();
+        let contrast: Vec<Record> = (0..60)
+            .map(|i| {
+                let (body, caller) = if i % 2 == 0 {
+                    ("verified", "verify.go:40")
+                } else {
+                    ("session read", "session.go:12")
+                };
+                let node = ["n-1", "n-2", "n-3", "n-4"][i % 4];
+                templated(body, body, &[("caller", caller), ("node", node)], i as i64)
+            })
+            .collect();
+        let found = attribute(
+            &failing.iter().collect::<Vec<_>>(),
+            &contrast.iter().collect::<Vec<_>>(),
+            3,
+        );
+        let keys: Vec<&str> = found.iter().map(|a| a.key.as_str()).collect();
+        assert_eq!(keys, ["node"], "{found:?}");
+    }
+
+    #[test]
+    fn host_names_that_spell_an_address_group_by_network() {
+        assert_eq!(
+            network_24("ip-10-30-3-17.eu-west-1.compute.internal").as_deref(),
+            Some("10.30.3.0/24")
+        );
+        assert_eq!(
+            network_24("node-192-168-7-2").as_deref(),
+            Some("192.168.7.0/24")
+        );
+        assert_eq!(network_24("mfa-verify-85b7c6d9f-1jol6"), None);
+        assert_eq!(network_24("2026-08-20"), None);
     }
 }

@@ -23,6 +23,7 @@
 
 mod anomalies;
 mod attribution;
+mod entity_pivot;
 mod error;
 mod loading;
 mod log_tokenizer;
@@ -35,6 +36,7 @@ mod vector_index;
 
 pub use anomalies::{Anomaly, Direction, MIN_Z, detect_anomalies};
 pub use attribution::{Attribution, attribute, features, template_variables};
+pub use entity_pivot::{EntityFinding, MIN_ENTITY_SHARE, pivot};
 pub use error::{Result, RetrievalError};
 pub use loading::{
     IngestProgress, IngestSummary, ingest_files, quarantine_file, quarantined, tenant_folder,

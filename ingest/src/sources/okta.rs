@@ -63,6 +63,17 @@ pub(super) fn draft(object: &Map<String, Value>) -> RecordDraft {
             draft.fields.insert(field.into(), value.clone());
         }
     }
+    // Okta puts what is particular to an event type in debugData (the
+    // scopes a token was granted, the threat verdict, the request's
+    // error): every value is kept, named `debug.<key>`, since the answer
+    // often lives in one of them.
+    if let Some(Value::Object(debug)) = lookup(object, "debugContext.debugData") {
+        for (key, value) in debug {
+            if matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_)) {
+                draft.fields.insert(format!("debug.{key}"), value.clone());
+            }
+        }
+    }
     draft
 }
 
@@ -90,5 +101,30 @@ mod tests {
         );
         assert_eq!(record.field_str("trace_id").as_deref(), Some("WbCj7"));
         assert_eq!(record.field_str("ip").as_deref(), Some("203.0.113.9"));
+    }
+
+    #[test]
+    fn every_debug_data_value_is_kept() {
+        let raw = r#"{"uuid":"e2","published":"2026-08-20T01:00:01.000Z","eventType":"app.oauth2.as.token.grant.access_token","displayMessage":"OAuth2 access token is granted","outcome":{"result":"SUCCESS"},"actor":{"id":"0oa9","alternateId":"nightly"},"debugContext":{"debugData":{"grantType":"client_credentials","grantedScopes":"invoices","threatSuspected":"false","nested":{"x":1}}}}"#;
+        let ctx = SourceContext {
+            tenant: "t",
+            source: "okta.json",
+            default_service: "auth",
+            zone: crate::sources::UTC,
+        };
+        let record = parse_json_line(&ctx, 1, raw).expect("parses");
+        assert_eq!(
+            record.field_str("debug.grantedScopes").as_deref(),
+            Some("invoices")
+        );
+        assert_eq!(
+            record.field_str("debug.threatSuspected").as_deref(),
+            Some("false")
+        );
+        assert_eq!(
+            record.field_str("grant_type").as_deref(),
+            Some("client_credentials")
+        );
+        assert!(record.fields.get("debug.nested").is_none());
     }
 }

@@ -1,0 +1,180 @@
+//! Evidence about the entities a failure concentrates on: which attributed
+//! values are worth following into other sources, and the answer lines
+//! that quote what those sources say of them.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use ingest::Record;
+use retrieval::{Attribution, EntityFinding, pivot};
+
+use crate::answer::{EvidenceRole, excerpt};
+use crate::answer_builder::AnswerBuilder;
+
+/// Attributed values followed into other sources per answer.
+pub(crate) const ENTITIES_FOLLOWED: usize = 4;
+/// Findings quoted per answer, over all entities.
+const FINDINGS_QUOTED: usize = 4;
+/// Findings quoted per entity.
+const FINDINGS_PER_ENTITY: usize = 2;
+/// Characters of a finding's record quoted.
+const FINDING_EXCERPT_CHARS: usize = 160;
+
+/// What a followed entity turned up.
+pub(crate) struct FollowedEntity<'r> {
+    pub(crate) attribution: Attribution,
+    pub(crate) findings: Vec<EntityFinding<'r>>,
+}
+
+/// Whether an attributed value names a thing (a node, a client, an
+/// address, a network) rather than a path, a number or a word of the
+/// template: only those are looked up elsewhere.
+fn names_an_entity(attribution: &Attribution, template_words: &HashSet<String>) -> bool {
+    let value = attribution.value.as_str();
+    !value.starts_with('/')
+        && !value.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && value.chars().any(|c| c.is_alphanumeric())
+        && !template_words.contains(&value.to_lowercase())
+}
+
+/// The findings about the strongest entity values among `attributed`, in
+/// the `records` of sources other than `symptom_sources` (what the failing
+/// sources say of the entity, attribution has told), at most [`FINDINGS_QUOTED`] in all; templates in `known` (the
+/// symptoms) are not repeated, nor is a template already found through
+/// another name of the same entity. Every value concentrated in the
+/// failures (`aliases`) is another name of the failing entity (its
+/// address, its id), not a difference.
+pub(crate) fn follow_entities<'r>(
+    attributed: &[Attribution],
+    aliases: &[Attribution],
+    records: &'r [Record],
+    symptom_sources: &HashSet<&str>,
+    known: &HashSet<&str>,
+    template_words: &HashSet<String>,
+) -> Vec<FollowedEntity<'r>> {
+    let elsewhere: Vec<&Record> = records
+        .iter()
+        .filter(|r| !symptom_sources.contains(r.origin.source.as_str()))
+        .collect();
+    let aliases: HashSet<&str> = aliases.iter().map(|a| a.value.as_str()).collect();
+    let mut seen_values = HashSet::new();
+    let mut seen_templates = HashSet::new();
+    let mut quoted = 0;
+    let mut followed = Vec::new();
+    for attribution in attributed
+        .iter()
+        .filter(|a| names_an_entity(a, template_words))
+        .filter(|a| seen_values.insert(a.value.clone()))
+        .take(ENTITIES_FOLLOWED)
+    {
+        let findings: Vec<EntityFinding<'r>> = pivot(
+            &attribution.value,
+            &elsewhere,
+            known,
+            &aliases,
+            FINDINGS_PER_ENTITY,
+        )
+        .into_iter()
+        .filter(|finding| {
+            seen_templates.insert((finding.service.clone(), finding.template.clone()))
+        })
+        .take(FINDINGS_QUOTED - quoted)
+        .collect();
+        tracing::debug!(value = %attribution.value, findings = findings.len(), records = elsewhere.len(), "entity followed");
+        quoted += findings.len();
+        if !findings.is_empty() {
+            followed.push(FollowedEntity {
+                attribution: attribution.clone(),
+                findings,
+            });
+        }
+        if quoted == FINDINGS_QUOTED {
+            break;
+        }
+    }
+    followed
+}
+
+/// One line per finding: the entity's own warnings with when they began,
+/// or the values that set its records apart from its peers'.
+pub(crate) fn describe_followed(
+    builder: &mut AnswerBuilder,
+    followed: &[FollowedEntity<'_>],
+    onset: DateTime<Utc>,
+) {
+    for entity in followed {
+        let name = format!("{}={}", entity.attribution.key, entity.attribution.value);
+        for finding in &entity.findings {
+            let line = if finding.is_event_of_entity() {
+                let Some(record) = nearest(&finding.records, onset) else {
+                    continue;
+                };
+                let cite = builder.cite(record, EvidenceRole::Entity);
+                format!(
+                    "  On {name}: {} \"{}\" ({} records, {:.0} % of that pattern's{}), e.g. \"{}\" {cite}.",
+                    finding.service,
+                    finding.template,
+                    finding.records.len(),
+                    100.0 * finding.entity_share(),
+                    first_seen(&finding.records, onset),
+                    excerpt(&record.body, FINDING_EXCERPT_CHARS),
+                )
+            } else {
+                let Some(difference) = finding.differences.first() else {
+                    continue;
+                };
+                let Some(record) = finding.records.iter().copied().find(|r| {
+                    retrieval::features(r)
+                        .iter()
+                        .any(|(k, v)| k == &difference.key && v == &difference.value)
+                }) else {
+                    continue;
+                };
+                let cite = builder.cite(record, EvidenceRole::Entity);
+                let values: Vec<String> = finding
+                    .differences
+                    .iter()
+                    .map(|d| {
+                        format!(
+                            "{}={} ({:.0} % of its {} records, {:.0} % of the others')",
+                            d.key,
+                            d.value,
+                            100.0 * d.share(),
+                            d.failing_total,
+                            100.0 * d.contrast_share()
+                        )
+                    })
+                    .collect();
+                format!(
+                    "  On {name}: its {} \"{}\" records differ from the others' in {} {cite}.",
+                    finding.service,
+                    finding.template,
+                    values.join("; ")
+                )
+            };
+            builder.line(line);
+        }
+    }
+}
+
+/// The record nearest the onset: the one that says what happened then.
+fn nearest<'r>(records: &[&'r Record], onset: DateTime<Utc>) -> Option<&'r Record> {
+    records
+        .iter()
+        .copied()
+        .min_by_key(|r| r.ts.map_or(i64::MAX, |ts| (ts - onset).num_seconds().abs()))
+}
+
+/// `, first at 15:20, 40 min before the onset`.
+fn first_seen(records: &[&Record], onset: DateTime<Utc>) -> String {
+    let Some(first) = records.iter().filter_map(|r| r.ts).min() else {
+        return String::new();
+    };
+    let lead = (onset - first).num_minutes();
+    let relation = match lead {
+        0 => "at the onset".to_string(),
+        l if l > 0 => format!("{l} min before the onset"),
+        l => format!("{} min after the onset", -l),
+    };
+    format!(", first at {} UTC, {relation}", first.format("%H:%M"))
+}
