@@ -42,6 +42,8 @@ pub enum EvidenceRole {
     Match,
     /// Records elsewhere that name an entity the failures concentrate on.
     Entity,
+    /// A warning first seen shortly before the onset.
+    Precursor,
 }
 
 impl EvidenceRole {
@@ -53,6 +55,7 @@ impl EvidenceRole {
             EvidenceRole::Correlated => "correlated",
             EvidenceRole::Match => "match",
             EvidenceRole::Entity => "entity",
+            EvidenceRole::Precursor => "precursor",
         }
     }
 }

@@ -1,12 +1,13 @@
-//! Evidence about the entities a failure concentrates on: which attributed
-//! values are worth following into other sources, and the answer lines
-//! that quote what those sources say of them.
+//! Evidence beside the symptoms: what other sources say of the entities a
+//! failure concentrates on (which attributed values are worth following,
+//! and the lines that quote what was found), and the warnings first seen
+//! just before the onset.
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use ingest::Record;
-use retrieval::{Attribution, EntityFinding, pivot};
+use retrieval::{Attribution, EntityFinding, Precursor, pivot};
 
 use crate::answer::{EvidenceRole, excerpt};
 use crate::answer_builder::AnswerBuilder;
@@ -177,4 +178,25 @@ fn first_seen(records: &[&Record], onset: DateTime<Utc>) -> String {
         l => format!("{} min after the onset", -l),
     };
     format!(", first at {} UTC, {relation}", first.format("%H:%M"))
+}
+
+/// One line per precursor: when it was first seen relative to the onset.
+pub(crate) fn describe_precursors(builder: &mut AnswerBuilder, found: &[Precursor<'_>]) {
+    for precursor in found {
+        let record = precursor.first;
+        let cite = builder.cite(record, EvidenceRole::Precursor);
+        let relation = match precursor.lead_minutes {
+            0 => "at the onset".to_string(),
+            l if l > 0 => format!("{l} min before the onset"),
+            l => format!("{} min after the onset", -l),
+        };
+        builder.line(format!(
+            "First seen {relation}: {} \"{}\" ({} records from {} UTC), e.g. \"{}\" {cite}.",
+            record.service,
+            excerpt(&precursor.template, FINDING_EXCERPT_CHARS),
+            precursor.count,
+            record.ts.map_or_else(String::new, |t| t.format("%H:%M").to_string()),
+            excerpt(&record.body, FINDING_EXCERPT_CHARS),
+        ));
+    }
 }

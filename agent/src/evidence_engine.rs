@@ -4,14 +4,14 @@ use chrono::{DateTime, Duration, Utc};
 use ingest::{Record, RecordId, Severity, SourceKind};
 use retrieval::{
     Anomaly, Attribution, Direction, Filters, SearchMode, SearchQuery, Stores, TimeRange, Timeline,
-    attribute, detect_anomalies,
+    attribute, detect_anomalies, precursors,
 };
 use tracing::{debug, instrument};
 
 use crate::answer::{Answer, EvidenceRole, Remediation, RootCause};
 use crate::answer_builder::{AnswerBuilder, Section, no_evidence};
 use crate::change_summary::{ChangedLine, summarize};
-use crate::entity_evidence::{describe_followed, follow_entities};
+use crate::entity_evidence::{describe_followed, describe_precursors, follow_entities};
 use crate::error::Result;
 use crate::history_answer::answer_from_history;
 use crate::intent::classify;
@@ -25,6 +25,8 @@ const WINDOW_BEFORE: Duration = Duration::minutes(90);
 const WINDOW_AFTER: Duration = Duration::minutes(60);
 /// Window analysed when the question names no time: the latest data.
 const DEFAULT_WINDOW: Duration = Duration::hours(24);
+/// First-seen warnings quoted before the onset.
+const PRECURSORS_QUOTED: usize = 3;
 /// Records read into one timeline.
 const SCAN_LIMIT: usize = 500_000;
 
@@ -276,6 +278,20 @@ impl<'a> EvidenceEngine<'a> {
             &template_words,
         );
         describe_followed(&mut builder, &followed, onset);
+        let mut quoted_templates = symptom_templates.clone();
+        for finding in followed.iter().flat_map(|f| &f.findings) {
+            if let Some(template) = finding.records.first().and_then(|r| r.template.as_ref()) {
+                quoted_templates.insert(template.id.as_str());
+            }
+        }
+        let found_precursors = precursors(
+            &records,
+            onset,
+            &quoted_templates,
+            &symptom_sources,
+            PRECURSORS_QUOTED,
+        );
+        describe_precursors(&mut builder, &found_precursors);
         let mut symptom_terms = self.terms_of(&primary, &correlated)?;
         // The values that concentrate the failures link a change that names
         // them (a node, a client, a network) as strongly as shared words.
