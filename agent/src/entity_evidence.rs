@@ -195,7 +195,9 @@ pub(crate) fn describe_precursors(builder: &mut AnswerBuilder, found: &[Precurso
             record.service,
             excerpt(&precursor.template, FINDING_EXCERPT_CHARS),
             precursor.count,
-            record.ts.map_or_else(String::new, |t| t.format("%H:%M").to_string()),
+            record
+                .ts
+                .map_or_else(String::new, |t| t.format("%H:%M").to_string()),
             excerpt(&record.body, FINDING_EXCERPT_CHARS),
         ));
     }

@@ -16,6 +16,9 @@ use crate::error::Result;
 use crate::history_answer::answer_from_history;
 use crate::intent::classify;
 use crate::question_time::question_time;
+use crate::remediation_plan::{
+    EntityClass, entity_class, isolate_step, revert_step, ticket_of, verify_step,
+};
 use crate::toolbox::config_versions;
 
 /// How far back of the onset a change still counts as a candidate cause.
@@ -25,6 +28,8 @@ const WINDOW_BEFORE: Duration = Duration::minutes(90);
 const WINDOW_AFTER: Duration = Duration::minutes(60);
 /// Window analysed when the question names no time: the latest data.
 const DEFAULT_WINDOW: Duration = Duration::hours(24);
+/// Remediation steps that isolate an implicated entity, one per class.
+const ISOLATION_STEPS: usize = 2;
 /// First-seen warnings quoted before the onset.
 const PRECURSORS_QUOTED: usize = 3;
 /// Records read into one timeline.
@@ -347,6 +352,27 @@ impl<'a> EvidenceEngine<'a> {
                 )
             })
             .collect();
+        // One step per class of implicated entity, the strongest first.
+        let mut classes = Vec::new();
+        let isolation: Vec<String> = attributed
+            .iter()
+            .filter(|a| {
+                let class = entity_class(a);
+                class != EntityClass::Other && {
+                    let new = !classes.contains(&class);
+                    classes.push(class);
+                    new
+                }
+            })
+            .take(ISOLATION_STEPS)
+            .map(|a| isolate_step(a, &primary.service))
+            .collect();
+        let verify = verify_step(
+            &primary.template,
+            &primary.service,
+            attributed.first(),
+            primary.rate_before,
+        );
         let (root_cause, mut remediation) = match cause {
             Some(link) => {
                 let change = link.change;
@@ -412,21 +438,19 @@ impl<'a> EvidenceEngine<'a> {
                         confidence: confidence.min(0.95),
                     },
                     Remediation {
-                        steps: vec![
-                            format!(
-                                "Confirm the link: compare the failing requests after {} with what change {change_ref} modified.",
-                                onset.format("%H:%M")
-                            ),
-                            format!(
-                                "Roll back change {change_ref} on {}, or complete it on every dependent component that still holds the old state: {}.",
-                                change.service,
-                                affected_components(&primary, &correlated)
-                            ),
-                            format!(
-                                "Watch \"{}\" on {} return to its rate before the onset ({:.1}/min).",
-                                primary.template, primary.service, primary.rate_before
-                            ),
-                        ],
+                        steps: std::iter::once(revert_step(
+                            &change_ref,
+                            ticket_of(&change_text(change)).as_deref(),
+                            &change.service,
+                            &summarize(&change.field_str("changed_lines").unwrap_or_default()),
+                        ))
+                        .chain(std::iter::once(format!(
+                            "Or complete the change on every dependent component that still holds the old state: {}.",
+                            affected_components(&primary, &correlated)
+                        )))
+                        .chain(isolation.clone())
+                        .chain(std::iter::once(verify.clone()))
+                        .collect(),
                         diff: None,
                         rollback: vec![format!(
                             "Re-apply change {change_ref} once its dependents are ready."
@@ -449,10 +473,24 @@ impl<'a> EvidenceEngine<'a> {
                 (
                     RootCause { statement, confidence: 0.35 },
                     Remediation {
-                        steps: vec![
-                            format!("Inspect the first \"{}\" records from {} for the failing dependency or client.", primary.template, primary.service),
-                            "Check the correlated patterns above for a shared client, IP range or upstream.".into(),
-                        ],
+                        steps: found_precursors
+                            .first()
+                            .map(|p| {
+                                format!(
+                                    "Repair {} first: \"{}\" began {} min before the symptoms; the rest may follow from it.",
+                                    p.first.service,
+                                    crate::answer::excerpt(&p.template, 120),
+                                    p.lead_minutes
+                                )
+                            })
+                            .into_iter()
+                            .chain(isolation.clone())
+                            .chain(std::iter::once(format!(
+                                "Inspect the first \"{}\" records from {} for the failing dependency or client.",
+                                primary.template, primary.service
+                            )))
+                            .chain(std::iter::once(verify.clone()))
+                            .collect(),
                         diff: None,
                         rollback: Vec::new(),
                         verify: verify_query(&primary),
@@ -984,7 +1022,6 @@ fn symptoms_phrase(primary: &Anomaly, correlated: &[&Anomaly]) -> String {
         None => describe(primary),
     }
 }
-
 /// Where the symptoms show, with what they say: the components a fix must reach.
 fn affected_components(primary: &Anomaly, correlated: &[&Anomaly]) -> String {
     let mut seen: Vec<&str> = Vec::new();

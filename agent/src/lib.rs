@@ -28,6 +28,7 @@ mod llm_client;
 mod local_llm;
 mod prompts;
 mod question_time;
+mod remediation_plan;
 mod render;
 #[cfg(feature = "testing")]
 pub mod scripted_llm;

@@ -87,7 +87,8 @@ pub fn precursors<'r>(
             })
         })
         .collect();
-    let in_symptom_source = |p: &Precursor<'_>| symptom_sources.contains(p.first.origin.source.as_str());
+    let in_symptom_source =
+        |p: &Precursor<'_>| symptom_sources.contains(p.first.origin.source.as_str());
     found.sort_by(|a, b| {
         in_symptom_source(a)
             .cmp(&in_symptom_source(b))
@@ -131,8 +132,18 @@ mod tests {
                 records.push(record("api", "slow query", Severity::Warn, minute));
             }
         }
-        records.push(record("consul", "leader election started", Severity::Warn, 88));
-        records.push(record("router", "BFD session down on ae1", Severity::Error, 70));
+        records.push(record(
+            "consul",
+            "leader election started",
+            Severity::Warn,
+            88,
+        ));
+        records.push(record(
+            "router",
+            "BFD session down on ae1",
+            Severity::Error,
+            70,
+        ));
         records.push(record("api", "config reloaded", Severity::Info, 89));
         records.push(record("api", "upstream timeout", Severity::Error, 90));
         records.sort_by_key(|r| r.ts);
