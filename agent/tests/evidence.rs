@@ -245,3 +245,92 @@ fn a_diagnosis_names_the_values_that_concentrate_the_failures() {
         answer.text
     );
 }
+
+/// A failure that is no change of ours: the api's requests time out on one
+/// node whose kernel reports hung tasks, and a deploy of the same service
+/// two minutes before the onset is a decoy. The deploy is ruled out with
+/// its reason, the node's own warnings are quoted from their source, and
+/// the remediation drains the node instead of rolling back.
+#[test]
+fn a_decoy_deploy_on_the_same_service_is_ruled_out_and_the_node_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut api = String::new();
+    let mut journal = String::new();
+    for i in 0..5400u32 {
+        let (minute, second) = (i / 60, i % 60);
+        let ts = format!(
+            "2026-11-22T{:02}:{:02}:{second:02}.000Z",
+            9 + minute / 60,
+            minute % 60
+        );
+        let node = format!("node-{}", i % 6);
+        writeln!(
+            api,
+            r#"{{"ts":"{ts}","level":"info","msg":"verify served","service":"api","node":"{node}"}}"#
+        )
+        .expect("write");
+        if minute >= 60 && i % 6 == 4 {
+            writeln!(
+                api,
+                r#"{{"ts":"{ts}","level":"error","msg":"verify aborted: deadline exceeded","service":"api","node":"node-4"}}"#
+            )
+            .expect("write");
+        }
+        if minute >= 58 && second == 0 {
+            writeln!(
+                journal,
+                "{ts} node-4 kernel: INFO: task jbd2/nvme1n1p1-8:{} blocked for more than 122 seconds.",
+                400 + minute
+            )
+            .expect("write");
+        }
+        if second == 30 {
+            writeln!(journal, "{ts} node-4 kubelet: probe ok").expect("write");
+        }
+    }
+    std::fs::write(dir.path().join("api.jsonl"), api).expect("write");
+    std::fs::create_dir(dir.path().join("node-4")).expect("mkdir");
+    std::fs::write(dir.path().join("node-4").join("journal.log"), journal).expect("write");
+    std::fs::write(
+        dir.path().join("deploys.jsonl"),
+        r#"{"ts":"2026-11-22T09:58:00Z","change_id":"CHG-7","service":"api","summary":"bump tracing library"}"#,
+    )
+    .expect("write");
+    let stores = stores_of(dir.path(), "t");
+    let answer = EvidenceEngine::new(&stores)
+        .ask(
+            "t",
+            "verify requests failing since 10:00 right after the deploy, roll back?",
+        )
+        .expect("answer");
+    let cause = answer.root_cause.expect("a cause");
+    assert!(!cause.statement.contains("bump tracing"), "{}", answer.text);
+    let decoy = answer
+        .alternatives
+        .iter()
+        .find(|a| a.contains("bump tracing library"))
+        .unwrap_or_else(|| panic!("decoy not discussed: {:?}", answer.alternatives));
+    assert!(
+        decoy.contains("ruled out") && decoy.contains("shares no terms"),
+        "{decoy}"
+    );
+    assert!(
+        answer.text.contains("host=node-4 (100 %"),
+        "{}",
+        answer.text
+    );
+    assert!(
+        answer.text.contains("On host=node-4:") && answer.text.contains("blocked for more than"),
+        "{}",
+        answer.text
+    );
+    assert!(
+        answer
+            .remediation
+            .steps
+            .iter()
+            .any(|s| s.starts_with("Cordon and drain node node-4 so api")),
+        "{:?}",
+        answer.remediation.steps
+    );
+}

@@ -64,6 +64,9 @@ impl EntityFinding<'_> {
     }
 }
 
+/// Records of one template: the entity's and its peers'.
+type Split<'r> = (Vec<&'r Record>, Vec<&'r Record>);
+
 /// The findings about `value` in `records`, strongest first, at most
 /// `limit`; templates in `known` (the symptoms already described) are left
 /// out, and values in `aliases` (other names of the entity, such as the
@@ -80,7 +83,8 @@ pub fn pivot<'r>(
     if needles.is_empty() {
         return Vec::new();
     }
-    let mut groups: HashMap<(&str, &str), (Vec<&Record>, Vec<&Record>)> = HashMap::new();
+    // (service, template) -> (the entity's records, its peers')
+    let mut groups: HashMap<(&str, &str), Split<'r>> = HashMap::new();
     for &record in records {
         let template = template_key(record);
         if known.contains(template) {

@@ -125,6 +125,6 @@ mod tests {
             record.field_str("grant_type").as_deref(),
             Some("client_credentials")
         );
-        assert!(record.fields.get("debug.nested").is_none());
+        assert!(!record.fields.contains_key("debug.nested"));
     }
 }
