@@ -229,6 +229,7 @@ impl<'a> EvidenceEngine<'a> {
         let mut attributed = Vec::new();
         let mut aliases = Vec::new();
         let found = attribution_of(&primary, &records);
+        let primary_entity = found.first().cloned();
         if let Some(line) = describe_attribution(&found[..found.len().min(ATTRIBUTIONS_NAMED)]) {
             builder.line(line);
         }
@@ -370,7 +371,7 @@ impl<'a> EvidenceEngine<'a> {
         let verify = verify_step(
             &primary.template,
             &primary.service,
-            attributed.first(),
+            primary_entity.as_ref(),
             primary.rate_before,
         );
         let (root_cause, mut remediation) = match cause {
@@ -439,6 +440,13 @@ impl<'a> EvidenceEngine<'a> {
                     },
                     Remediation {
                         steps: std::iter::once(revert_step(
+                            if change.field_str("change_id").is_none()
+                                && change.field_str("commit").is_some()
+                            {
+                                "commit"
+                            } else {
+                                "change"
+                            },
                             &change_ref,
                             ticket_of(&change_text(change)).as_deref(),
                             &change.service,

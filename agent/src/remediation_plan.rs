@@ -94,9 +94,10 @@ pub(crate) fn isolate_step(attribution: &Attribution, service: &str) -> String {
     }
 }
 
-/// The revert of a change: its id (and ticket), and each setting it
-/// modified with the value to restore.
+/// The revert of a change (`noun`: "commit" or "change"): its id (and
+/// ticket), and each setting it modified with the value to restore.
 pub(crate) fn revert_step(
+    noun: &str,
     change_ref: &str,
     ticket: Option<&str>,
     service: &str,
@@ -118,11 +119,11 @@ pub(crate) fn revert_step(
         .collect();
     if restores.is_empty() {
         format!(
-            "Roll back (revert) commit {id} on {service}, or fix what it changed for the failing callers."
+            "Roll back (revert) {noun} {id} on {service}, or fix what it changed for the failing callers."
         )
     } else {
         format!(
-            "Roll back (revert) commit {id} on {service}: set {}; or fix it for the failing callers.",
+            "Roll back (revert) {noun} {id} on {service}: set {}; or fix it for the failing callers.",
             restores.join(", ")
         )
     }
@@ -213,12 +214,18 @@ mod tests {
             after: "[invoices:read]".into(),
         }];
         assert_eq!(
-            revert_step("c4e81b0f3a9d", Some("API-1881"), "gateway", &effects),
+            revert_step(
+                "commit",
+                "c4e81b0f3a9d",
+                Some("API-1881"),
+                "gateway",
+                &effects
+            ),
             "Roll back (revert) commit c4e81b0f3a9d (API-1881) on gateway: set scopes_required back to [invoices] (now [invoices:read]); or fix it for the failing callers."
         );
         assert!(
-            revert_step("a3f9c21", None, "k8s", &[])
-                .starts_with("Roll back (revert) commit a3f9c21 on k8s")
+            revert_step("change", "CHG-7", None, "k8s", &[])
+                .starts_with("Roll back (revert) change CHG-7 on k8s")
         );
     }
 

@@ -35,10 +35,11 @@ pub struct Precursor<'r> {
 }
 
 /// The precursors of `onset` in `records`, at most `limit`; templates in
-/// `known` (the symptoms) are left out. Those from sources other than
-/// `symptom_sources` come first: a new failure in the sources that show
-/// the symptoms is most often another symptom, while the cause is
-/// elsewhere. Then the worst severity, then the nearest the onset.
+/// `known` (the symptoms) are left out, and so are those of
+/// `symptom_sources` that begin at or after the onset. Those from other
+/// sources come first: a new failure in the sources that show the
+/// symptoms is most often another symptom, while the cause is elsewhere.
+/// Then the worst severity, then the nearest the onset.
 pub fn precursors<'r>(
     records: &'r [Record],
     onset: DateTime<Utc>,
@@ -89,6 +90,9 @@ pub fn precursors<'r>(
         .collect();
     let in_symptom_source =
         |p: &Precursor<'_>| symptom_sources.contains(p.first.origin.source.as_str());
+    // In the symptoms' own sources, a failure that begins with them is one
+    // more symptom, not what came before.
+    found.retain(|p| p.lead_minutes > 0 || !in_symptom_source(p));
     found.sort_by(|a, b| {
         in_symptom_source(a)
             .cmp(&in_symptom_source(b))
@@ -155,6 +159,22 @@ mod tests {
             .map(|p| (p.first.service.as_str(), p.lead_minutes))
             .collect();
         assert_eq!(named, [("router", 20), ("consul", 2)]);
+    }
+
+    #[test]
+    fn a_failure_beginning_with_the_symptoms_in_their_source_is_no_precursor() {
+        let mut records: Vec<Record> = (0..60)
+            .map(|minute| record("gw", "GET /a 200", Severity::Info, minute))
+            .collect();
+        records.push(record("gw", "GET /b 401", Severity::Warn, 50));
+        records.push(record("consul", "no cluster leader", Severity::Error, 50));
+        for record in &mut records {
+            record.origin.source = format!("{}.log", record.service);
+        }
+        let sources: HashSet<&str> = ["gw.log"].into();
+        let found = precursors(&records, at(50), &HashSet::new(), &sources, 3);
+        let services: Vec<&str> = found.iter().map(|p| p.first.service.as_str()).collect();
+        assert_eq!(services, ["consul"]);
     }
 
     #[test]
