@@ -203,23 +203,6 @@ impl Ingestor {
             Some(Format::PlainText) if self.options.header.is_some() => Some(Format::Header),
             other => other,
         });
-        let unknown = format == Some(Format::PlainText)
-            && self.options.format.is_none()
-            && first_line.as_deref().is_some_and(|line| {
-                crate::timestamp::leading_timestamp(line, self.options.zone).is_none()
-            });
-        if unknown {
-            let reason = "unknown format: the first line has no timestamp and no JSON, syslog or access-log shape; name one with --format or describe the layout with --header";
-            report.bad.push(BadInput {
-                origin: Origin {
-                    source: source.to_string(),
-                    line: 1,
-                },
-                reason: reason.into(),
-            });
-            report.files.push((source.to_string(), None));
-            return Ok(());
-        }
         report.files.push((source.to_string(), format));
         let Some(format) = format else {
             debug!(source, "empty input");
@@ -894,28 +877,40 @@ mod tests {
         );
     }
 
+    /// A layout nobody described is read, not refused: lines with a
+    /// timestamp anywhere in their first tokens are timed, the lines of a
+    /// file with none are kept untimed, so they can be searched and cited.
     #[test]
-    fn unknown_formats_are_reported_unless_named() {
+    fn unknown_layouts_are_read_with_whatever_time_they_carry() {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(
             dir.path().join("notes.txt"),
             "remember to rotate keys\nand the milk\n",
         )
         .expect("write");
+        std::fs::write(
+            dir.path().join("alb.log"),
+            "h2 2026-03-23T22:30:00Z app/idp-prod-alb/50dc 10.30.3.17:5956 503\nh2 2026-03-23T22:30:05Z app/idp-prod-alb/50dc 10.30.1.9:5956 200\n",
+        )
+        .expect("write");
         let parsed = read(dir.path());
-        assert!(parsed.records.is_empty());
-        assert_eq!(parsed.bad.len(), 1);
-        assert!(
-            parsed.bad[0].reason.starts_with("unknown format"),
-            "{}",
-            parsed.bad[0].reason
+        assert!(parsed.bad.is_empty(), "{:?}", parsed.bad);
+        let notes: Vec<&Record> = parsed
+            .records
+            .iter()
+            .filter(|r| r.origin.source == "notes.txt")
+            .collect();
+        assert_eq!(notes.len(), 2);
+        assert!(notes.iter().all(|r| r.ts.is_none()));
+        let request = parsed
+            .records
+            .iter()
+            .find(|r| r.body.contains("503"))
+            .expect("ALB record");
+        assert_eq!(
+            request.ts.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-03-23T22:30:00+00:00")
         );
-        let named = ReadOptions {
-            format: Some(Format::PlainText),
-            ..options()
-        };
-        let forced = read_path(dir.path(), &named, &mut TemplateMiner::default()).expect("reads");
-        assert_eq!(forced.records.len(), 2, "--format text reads it anyway");
     }
 
     #[test]

@@ -4,6 +4,8 @@ use chrono::{DateTime, Datelike, FixedOffset, NaiveDateTime, Utc};
 
 const NAIVE_FORMATS: &[&str] = &[
     "%Y-%m-%dT%H:%M:%S%.f",
+    // Redis and others: `18 Jun 2026 05:32:25.602`.
+    "%d %b %Y %H:%M:%S%.f",
     "%Y-%m-%d %H:%M:%S%.f",
     "%Y/%m/%d %H:%M:%S%.f",
     "%Y-%m-%d %H:%M",
@@ -22,7 +24,9 @@ pub fn parse_timestamp_in(text: &str, zone: FixedOffset) -> Option<DateTime<Utc>
     let text = text.trim().trim_matches(|c| c == '[' || c == ']');
     let zoned = DateTime::parse_from_rfc3339(text)
         .or_else(|_| DateTime::parse_from_str(text, "%d/%b/%Y:%H:%M:%S %z"))
-        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f %z"));
+        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f %z"))
+        // ISO 8601 with a basic offset (`+0000`), as journalctl writes it.
+        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z"));
     if let Ok(ts) = zoned {
         return plausible(ts.with_timezone(&Utc));
     }
@@ -89,6 +93,60 @@ pub fn leading_timestamp(line: &str, zone: FixedOffset) -> Option<(DateTime<Utc>
     None
 }
 
+/// Tokens from the start of a line searched for a timestamp that does not
+/// lead it (`h2 2026-03-23T22:30:00Z app/…`, `1:M 18 Jun 2026 05:32:25 *`).
+const SEARCHED_TOKENS: usize = 6;
+/// Longest timestamp, in whitespace-separated tokens (`18 Jun 2026 05:32:25`).
+const MAX_TIMESTAMP_TOKENS: usize = 4;
+
+/// Finds a written timestamp (a date, not a bare number) among the first
+/// tokens of a line, wherever it starts, and returns it with the line
+/// around it (the tokens before it, then the rest). The longest span that
+/// parses wins at each start.
+pub fn find_timestamp(line: &str, zone: FixedOffset) -> Option<(DateTime<Utc>, String)> {
+    let tokens: Vec<(usize, usize)> = token_spans(line)
+        .take(SEARCHED_TOKENS + MAX_TIMESTAMP_TOKENS)
+        .collect();
+    for start in 0..tokens.len().min(SEARCHED_TOKENS) {
+        let (from, _) = tokens[start];
+        if !line[from..].starts_with(|c: char| c.is_ascii_digit() || c == '[') {
+            continue;
+        }
+        for span in (1..=MAX_TIMESTAMP_TOKENS).rev() {
+            let Some(&(_, to)) = tokens.get(start + span - 1) else {
+                continue;
+            };
+            let text = &line[from..to];
+            // A bare number inside a line is a count or a size far more often
+            // than a Unix time: only a written date counts here.
+            let written =
+                text.contains(['-', '/', ':']) || text.chars().any(|c| c.is_ascii_alphabetic());
+            if text.len() < 10 || !written {
+                continue;
+            }
+            if let Some(ts) = parse_timestamp_in(text, zone) {
+                let rest = format!("{} {}", line[..from].trim_end(), line[to..].trim_start());
+                return Some((ts, rest.trim().to_string()));
+            }
+        }
+    }
+    None
+}
+
+/// Byte ranges of the whitespace-separated tokens of `line`.
+fn token_spans(line: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let rest = &line[at..];
+        let start = at + rest.find(|c: char| !c.is_whitespace())?;
+        let end = line[start..]
+            .find(char::is_whitespace)
+            .map_or(line.len(), |e| start + e);
+        at = end;
+        Some((start, end))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +179,37 @@ mod tests {
         );
         assert_eq!(parse_timestamp("+262142-12-31T23:59:59"), None);
         assert_eq!(parse_timestamp(""), None);
+    }
+
+    #[test]
+    fn timestamps_not_leading_the_line_are_found() {
+        let utc = FixedOffset::east_opt(0).expect("utc");
+        let (ts, rest) = find_timestamp(
+            "h2 2026-03-23T22:30:00.601521Z app/idp-prod-alb/50dc 185.47.20.48:5956 200",
+            utc,
+        )
+        .expect("ALB");
+        assert_eq!(ts.to_rfc3339(), "2026-03-23T22:30:00.601521+00:00");
+        assert_eq!(rest, "h2 app/idp-prod-alb/50dc 185.47.20.48:5956 200");
+        let (ts, rest) = find_timestamp(
+            "1:M 18 Jun 2026 05:32:25.602 * Connection with replica lost.",
+            utc,
+        )
+        .expect("redis");
+        assert_eq!(ts.to_rfc3339(), "2026-06-18T05:32:25.602+00:00");
+        assert_eq!(rest, "1:M * Connection with replica lost.");
+        let (ts, _) = find_timestamp(
+            "2026-08-04T15:20:58+0000 ip-10-8-44-12 kubelet[3021]: ok",
+            utc,
+        )
+        .expect("journal");
+        assert_eq!(ts.to_rfc3339(), "2026-08-04T15:20:58+00:00");
+        assert!(find_timestamp("remember to rotate keys", utc).is_none());
+        assert!(
+            find_timestamp("6757871 strings with 3912004113 bytes", utc).is_none(),
+            "a size is no Unix time"
+        );
+        assert!(find_timestamp("06:31:07.101877 IP 172.22.14.8 > 10.10.1.12", utc).is_none());
     }
 
     #[test]

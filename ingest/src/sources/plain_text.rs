@@ -1,8 +1,10 @@
-//! Plain-text logs whose lines start with a timestamp, optionally followed
-//! by a level and a `component:` prefix.
+//! Plain-text logs: lines with a timestamp (leading, or among their first
+//! tokens), optionally followed by a level and a `component:` prefix. Lines
+//! of a layout with no timestamp at all are kept as untimed records: they
+//! can be searched and cited, and stay out of timelines.
 
 use super::{RecordDraft, SourceContext};
-use crate::timestamp::leading_timestamp;
+use crate::timestamp::{find_timestamp, leading_timestamp};
 use crate::{Record, Severity, SourceKind};
 
 pub(crate) fn parse_plain_text_line(
@@ -14,10 +16,15 @@ pub(crate) fn parse_plain_text_line(
         kind: Some(SourceKind::Log),
         ..RecordDraft::default()
     };
+    let found;
     let mut rest = raw.trim_end();
     if let Some((ts, after)) = leading_timestamp(rest, ctx.zone) {
         draft.ts = Some(ts);
         rest = after;
+    } else if let Some((ts, around)) = find_timestamp(rest, ctx.zone) {
+        draft.ts = Some(ts);
+        found = around;
+        rest = &found;
     }
     if let Some((first, after)) = rest.split_once(char::is_whitespace) {
         let level = first.trim_matches(|c| c == '[' || c == ']' || c == ':');
