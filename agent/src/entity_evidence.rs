@@ -171,12 +171,7 @@ fn first_seen(records: &[&Record], onset: DateTime<Utc>) -> String {
     let Some(first) = records.iter().filter_map(|r| r.ts).min() else {
         return String::new();
     };
-    let lead = (onset - first).num_minutes();
-    let relation = match lead {
-        0 => "at the onset".to_string(),
-        l if l > 0 => format!("{l} min before the onset"),
-        l => format!("{} min after the onset", -l),
-    };
+    let relation = relation_to_onset((onset - first).num_minutes());
     format!(", first at {} UTC, {relation}", first.format("%H:%M"))
 }
 
@@ -185,11 +180,7 @@ pub(crate) fn describe_precursors(builder: &mut AnswerBuilder, found: &[Precurso
     for precursor in found {
         let record = precursor.first;
         let cite = builder.cite(record, EvidenceRole::Precursor);
-        let relation = match precursor.lead_minutes {
-            0 => "at the onset".to_string(),
-            l if l > 0 => format!("{l} min before the onset"),
-            l => format!("{} min after the onset", -l),
-        };
+        let relation = relation_to_onset(precursor.lead_minutes);
         builder.line(format!(
             "First seen {relation}: {} \"{}\" ({} records from {} UTC), e.g. \"{}\" {cite}.",
             record.service,
@@ -200,5 +191,70 @@ pub(crate) fn describe_precursors(builder: &mut AnswerBuilder, found: &[Precurso
                 .map_or_else(String::new, |t| t.format("%H:%M").to_string()),
             excerpt(&record.body, FINDING_EXCERPT_CHARS),
         ));
+    }
+}
+
+/// The likeliest cause when no change is linked: a warning of an implicated
+/// entity that began by the onset (the earliest, since what starts first
+/// drives the rest), else the first precursor from another source.
+pub(crate) struct OutsideCause<'r> {
+    pub(crate) record: &'r Record,
+    pub(crate) text: String,
+}
+
+pub(crate) fn outside_cause<'r>(
+    followed: &[FollowedEntity<'r>],
+    found: &[Precursor<'r>],
+    onset: DateTime<Utc>,
+) -> Option<OutsideCause<'r>> {
+    let entity_event = followed
+        .iter()
+        .flat_map(|entity| entity.findings.iter().map(move |f| (entity, f)))
+        .filter(|(_, f)| f.is_event_of_entity())
+        .filter_map(|(entity, f)| {
+            let first = f
+                .records
+                .iter()
+                .copied()
+                .filter(|r| r.ts.is_some())
+                .min_by_key(|r| r.ts)?;
+            let lead = (onset - first.ts?).num_minutes();
+            (lead >= -retrieval::ONSET_SLACK.num_minutes()).then_some((entity, f, first, lead))
+        })
+        .max_by_key(|(_, _, _, lead)| *lead);
+    if let Some((entity, finding, first, lead)) = entity_event {
+        return Some(OutsideCause {
+            record: first,
+            text: format!(
+                "{} \"{}\" on {}={}, from {} UTC ({})",
+                finding.service,
+                excerpt(&finding.template, FINDING_EXCERPT_CHARS),
+                entity.attribution.key,
+                entity.attribution.value,
+                first
+                    .ts
+                    .map_or_else(String::new, |t| t.format("%H:%M").to_string()),
+                relation_to_onset(lead)
+            ),
+        });
+    }
+    let precursor = found.first()?;
+    Some(OutsideCause {
+        record: precursor.first,
+        text: format!(
+            "{} \"{}\", first seen {}",
+            precursor.first.service,
+            excerpt(&precursor.template, FINDING_EXCERPT_CHARS),
+            relation_to_onset(precursor.lead_minutes)
+        ),
+    })
+}
+
+/// `12 min before the onset`, `at the onset`, `2 min after the onset`.
+fn relation_to_onset(lead: i64) -> String {
+    match lead {
+        0 => "at the onset".to_string(),
+        l if l > 0 => format!("{l} min before the onset"),
+        l => format!("{} min after the onset", -l),
     }
 }

@@ -11,7 +11,9 @@ use tracing::{debug, instrument};
 use crate::answer::{Answer, EvidenceRole, Remediation, RootCause};
 use crate::answer_builder::{AnswerBuilder, Section, no_evidence};
 use crate::change_summary::{ChangedLine, summarize};
-use crate::entity_evidence::{describe_followed, describe_precursors, follow_entities};
+use crate::entity_evidence::{
+    describe_followed, describe_precursors, follow_entities, outside_cause,
+};
 use crate::error::Result;
 use crate::history_answer::answer_from_history;
 use crate::intent::classify;
@@ -313,6 +315,19 @@ impl<'a> EvidenceEngine<'a> {
             time: TimeRange::between(start, onset),
             ..Filters::default()
         };
+        // The entities the failures concentrate on, as a change would write
+        // them: a change naming one is linked whatever words it uses.
+        let entity_names: BTreeSet<String> = attributed
+            .iter()
+            .flat_map(|a| {
+                let value = a.value.to_lowercase();
+                let short = value.split('.').next().unwrap_or_default().to_string();
+                let host_like =
+                    a.value.contains('.') && short.chars().any(|c| c.is_ascii_alphabetic());
+                std::iter::once(value).chain(host_like.then_some(short))
+            })
+            .filter(|name| name.chars().count() >= MIN_ENTITY_NAME_CHARS)
+            .collect();
         let mut links = Vec::new();
         for change in &changes {
             let terms: BTreeSet<String> = self
@@ -323,13 +338,22 @@ impl<'a> EvidenceEngine<'a> {
                 .collect();
             let mut shared = Vec::new();
             for term in terms.intersection(&symptom_terms) {
-                if self.stores.text().term_share(tenant, term, &baseline)? < COMMON_TERM_SHARE {
+                if term.chars().count() >= MIN_LINK_TERM_CHARS
+                    && self.stores.text().term_share(tenant, term, &baseline)? < COMMON_TERM_SHARE
+                {
                     shared.push(term.clone());
                 }
             }
+            let text = change_text(change).to_lowercase();
+            let names: Vec<String> = entity_names
+                .iter()
+                .filter(|name| text.contains(name.as_str()))
+                .cloned()
+                .collect();
             links.push(ChangeLink {
                 lead: change.ts.map(|ts| (onset - ts).num_minutes()),
                 shared,
+                names,
                 same_service: symptom_services.contains(change.service.as_str()),
                 change,
             });
@@ -338,7 +362,7 @@ impl<'a> EvidenceEngine<'a> {
         // onset. Timing and service alone make a suspect, never a verdict:
         // the cause shares something specific with the symptoms.
         links.sort_by_key(|l| l.rank());
-        let cause = links.first().filter(|l| !l.shared.is_empty());
+        let cause = links.first().filter(|l| l.is_linked());
         let alternatives: Vec<String> = links
             .iter()
             .filter(|l| cause.is_none_or(|c| c.change.id != l.change.id))
@@ -382,6 +406,13 @@ impl<'a> EvidenceEngine<'a> {
                 let cite = builder.cite(change, EvidenceRole::Change);
                 let mut confidence: f32 = 0.5;
                 let mut reasons = vec![format!("it was made {}", link.when())];
+                if !link.names.is_empty() {
+                    confidence += 0.25;
+                    reasons.push(format!(
+                        "it names {}, where the failures concentrate",
+                        link.names.join(", ")
+                    ));
+                }
                 if !shared.is_empty() {
                     confidence += 0.25;
                     let terms: Vec<&str> = shared.iter().take(4).map(|s| s.as_str()).collect();
@@ -468,18 +499,47 @@ impl<'a> EvidenceEngine<'a> {
                 )
             }
             None => {
-                builder.line_in(Section::Cause, if links.is_empty() {
-                    "No change record precedes the onset in the day before it, so the cause is likely outside recorded changes (load, an attack, a dependency).".into()
+                let preceding = if links.is_empty() {
+                    "no change record precedes the onset in the day before it".to_string()
                 } else {
-                    format!("{} change(s) precede the onset, but none is linked to it by timing, shared terms or service, so the cause is likely outside recorded changes (load, an attack, a dependency).", links.len())
-                });
-                let statement = capitalize(&format!(
-                    "{} since {} UTC, with no recorded change before it.",
-                    symptoms_phrase(&primary, &correlated),
-                    onset.format("%H:%M")
-                ));
+                    format!(
+                        "{} change(s) precede the onset, none linked to the symptoms by shared terms or entities",
+                        links.len()
+                    )
+                };
+                let outside = outside_cause(&followed, &found_precursors, onset);
+                let statement = match &outside {
+                    Some(found) => {
+                        let cite = builder.cite(found.record, EvidenceRole::Precursor);
+                        builder.line_in(
+                            Section::Cause,
+                            format!(
+                                "Likely cause, outside recorded changes: {} {cite}; {preceding}.",
+                                found.text
+                            ),
+                        );
+                        capitalize(&format!(
+                            "{}, then {} since {} UTC; {preceding}.",
+                            found.text,
+                            symptoms_phrase(&primary, &correlated),
+                            onset.format("%H:%M")
+                        ))
+                    }
+                    None => {
+                        builder.line_in(
+                            Section::Cause,
+                            capitalize(&format!("{preceding}, so the cause is likely outside recorded changes (load, an attack, a dependency).")),
+                        );
+                        capitalize(&format!(
+                            "{} since {} UTC, with no recorded change before it.",
+                            symptoms_phrase(&primary, &correlated),
+                            onset.format("%H:%M")
+                        ))
+                    }
+                };
+                let confidence = if outside.is_some() { 0.5 } else { 0.35 };
                 (
-                    RootCause { statement, confidence: 0.35 },
+                    RootCause { statement, confidence },
                     Remediation {
                         steps: found_precursors
                             .first()
@@ -962,9 +1022,15 @@ struct ChangeLink<'r> {
     lead: Option<i64>,
     /// Terms the change shares with the symptoms' templates and services.
     shared: Vec<String>,
+    /// Entity values the failures concentrate on that the change names.
+    names: Vec<String>,
     /// The change touched a service that shows a symptom.
     same_service: bool,
 }
+
+/// How strongly a change is linked, compared field by field: entities
+/// named, shared terms, same service, within minutes, within a quarter hour.
+type LinkStrength = (usize, usize, bool, bool, bool);
 
 /// A change this close to the onset is a suspect on timing alone.
 const CLOSE_LEAD_MINUTES: i64 = 15;
@@ -972,6 +1038,10 @@ const CLOSE_LEAD_MINUTES: i64 = 15;
 const IMMEDIATE_LEAD_MINUTES: i64 = 5;
 /// A term in more than this share of records links nothing (IDF reasoning).
 const COMMON_TERM_SHARE: f64 = 0.05;
+/// Shorter terms (a digit of a version, `v2`) link nothing.
+const MIN_LINK_TERM_CHARS: usize = 3;
+/// Shorter entity values are too common to link a change by name.
+const MIN_ENTITY_NAME_CHARS: usize = 4;
 
 impl ChangeLink<'_> {
     /// "12 min before the onset", or "at a time not recorded".
@@ -982,11 +1052,18 @@ impl ChangeLink<'_> {
         }
     }
 
-    /// Sort key, best first: more shared specific terms, then the service,
+    /// Whether anything specific links the change to the symptoms.
+    fn is_linked(&self) -> bool {
+        !self.shared.is_empty() || !self.names.is_empty()
+    }
+
+    /// Sort key, best first: more implicated entities named, then more
+    /// shared specific terms, then the service,
     /// then timing (within minutes is stronger), then nearness.
-    fn rank(&self) -> (std::cmp::Reverse<(usize, bool, bool, bool)>, i64) {
+    fn rank(&self) -> (std::cmp::Reverse<LinkStrength>, i64) {
         (
             std::cmp::Reverse((
+                self.names.len(),
                 self.shared.len(),
                 self.same_service,
                 self.lead.is_some_and(|l| l <= IMMEDIATE_LEAD_MINUTES),
@@ -1001,7 +1078,7 @@ impl ChangeLink<'_> {
         if let Some(lead) = self.lead.filter(|l| *l > CLOSE_LEAD_MINUTES) {
             reasons.push(format!("{lead} min is long before the onset"));
         }
-        if self.shared.is_empty() {
+        if !self.is_linked() {
             reasons.push("it shares no terms with the symptoms".to_string());
         }
         if !self.same_service {

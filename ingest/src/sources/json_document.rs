@@ -46,7 +46,7 @@ pub(crate) fn parse_json_document(
         items("data").filter(|list| list.iter().any(|a| a.get("tinyId").is_some()))
     {
         each(ctx, alerts, opsgenie_alert)
-    } else if let Some(events) = value.as_array() {
+    } else if let Some(events) = value.as_array().or_else(|| wrapped_events(ctx, &value)) {
         each(ctx, events, |ctx, index, item| {
             let object = item.as_object()?;
             Some(record_from_object(ctx, index, &item.to_string(), object))
@@ -67,6 +67,23 @@ pub(crate) fn parse_json_document(
         vec![draft.finish(ctx, 1, text)]
     };
     (records, Vec::new())
+}
+
+/// The events of a document that wraps them in an object under one key
+/// (CloudTrail's `Records`, RDS's `Events`, an API page's `data`): the
+/// longest array of objects whose first object reads as a timed event.
+fn wrapped_events<'v>(ctx: &SourceContext<'_>, value: &'v Value) -> Option<&'v Vec<Value>> {
+    let object = value.as_object()?;
+    let events = object
+        .values()
+        .filter_map(Value::as_array)
+        .filter(|list| list.first().is_some_and(Value::is_object))
+        .max_by_key(|list| list.len())?;
+    let first = events.first()?.as_object()?;
+    record_from_object(ctx, 0, "", first)
+        .ts
+        .is_some()
+        .then_some(events)
 }
 
 fn is_kind(value: &Value, kind: &str) -> bool {
@@ -347,6 +364,23 @@ mod tests {
             Some("2026-11-20T14:37:00+00:00")
         );
         assert_eq!(og[0].severity, Severity::Error);
+    }
+
+    #[test]
+    fn events_wrapped_under_one_key_are_events() {
+        let records = parse(
+            r#"{"Records":[{"eventTime":"2026-03-24T07:52:10Z","eventSource":"ec2.amazonaws.com","eventName":"RevokeSecurityGroupIngress","readOnly":false,"userIdentity":{"userName":"m.okafor"}},{"eventTime":"2026-03-24T07:53:00Z","eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","readOnly":true,"userIdentity":{}}]}"#,
+        );
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0].kind, SourceKind::Change);
+        assert_eq!(records[1].kind, SourceKind::Log);
+        let config = parse(r#"{"name":"x","rules":[{"port":5432}]}"#);
+        assert_eq!(config.len(), 1);
+        assert_eq!(
+            config[0].kind,
+            SourceKind::Config,
+            "a list in a config is no event stream"
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 use serde_json::{Map, Value};
 
-use super::{RecordDraft, SourceContext, auth0, okta};
+use super::{RecordDraft, SourceContext, auth0, cloud_audit, okta};
 use crate::masking::mask_route;
 use crate::timestamp::{parse_timestamp, parse_timestamp_in};
 use crate::{Record, Severity, SourceKind, TemplateRef};
@@ -21,6 +21,27 @@ const LEVEL_KEYS: &[&str] = &["level", "severity", "lvl", "log.level"];
 const MESSAGE_KEYS: &[&str] = &["msg", "message", "summary", "description", "event"];
 const SERVICE_KEYS: &[&str] = &["service", "service.name", "app", "component", "logger"];
 const HOST_KEYS: &[&str] = &["host", "hostname", "host.name", "node"];
+
+/// Keys that identify a change record.
+const CHANGE_KEYS: &[&str] = &[
+    "change_id",
+    "deployment_id",
+    "deploy_id",
+    "commit",
+    "revision",
+];
+/// Words in a file or folder name that say it records changes.
+const CHANGE_SOURCE_WORDS: &[&str] = &["deploy", "change", "release", "rollout"];
+
+/// Whether the source's path names a record of changes (`changes/`,
+/// `deploys.jsonl`, `release-calendar.json`): events without a log level
+/// read from there are changes, whatever their keys.
+fn names_changes(source: &str) -> bool {
+    source.split(['/', '\\']).any(|part| {
+        let part = part.to_ascii_lowercase();
+        CHANGE_SOURCE_WORDS.iter().any(|w| part.contains(w))
+    })
+}
 
 /// Parses one JSON object line: Okta System Log and Auth0 tenant log events
 /// are recognized by their shape; anything else is a generic JSON log, or a
@@ -48,6 +69,8 @@ pub(crate) fn record_from_object(
         okta::draft(object)
     } else if auth0::is_auth0_event(object) {
         auth0::draft(object)
+    } else if cloud_audit::is_cloud_audit_event(object) {
+        cloud_audit::draft(object)
     } else {
         generic_draft(ctx, object)
     };
@@ -66,12 +89,27 @@ fn generic_draft(ctx: &SourceContext<'_>, object: &Map<String, Value>) -> Record
             .to_string(),
         ..RecordDraft::default()
     };
-    let is_change = object.contains_key("change_id");
+    let is_change = CHANGE_KEYS.iter().any(|k| object.contains_key(*k))
+        || (names_changes(ctx.source) && !LEVEL_KEYS.iter().any(|k| object.contains_key(*k)));
     draft.kind = Some(if is_change {
         SourceKind::Change
     } else {
         SourceKind::Log
     });
+    // An event without a message (a deploy record) is told by its values.
+    if draft.body.is_empty() {
+        draft.body = object
+            .iter()
+            .filter(|(key, _)| !TIME_KEYS.contains(&key.as_str()))
+            .filter_map(|(key, value)| match value {
+                Value::String(s) => Some(format!("{key}={s}")),
+                Value::Number(n) => Some(format!("{key}={n}")),
+                Value::Bool(b) => Some(format!("{key}={b}")),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
     let used: Vec<&str> = [TIME_KEYS, MESSAGE_KEYS, SERVICE_KEYS, HOST_KEYS].concat();
     for (key, value) in object {
         if !used.contains(&key.as_str()) && !LEVEL_KEYS.contains(&key.as_str()) {
@@ -287,6 +325,32 @@ mod tests {
         );
         assert_eq!(record.kind, SourceKind::Log);
         assert_eq!(record.origin.line, 3);
+    }
+
+    #[test]
+    fn deploy_events_in_a_file_of_changes_are_changes() {
+        let raw = r#"{"ts":"2026-08-04T15:57:10Z","service":"mfa-verify","version":"3.14.0","by":"argocd"}"#;
+        let ctx = SourceContext {
+            tenant: "t",
+            source: "changes/deploys.jsonl",
+            default_service: "changes",
+            zone: crate::sources::UTC,
+        };
+        let record = parse_json_line(&ctx, 1, raw).expect("parses");
+        assert_eq!(record.kind, SourceKind::Change);
+        assert_eq!(record.service, "mfa-verify");
+        assert_eq!(record.body, "service=mfa-verify version=3.14.0 by=argocd");
+        let logged = r#"{"ts":"2026-08-04T15:57:10Z","level":"info","msg":"deployed"}"#;
+        assert_eq!(
+            parse_json_line(&ctx, 2, logged).expect("parses").kind,
+            SourceKind::Log,
+            "a log line of the deployer is a log"
+        );
+        assert_eq!(
+            parse_json_line(&self::ctx(), 3, raw).expect("parses").kind,
+            SourceKind::Log,
+            "elsewhere a version is no change"
+        );
     }
 
     #[test]

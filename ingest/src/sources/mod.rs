@@ -4,6 +4,7 @@
 mod access_log;
 mod auth0;
 mod change_log;
+mod cloud_audit;
 mod config_document;
 mod header_text;
 mod json_document;

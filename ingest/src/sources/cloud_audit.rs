@@ -1,0 +1,157 @@
+//! Cloud audit events (AWS CloudTrail `Records`): every API call made
+//! against the account. A call that modifies something (its name starts
+//! with a mutating verb and it is not read-only) is a change record: a
+//! console edit outside infrastructure as code is a change like any other.
+
+use serde_json::{Map, Value};
+
+use super::RecordDraft;
+use super::json_lines::{first_str, lookup};
+use crate::timestamp::parse_timestamp;
+use crate::{Severity, SourceKind};
+
+/// Verbs that begin the names of API calls that modify a resource.
+const MUTATING_VERBS: &[&str] = &[
+    "Create",
+    "Delete",
+    "Update",
+    "Put",
+    "Modify",
+    "Revoke",
+    "Authorize",
+    "Attach",
+    "Detach",
+    "Remove",
+    "Add",
+    "Replace",
+    "Set",
+    "Associate",
+    "Disassociate",
+    "Enable",
+    "Disable",
+    "Run",
+    "Terminate",
+    "Stop",
+    "Start",
+    "Reboot",
+];
+/// Characters of the request parameters quoted in the body.
+const PARAMETER_CHARS: usize = 400;
+
+pub(super) fn is_cloud_audit_event(object: &Map<String, Value>) -> bool {
+    object.contains_key("eventName")
+        && object.contains_key("eventSource")
+        && object.contains_key("eventTime")
+}
+
+pub(super) fn draft(object: &Map<String, Value>) -> RecordDraft {
+    let name = first_str(object, &["eventName"]).unwrap_or_default();
+    let read_only = lookup(object, "readOnly").and_then(Value::as_bool);
+    let mutating = read_only != Some(true)
+        && MUTATING_VERBS.iter().any(|verb| {
+            name.strip_prefix(verb)
+                .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
+        });
+    let user = first_str(
+        object,
+        &[
+            "userIdentity.userName",
+            "userIdentity.sessionContext.sessionIssuer.userName",
+            "userIdentity.arn",
+            "userIdentity.principalId",
+        ],
+    )
+    .unwrap_or("unknown");
+    let source = first_str(object, &["eventSource"]).unwrap_or_default();
+    let parameters = lookup(object, "requestParameters")
+        .filter(|v| !v.is_null())
+        .map(|v| {
+            let text = v.to_string();
+            text.chars().take(PARAMETER_CHARS).collect::<String>()
+        });
+    let error = first_str(object, &["errorCode"]);
+    let mut body = format!("{name} by {user}");
+    if let Some(parameters) = &parameters {
+        body.push_str(&format!(": {parameters}"));
+    }
+    if let Some(error) = error {
+        body.push_str(&format!(" ({error})"));
+    }
+    let mut draft = RecordDraft {
+        kind: Some(if mutating {
+            SourceKind::Change
+        } else {
+            SourceKind::Log
+        }),
+        service: Some(source.split('.').next().unwrap_or(source).to_string()),
+        ts: first_str(object, &["eventTime"]).and_then(parse_timestamp),
+        severity: if error.is_some() {
+            Severity::Warn
+        } else {
+            Severity::Info
+        },
+        body,
+        ..RecordDraft::default()
+    };
+    let mappings = [
+        ("eventName", "event_name"),
+        ("eventSource", "event_source"),
+        ("eventID", "event_id"),
+        ("sourceIPAddress", "ip"),
+        ("userAgent", "user_agent"),
+        ("awsRegion", "region"),
+        ("errorCode", "error"),
+        ("requestParameters", "request"),
+    ];
+    for (path, field) in mappings {
+        if let Some(value) = lookup(object, path).filter(|v| !v.is_null()) {
+            draft.fields.insert(field.into(), value.clone());
+        }
+    }
+    draft.fields.insert("user".into(), user.into());
+    draft
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::SourceKind;
+    use crate::sources::{SourceContext, parse_json_line};
+
+    fn parse(raw: &str) -> crate::Record {
+        let ctx = SourceContext {
+            tenant: "t",
+            source: "aws/cloudtrail.json",
+            default_service: "aws",
+            zone: crate::sources::UTC,
+        };
+        parse_json_line(&ctx, 1, raw).expect("parses")
+    }
+
+    #[test]
+    fn a_mutating_call_is_a_change_and_a_read_is_not() {
+        let revoke = parse(
+            r#"{"eventTime":"2026-03-24T07:52:10Z","eventSource":"ec2.amazonaws.com","eventName":"RevokeSecurityGroupIngress","readOnly":false,"userIdentity":{"userName":"m.okafor"},"requestParameters":{"groupId":"sg-0a1","ipPermissions":{"items":[{"fromPort":5432,"ipRanges":{"items":[{"cidrIp":"10.30.3.0/24"}]}}]}}}"#,
+        );
+        assert_eq!(revoke.kind, SourceKind::Change);
+        assert_eq!(revoke.service, "ec2");
+        assert!(
+            revoke
+                .body
+                .starts_with("RevokeSecurityGroupIngress by m.okafor: {")
+        );
+        assert!(revoke.body.contains("10.30.3.0/24"));
+        assert!(revoke.ts.is_some());
+        let read = parse(
+            r#"{"eventTime":"2026-03-24T07:52:11Z","eventSource":"ec2.amazonaws.com","eventName":"DescribeSecurityGroups","readOnly":true,"userIdentity":{"arn":"arn:aws:iam::1:role/x"}}"#,
+        );
+        assert_eq!(read.kind, SourceKind::Log);
+        let settle = parse(
+            r#"{"eventTime":"2026-03-24T07:52:11Z","eventSource":"s3.amazonaws.com","eventName":"Settlement","userIdentity":{}}"#,
+        );
+        assert_eq!(
+            settle.kind,
+            SourceKind::Log,
+            "Set is a verb only before a capital"
+        );
+    }
+}
