@@ -52,6 +52,7 @@ pub(crate) fn follow_entities<'r>(
     symptom_sources: &HashSet<&str>,
     known: &HashSet<&str>,
     template_words: &HashSet<String>,
+    onset: DateTime<Utc>,
 ) -> Vec<FollowedEntity<'r>> {
     let elsewhere: Vec<&Record> = records
         .iter()
@@ -73,6 +74,7 @@ pub(crate) fn follow_entities<'r>(
             &elsewhere,
             known,
             &aliases,
+            onset,
             FINDINGS_PER_ENTITY,
         )
         .into_iter()
@@ -114,7 +116,7 @@ pub(crate) fn describe_followed(
                 format!(
                     "  On {name}: {} \"{}\" ({} records, {:.0} % of that pattern's{}), e.g. \"{}\" {cite}.",
                     finding.service,
-                    finding.template,
+                    excerpt(&finding.template, FINDING_EXCERPT_CHARS),
                     finding.records.len(),
                     100.0 * finding.entity_share(),
                     first_seen(&finding.records, onset),
@@ -149,7 +151,7 @@ pub(crate) fn describe_followed(
                 format!(
                     "  On {name}: its {} \"{}\" records differ from the others' in {} {cite}.",
                     finding.service,
-                    finding.template,
+                    excerpt(&finding.template, FINDING_EXCERPT_CHARS),
                     values.join("; ")
                 )
             };
@@ -194,9 +196,14 @@ pub(crate) fn describe_precursors(builder: &mut AnswerBuilder, found: &[Precurso
     }
 }
 
+/// Minutes before the onset within which a precursor alone is named the
+/// cause.
+const IMMEDIATE_PRECURSOR_MINUTES: i64 = 5;
+
 /// The likeliest cause when no change is linked: a warning of an implicated
 /// entity that began by the onset (the earliest, since what starts first
-/// drives the rest), else the first precursor from another source.
+/// drives the rest), else the first precursor that began within minutes of
+/// the onset.
 pub(crate) struct OutsideCause<'r> {
     pub(crate) record: &'r Record,
     pub(crate) text: String,
@@ -238,7 +245,11 @@ pub(crate) fn outside_cause<'r>(
             ),
         });
     }
-    let precursor = found.first()?;
+    // A first-seen warning an hour ahead is as often noise: alone, only one
+    // that begins with the failure (within minutes) is named the cause.
+    let precursor = found
+        .iter()
+        .find(|p| p.lead_minutes <= IMMEDIATE_PRECURSOR_MINUTES)?;
     Some(OutsideCause {
         record: precursor.first,
         text: format!(

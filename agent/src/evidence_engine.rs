@@ -223,7 +223,7 @@ impl<'a> EvidenceEngine<'a> {
             "UTC",
             primary.service,
             describe_direction(primary.direction),
-            primary.template,
+            crate::answer::excerpt(&primary.template, TEMPLATE_CHARS),
             describe_rates(&primary),
             example_of(symptom_ids.first().copied()),
             cites
@@ -244,7 +244,7 @@ impl<'a> EvidenceEngine<'a> {
                     "At the same time {} shows {} \"{}\" ({}){} {}.",
                     anomaly.service,
                     describe_direction(anomaly.direction),
-                    anomaly.template,
+                    crate::answer::excerpt(&anomaly.template, TEMPLATE_CHARS),
                     describe_rates(anomaly),
                     example_of(Some(record)),
                     cite
@@ -284,6 +284,7 @@ impl<'a> EvidenceEngine<'a> {
             &symptom_sources,
             &symptom_templates,
             &template_words,
+            onset,
         );
         describe_followed(&mut builder, &followed, onset);
         let mut quoted_templates = symptom_templates.clone();
@@ -500,7 +501,7 @@ impl<'a> EvidenceEngine<'a> {
             }
             None => {
                 let preceding = if links.is_empty() {
-                    "no change record precedes the onset in the day before it".to_string()
+                    "no recorded change precedes the onset in the day before it".to_string()
                 } else {
                     format!(
                         "{} change(s) precede the onset, none linked to the symptoms by shared terms or entities",
@@ -519,7 +520,7 @@ impl<'a> EvidenceEngine<'a> {
                             ),
                         );
                         capitalize(&format!(
-                            "{}, then {} since {} UTC; {preceding}.",
+                            "{}, then {} since {} UTC; no recorded change is linked to it.",
                             found.text,
                             symptoms_phrase(&primary, &correlated),
                             onset.format("%H:%M")
@@ -968,22 +969,19 @@ fn evenly<'r>(items: &[&'r Record], n: usize) -> Vec<&'r Record> {
         .collect()
 }
 
-/// "Concentrated on node=ip-10-8-44-12 (94 % of 312 records, 3 % of the
-/// others from the same sources)".
+/// "Concentrated on node=ip-10-8-44-12 (94 % of 312, 3 % of the others)":
+/// the others are the records of the same sources that did not fail.
 fn describe_attribution(found: &[Attribution]) -> Option<String> {
     let parts: Vec<String> = found
         .iter()
         .map(|a| {
             let before = if a.contrast_total == 0 {
-                "nothing to compare with before".to_string()
+                String::new()
             } else {
-                format!(
-                    "{:.0} % of the other records from the same sources",
-                    100.0 * a.contrast_share()
-                )
+                format!(", {:.0} % of the others", 100.0 * a.contrast_share())
             };
             format!(
-                "{}={} ({:.0} % of {} records, {before})",
+                "{}={} ({:.0} % of {}{before})",
                 a.key,
                 a.value,
                 100.0 * a.share(),
@@ -1005,6 +1003,9 @@ fn example_of(record: Option<&Record>) -> String {
     })
 }
 
+/// Characters of a template quoted in a symptom's line: the example
+/// record that follows shows the values anyway.
+const TEMPLATE_CHARS: usize = 120;
 /// Characters of a symptom's example record quoted in its line.
 const EXAMPLE_CHARS: usize = 160;
 

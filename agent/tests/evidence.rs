@@ -305,6 +305,11 @@ fn a_decoy_deploy_on_the_same_service_is_ruled_out_and_the_node_is_named() {
         .expect("answer");
     let cause = answer.root_cause.expect("a cause");
     assert!(!cause.statement.contains("bump tracing"), "{}", answer.text);
+    assert!(
+        cause.statement.contains("blocked for more than") && cause.statement.contains("node-4"),
+        "the node's own warning leads: {}",
+        cause.statement
+    );
     let decoy = answer
         .alternatives
         .iter()
@@ -332,5 +337,80 @@ fn a_decoy_deploy_on_the_same_service_is_ruled_out_and_the_node_is_named() {
             .any(|s| s.starts_with("Cordon and drain node node-4 so api")),
         "{:?}",
         answer.remediation.steps
+    );
+}
+
+/// A cause hours before the onset that shares no word with the symptoms
+/// but names where they concentrate: a console edit (CloudTrail) revoking
+/// the database rule for one subnet, while a deploy of the failing service
+/// three minutes before the onset is the decoy.
+#[test]
+fn a_change_naming_the_implicated_network_is_linked_across_hours() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut api = String::new();
+    for i in 0..6000u32 {
+        let (minute, second) = (i / 50, i % 50);
+        let ts = format!(
+            "2026-03-24T{:02}:{:02}:{second:02}.000Z",
+            6 + minute / 60,
+            minute % 60
+        );
+        let subnet = 1 + i % 3;
+        let node = format!("ip-10-30-{subnet}-{}", 10 + i % 7);
+        let (level, msg) = if minute >= 100 && subnet == 3 {
+            (
+                "error",
+                "connection is not available, request timed out after 5000ms",
+            )
+        } else {
+            ("info", "session refreshed")
+        };
+        writeln!(
+            api,
+            r#"{{"ts":"{ts}","level":"{level}","msg":"{msg}","service":"session-api","k8s_node":"{node}"}}"#
+        )
+        .expect("write");
+    }
+    std::fs::write(dir.path().join("session-api.jsonl"), api).expect("write");
+    std::fs::write(
+        dir.path().join("cloudtrail.json"),
+        // Pretty-printed, as CloudTrail exports are.
+        r#"{"Records":[
+{"eventTime":"2026-03-24T00:47:13Z","eventSource":"ec2.amazonaws.com","eventName":"RevokeSecurityGroupIngress","readOnly":false,"userIdentity":{"userName":"m.okafor"},"requestParameters":{"groupId":"sg-0c3f","ipPermissions":{"items":[{"fromPort":5432,"ipRanges":{"items":[{"cidrIp":"10.30.3.0/24"}]}}]}}},
+{"eventTime":"2026-03-24T01:00:00Z","eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","readOnly":true,"userIdentity":{"userName":"ci"}}
+]}"#,
+    )
+    .expect("write");
+    std::fs::create_dir(dir.path().join("changes")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("changes").join("deploys.jsonl"),
+        r#"{"ts":"2026-03-24T07:37:00Z","service":"session-api","version":"12.3","by":"argocd","summary":"remember-device cookie"}"#,
+    )
+    .expect("write");
+    let stores = stores_of(dir.path(), "t");
+    let answer = EvidenceEngine::new(&stores)
+        .ask(
+            "t",
+            "logins time out since 07:40, session-api 12.3 went out just before, is it that?",
+        )
+        .expect("answer");
+    let cause = answer.root_cause.expect("a cause");
+    assert!(
+        cause.statement.contains("RevokeSecurityGroupIngress"),
+        "{}",
+        answer.text
+    );
+    assert!(
+        answer.text.contains("it names 10.30.3.0/24"),
+        "{}",
+        answer.text
+    );
+    assert!(
+        answer
+            .alternatives
+            .iter()
+            .any(|a| a.contains("remember-device cookie") && a.contains("ruled out")),
+        "{:?}",
+        answer.alternatives
     );
 }

@@ -19,7 +19,10 @@ use std::collections::{HashMap, HashSet};
 use ingest::{Record, Severity};
 use serde::Serialize;
 
+use chrono::{DateTime, Utc};
+
 use crate::attribution::{Attribution, attribute, features};
+use crate::precursors::{MIN_QUIET, ONSET_SLACK, PRECURSOR_LOOKBACK};
 
 /// Share of a template's records on the entity for the template to count
 /// as something that happens to the entity.
@@ -47,6 +50,9 @@ pub struct EntityFinding<'r> {
     pub differences: Vec<Attribution>,
     /// Worst severity among the entity's records.
     pub severity: Severity,
+    /// The template was first seen shortly before the onset (as a
+    /// precursor is), after a quiet history.
+    pub new_near_onset: bool,
 }
 
 impl EntityFinding<'_> {
@@ -55,11 +61,12 @@ impl EntityFinding<'_> {
         self.records.len() as f64 / self.template_total.max(1) as f64
     }
 
-    /// Whether the finding is a warning (or worse) that happens mostly to
-    /// this entity, rather than a difference from its peers.
+    /// Whether the finding happens mostly to this entity and is a warning
+    /// (or worse) or new shortly before the onset (a kernel's hung task is
+    /// logged at info), rather than a difference from its peers.
     pub fn is_event_of_entity(&self) -> bool {
         self.differences.is_empty()
-            && self.severity >= Severity::Warn
+            && (self.severity >= Severity::Warn || self.new_near_onset)
             && self.entity_share() >= MIN_ENTITY_SHARE
     }
 }
@@ -70,16 +77,21 @@ type Split<'r> = (Vec<&'r Record>, Vec<&'r Record>);
 /// The findings about `value` in `records`, strongest first, at most
 /// `limit`; templates in `known` (the symptoms already described) are left
 /// out, and values in `aliases` (other names of the entity, such as the
-/// address its failures came from) are no difference. Events of the entity come first (worst severity, then the most
-/// concentrated), then the peer templates it differs in.
+/// address its failures came from) are no difference. Events of the
+/// entity come first (worst severity, then the most concentrated), then
+/// the peer templates it differs in. `onset` tells which templates are new.
 pub fn pivot<'r>(
     value: &str,
     records: &[&'r Record],
     known: &HashSet<&str>,
     aliases: &HashSet<&str>,
+    onset: DateTime<Utc>,
     limit: usize,
 ) -> Vec<EntityFinding<'r>> {
     let needles = Needles::of(value);
+    let Some(observed_from) = records.iter().filter_map(|r| r.ts).min() else {
+        return Vec::new();
+    };
     if needles.is_empty() {
         return Vec::new();
     }
@@ -106,6 +118,12 @@ pub fn pivot<'r>(
             let template_total = mine.len() + peers.len();
             let severity = mine.iter().map(|r| r.severity).max()?;
             let first = mine.first()?;
+            let first_seen = mine.iter().chain(&peers).filter_map(|r| r.ts).min();
+            let new_near_onset = first_seen.is_some_and(|at| {
+                at - observed_from >= MIN_QUIET
+                    && at >= onset - PRECURSOR_LOOKBACK
+                    && at <= onset + ONSET_SLACK
+            });
             let mut finding = EntityFinding {
                 service: first.service.clone(),
                 template: first
@@ -116,6 +134,7 @@ pub fn pivot<'r>(
                 template_total,
                 differences: Vec::new(),
                 severity,
+                new_near_onset,
             };
             if finding.is_event_of_entity() {
                 return Some(finding);
@@ -299,6 +318,7 @@ mod tests {
             &refs(&records),
             &HashSet::new(),
             &HashSet::new(),
+            at(60),
             3,
         );
         assert_eq!(found.len(), 1, "{found:?}");
@@ -342,6 +362,7 @@ mod tests {
             &refs(&records),
             &HashSet::new(),
             &HashSet::new(),
+            at(60),
             3,
         );
         assert_eq!(found.len(), 1, "{found:?}");
@@ -358,16 +379,34 @@ mod tests {
             warn.severity = Severity::Warn;
             records.push(warn);
         }
-        assert!(pivot("n-4x", &refs(&records), &HashSet::new(), &HashSet::new(), 3).is_empty());
+        assert!(
+            pivot(
+                "n-4x",
+                &refs(&records),
+                &HashSet::new(),
+                &HashSet::new(),
+                at(60),
+                3
+            )
+            .is_empty()
+        );
         assert!(mentions("node ip-10-8-44-12.us-west-2", "ip-10-8-44-12"));
         assert!(!mentions("disk slow on n-44", "n-4"));
         let known: HashSet<&str> = records
             .iter()
             .filter_map(|r| r.template.as_ref().map(|t| t.id.as_str()))
             .collect();
-        assert!(pivot("n-44", &refs(&records), &known, &HashSet::new(), 3).is_empty());
+        assert!(pivot("n-44", &refs(&records), &known, &HashSet::new(), at(60), 3).is_empty());
         assert_eq!(
-            pivot("n-44", &refs(&records), &HashSet::new(), &HashSet::new(), 3).len(),
+            pivot(
+                "n-44",
+                &refs(&records),
+                &HashSet::new(),
+                &HashSet::new(),
+                at(60),
+                3
+            )
+            .len(),
             1
         );
     }
