@@ -980,10 +980,13 @@ fn describe_attribution(found: &[Attribution]) -> Option<String> {
             } else {
                 format!(", {:.0} % of the others", 100.0 * a.contrast_share())
             };
+            // A network is read as one: `k8s_node in subnet 10.30.3.0/24`.
+            let named = match a.key.strip_suffix("/24") {
+                Some(base) => format!("{base} in subnet {}", a.value),
+                None => format!("{}={}", a.key, a.value),
+            };
             format!(
-                "{}={} ({:.0} % of {}{before})",
-                a.key,
-                a.value,
+                "{named} ({:.0} % of {}{before})",
                 100.0 * a.share(),
                 a.failing_total
             )

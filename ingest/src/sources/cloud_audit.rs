@@ -52,16 +52,18 @@ pub(super) fn draft(object: &Map<String, Value>) -> RecordDraft {
             name.strip_prefix(verb)
                 .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
         });
-    let user = first_str(
-        object,
-        &[
-            "userIdentity.userName",
-            "userIdentity.sessionContext.sessionIssuer.userName",
-            "userIdentity.arn",
-            "userIdentity.principalId",
-        ],
-    )
-    .unwrap_or("unknown");
+    // An assumed role's session name is the person (SSO) or workload
+    // behind the call; the role alone names no one.
+    let session = first_str(object, &["userIdentity.arn"])
+        .filter(|arn| arn.contains(":assumed-role/"))
+        .and_then(|arn| arn.rsplit('/').next());
+    let user = first_str(object, &["userIdentity.userName"])
+        .or(session)
+        .or_else(|| first_str(object, &["userIdentity.arn", "userIdentity.principalId"]))
+        .unwrap_or("unknown");
+    // A browser's user agent means the web console: an edit by hand.
+    let console = first_str(object, &["userAgent"])
+        .is_some_and(|agent| agent.starts_with("Mozilla/") || agent.contains("console"));
     let source = first_str(object, &["eventSource"]).unwrap_or_default();
     let parameters = lookup(object, "requestParameters")
         .filter(|v| !v.is_null())
@@ -71,6 +73,9 @@ pub(super) fn draft(object: &Map<String, Value>) -> RecordDraft {
         });
     let error = first_str(object, &["errorCode"]);
     let mut body = format!("{name} by {user}");
+    if console {
+        body.push_str(" in the console");
+    }
     if let Some(parameters) = &parameters {
         body.push_str(&format!(": {parameters}"));
     }
@@ -109,6 +114,9 @@ pub(super) fn draft(object: &Map<String, Value>) -> RecordDraft {
         }
     }
     draft.fields.insert("user".into(), user.into());
+    if console {
+        draft.fields.insert("via".into(), "console".into());
+    }
     draft
 }
 
@@ -141,6 +149,16 @@ mod tests {
         );
         assert!(revoke.body.contains("10.30.3.0/24"));
         assert!(revoke.ts.is_some());
+        let sso = parse(
+            r#"{"eventTime":"2026-03-23T22:41:13Z","eventSource":"ec2.amazonaws.com","eventName":"AuthorizeSecurityGroupIngress","readOnly":false,"userAgent":"Mozilla/5.0 (Macintosh)","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/AWSReservedSSO_NetworkAdmin_3f/m.okafor@example.com","sessionContext":{"sessionIssuer":{"userName":"AWSReservedSSO_NetworkAdmin_3f"}}}}"#,
+        );
+        assert!(
+            sso.body.starts_with(
+                "AuthorizeSecurityGroupIngress by m.okafor@example.com in the console"
+            ),
+            "{}",
+            sso.body
+        );
         let read = parse(
             r#"{"eventTime":"2026-03-24T07:52:11Z","eventSource":"ec2.amazonaws.com","eventName":"DescribeSecurityGroups","readOnly":true,"userIdentity":{"arn":"arn:aws:iam::1:role/x"}}"#,
         );

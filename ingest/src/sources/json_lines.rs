@@ -18,7 +18,17 @@ const TIME_KEYS: &[&str] = &[
     "time_local",
 ];
 const LEVEL_KEYS: &[&str] = &["level", "severity", "lvl", "log.level"];
-const MESSAGE_KEYS: &[&str] = &["msg", "message", "summary", "description", "event"];
+/// Message keys, in order; `fields.message` is tracing-subscriber's JSON
+/// layout, `log` Docker's and Fluentd's.
+const MESSAGE_KEYS: &[&str] = &[
+    "msg",
+    "message",
+    "fields.message",
+    "log",
+    "summary",
+    "description",
+    "event",
+];
 const SERVICE_KEYS: &[&str] = &["service", "service.name", "app", "component", "logger"];
 const HOST_KEYS: &[&str] = &["host", "hostname", "host.name", "node"];
 
@@ -351,6 +361,17 @@ mod tests {
             SourceKind::Log,
             "elsewhere a version is no change"
         );
+    }
+
+    #[test]
+    fn nested_and_docker_messages_are_the_body() {
+        let tracing = r#"{"timestamp":"2026-01-20T17:40:17Z","level":"WARN","fields":{"message":"signing slow","elapsed_ms":900},"target":"token_issuer::signer"}"#;
+        let record = parse_json_line(&ctx(), 1, tracing).expect("parses");
+        assert_eq!(record.body, "signing slow");
+        let docker =
+            r#"{"log":"upstream timed out\n","stream":"stderr","time":"2026-01-20T17:40:17Z"}"#;
+        let record = parse_json_line(&ctx(), 2, docker).expect("parses");
+        assert_eq!(record.body.trim_end(), "upstream timed out");
     }
 
     #[test]
