@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::RecordDraft;
-use super::json_lines::{copy_http_and_oauth_fields, first_str, lookup};
+use super::json_lines::{copy_http_and_oauth_fields, copy_mapped, first_str};
 use crate::timestamp::parse_timestamp;
 use crate::{Severity, SourceKind};
 
@@ -139,11 +139,7 @@ pub(super) fn draft(object: &Map<String, Value>) -> RecordDraft {
         ("location_info.latitude", "geo_lat"),
         ("location_info.longitude", "geo_lon"),
     ];
-    for (path, field) in mappings {
-        if let Some(value) = lookup(object, path).filter(|v| !v.is_null()) {
-            draft.fields.insert(field.into(), value.clone());
-        }
-    }
+    copy_mapped(object, &mappings, &mut draft);
     copy_http_and_oauth_fields(&mut draft);
     draft
 }

@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::RecordDraft;
-use super::json_lines::{first_str, lookup};
+use super::json_lines::{copy_mapped, first_str, lookup};
 use crate::timestamp::parse_timestamp;
 use crate::{Severity, SourceKind};
 
@@ -108,11 +108,7 @@ pub(super) fn draft(object: &Map<String, Value>) -> RecordDraft {
         ("errorCode", "error"),
         ("requestParameters", "request"),
     ];
-    for (path, field) in mappings {
-        if let Some(value) = lookup(object, path).filter(|v| !v.is_null()) {
-            draft.fields.insert(field.into(), value.clone());
-        }
-    }
+    copy_mapped(object, &mappings, &mut draft);
     draft.fields.insert("user".into(), user.into());
     if console {
         draft.fields.insert("via".into(), "console".into());

@@ -251,6 +251,20 @@ fn as_u16(value: &Value) -> Option<u16> {
 }
 
 /// Looks up a key that may be dotted (`service.name`) either literally or as a path.
+/// Copies each `(path, field)` of `mappings` that the event has (and is
+/// not null) into the draft's fields: a vendor shape's names for its keys.
+pub(super) fn copy_mapped(
+    object: &Map<String, Value>,
+    mappings: &[(&str, &str)],
+    draft: &mut RecordDraft,
+) {
+    for (path, field) in mappings {
+        if let Some(value) = lookup(object, path).filter(|v| !v.is_null()) {
+            draft.fields.insert((*field).into(), value.clone());
+        }
+    }
+}
+
 pub(super) fn lookup<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     if let Some(value) = object.get(key) {
         return Some(value);

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::RecordDraft;
-use super::json_lines::{first_str, lookup};
+use super::json_lines::{copy_mapped, first_str, lookup};
 use crate::timestamp::parse_timestamp;
 use crate::{Severity, SourceKind};
 
@@ -58,11 +58,7 @@ pub(super) fn draft(object: &Map<String, Value>) -> RecordDraft {
         ("client.geographicalContext.geolocation.lon", "geo_lon"),
         ("uuid", "event_id"),
     ];
-    for (path, field) in mappings {
-        if let Some(value) = lookup(object, path).filter(|v| !v.is_null()) {
-            draft.fields.insert(field.into(), value.clone());
-        }
-    }
+    copy_mapped(object, &mappings, &mut draft);
     // Okta puts what is particular to an event type in debugData (the
     // scopes a token was granted, the threat verdict, the request's
     // error): every value is kept, named `debug.<key>`, since the answer
