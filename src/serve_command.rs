@@ -124,7 +124,6 @@ pub fn run(
         slack_bot_token: secret("SLACK_BOT_TOKEN")?,
         slack_api_base: args.slack_api_base,
         slack_response_hosts: args.slack_response_hosts,
-        webhook_token: secret("ONCALL_WEBHOOK_TOKEN")?,
         public_url: public_url.clone(),
         redactor,
         audit: privacy::AuditLog::new(&home.join("audit").join("chat.jsonl")),

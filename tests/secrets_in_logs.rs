@@ -32,7 +32,6 @@ fn oncall(home: &Path) -> Command {
         "ONCALL_LLM_API_KEY",
         "SLACK_SIGNING_SECRET",
         "SLACK_BOT_TOKEN",
-        "ONCALL_WEBHOOK_TOKEN",
     ] {
         command.env_remove(name).env_remove(format!("{name}_FILE"));
     }
@@ -71,6 +70,17 @@ fn answer_500(stream: TcpStream) {
 
 /// One HTTP/1.1 request; returns the status code.
 fn request(base: &str, method: &str, path: &str, headers: &[(&str, String)], body: &str) -> u16 {
+    exchange(base, method, path, headers, body).0
+}
+
+/// Sends one request; the status and the response body.
+fn exchange(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &str,
+) -> (u16, String) {
     let address = base.trim_start_matches("http://");
     let mut stream = TcpStream::connect(address).expect("connect");
     let mut head = format!(
@@ -85,11 +95,16 @@ fn request(base: &str, method: &str, path: &str, headers: &[(&str, String)], bod
         .expect("send");
     let mut response = String::new();
     let _ = stream.read_to_string(&mut response);
-    response
+    let status = response
         .split(' ')
         .nth(1)
         .and_then(|code| code.parse().ok())
-        .unwrap_or(0)
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+        .unwrap_or_default();
+    (status, body)
 }
 
 fn slack_signed(body: &str) -> Vec<(&'static str, String)> {
@@ -174,7 +189,6 @@ fn no_secret_reaches_the_logs_of_a_full_run() {
         .env("ONCALL_LLM_API_KEY_FILE", &key_file)
         .env("SLACK_SIGNING_SECRET", SIGNING_SECRET)
         .env("SLACK_BOT_TOKEN", BOT_TOKEN)
-        .env("ONCALL_WEBHOOK_TOKEN", WEBHOOK_TOKEN)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -215,18 +229,35 @@ fn no_secret_reaches_the_logs_of_a_full_run() {
         request(&base, "POST", "/api/ask", &json(&token), question),
         200
     );
-    for channel in ["slack:T1:C1", "webhook:C2"] {
-        let link = format!(r#"{{"channel":"{channel}"}}"#);
-        assert_eq!(
-            request(&base, "PUT", "/api/channels", &json(&token), &link),
-            204
-        );
-    }
-    let command = "team_id=T1&channel_id=C1&text=why+are+logins+failing&response_url=";
-    let command = format!(
-        "{command}{}",
-        endpoint.replace(':', "%3A").replace('/', "%2F")
+    let hook_link = format!(r#"{{"channel":"webhook:C2","webhook_token":"{WEBHOOK_TOKEN}"}}"#);
+    assert_eq!(
+        request(&base, "PUT", "/api/channels", &json(&token), &hook_link),
+        204
     );
+    let (status, claim) = exchange(
+        &base,
+        "PUT",
+        "/api/channels",
+        &json(&token),
+        r#"{"channel":"slack:T1:C1"}"#,
+    );
+    assert_eq!(status, 202, "{claim}");
+    let claim: serde_json::Value = serde_json::from_str(&claim).expect("claim json");
+    let code = claim["code"].as_str().expect("code");
+    let response_url = endpoint.replace(':', "%3A").replace('/', "%2F");
+    let link = format!("team_id=T1&channel_id=C1&text=link+{code}&response_url={response_url}");
+    assert_eq!(
+        request(
+            &base,
+            "POST",
+            "/slack/commands",
+            &slack_signed(&link),
+            &link
+        ),
+        200
+    );
+    let command =
+        format!("team_id=T1&channel_id=C1&text=why+are+logins+failing&response_url={response_url}");
     assert_eq!(
         request(
             &base,

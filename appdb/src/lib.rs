@@ -48,7 +48,15 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "tokens, channels and chat threads",
         include_str!("../migrations/0002_tokens_channels_threads.sql"),
     ),
+    (
+        3,
+        "channel claims",
+        include_str!("../migrations/0003_channel_claims.sql"),
+    ),
 ];
+
+/// How long a channel claim code may wait to be sent from its channel.
+pub const CLAIM_MINUTES: i64 = 15;
 
 /// What a credential may do; each role includes the ones before it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
@@ -476,6 +484,67 @@ impl AppDb {
         Ok(())
     }
 
+    /// Asks for `channel` to be linked to `tenant`: returns a one-time code
+    /// that links it when [`AppDb::redeem_claim`] receives it from that
+    /// channel within [`CLAIM_MINUTES`].
+    pub async fn claim_channel(
+        &self,
+        tenant: &str,
+        channel: &str,
+        services: &[String],
+    ) -> Result<String> {
+        let mut random = [0u8; 8];
+        getrandom::fill(&mut random).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        let code = format!("link-{}", hex(&random));
+        let now = Utc::now().timestamp_millis();
+        sqlx::query("DELETE FROM channel_claims WHERE expires_at < $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query(
+            "INSERT INTO channel_claims (code_hash, channel, tenant, services, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(secret_hash(&code))
+        .bind(channel)
+        .bind(tenant)
+        .bind(services.join(","))
+        .bind(now + CLAIM_MINUTES * 60_000)
+        .execute(&self.pool)
+        .await?;
+        Ok(code)
+    }
+
+    /// Links `channel` as the claim behind `code` asked, when the code was
+    /// made for this very channel and has not expired; a code is used once.
+    /// `NotFound` when there is no such claim, or the channel is another
+    /// tenant's.
+    pub async fn redeem_claim(&self, code: &str, channel: &str) -> Result<ChannelRow> {
+        let row = sqlx::query(
+            "DELETE FROM channel_claims WHERE code_hash = $1 AND channel = $2 AND expires_at >= $3 \
+             RETURNING tenant, services",
+        )
+        .bind(secret_hash(code.trim()))
+        .bind(channel)
+        .bind(Utc::now().timestamp_millis())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(DbError::NotFound)?;
+        let tenant: String = row.try_get("tenant")?;
+        let services: String = row.try_get("services")?;
+        let services: Vec<String> = services
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        self.link_channel(&tenant, channel, &services).await?;
+        Ok(ChannelRow {
+            channel: channel.to_string(),
+            tenant,
+            services,
+        })
+    }
+
     /// The tenant and scope of `channel`, if an admin linked it.
     pub async fn channel(&self, channel: &str) -> Result<Option<ChannelRow>> {
         let row = sqlx::query("SELECT channel, tenant, services FROM channels WHERE channel = $1")
@@ -825,6 +894,40 @@ mod tests {
             assert_eq!(
                 (linked.tenant.as_str(), linked.services.as_slice()),
                 (tenant.as_str(), &["gateway".to_string()][..])
+            );
+
+            // A claim links only the channel it was made for, once, and
+            // never one that is another tenant's.
+            let unlinked = format!("slack:T1:free-{tenant}");
+            let code = db
+                .claim_channel(&other, &unlinked, &["auth".into()])
+                .await
+                .expect("claim");
+            assert!(matches!(
+                db.redeem_claim(&code, &channel).await,
+                Err(DbError::NotFound)
+            ));
+            let redeemed = db.redeem_claim(&code, &unlinked).await.expect("redeem");
+            assert_eq!(redeemed.tenant, other);
+            assert_eq!(redeemed.services, vec!["auth".to_string()]);
+            assert!(matches!(
+                db.redeem_claim(&code, &unlinked).await,
+                Err(DbError::NotFound)
+            ));
+            let squat = db
+                .claim_channel(&other, &channel, &[])
+                .await
+                .expect("claim");
+            assert!(matches!(
+                db.redeem_claim(&squat, &channel).await,
+                Err(DbError::NotFound)
+            ));
+            assert_eq!(
+                db.channel(&channel)
+                    .await
+                    .expect("channel")
+                    .map(|c| c.tenant),
+                Some(tenant.clone())
             );
 
             db.add_thread_question(&tenant, &channel, "171.1", "why 401s?")

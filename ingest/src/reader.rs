@@ -45,6 +45,9 @@ pub struct ReadOptions {
     pub include: Vec<String>,
     /// In directories, skip files matching any of these globs.
     pub exclude: Vec<String>,
+    /// Most bytes a gzip file may expand to, whatever its ratio (`None`:
+    /// the ratio limit only). Servers taking uploads from others set it.
+    pub max_decompressed_bytes: Option<u64>,
 }
 
 impl ReadOptions {
@@ -57,6 +60,7 @@ impl ReadOptions {
             zone: crate::sources::UTC,
             include: Vec::new(),
             exclude: Vec::new(),
+            max_decompressed_bytes: None,
         }
     }
 }
@@ -169,7 +173,7 @@ impl Ingestor {
             },
             reason,
         };
-        let mut reader = match open_stream(path) {
+        let mut reader = match open_stream(path, self.options.max_decompressed_bytes) {
             Ok(reader) => reader,
             Err(e) => {
                 report.bad.push(bad_at(1, format!("cannot open: {e}")));
@@ -484,7 +488,8 @@ impl Ingestor {
     ) -> Result<()> {
         file.resume = None;
         let path = PathBuf::from(file.key);
-        let mut reader = open_stream(&path).map_err(|e| IngestError::io(&path, e))?;
+        let mut reader = open_stream(&path, self.options.max_decompressed_bytes)
+            .map_err(|e| IngestError::io(&path, e))?;
         self.read_lines(&mut reader, file, format, sink, report)
     }
 
@@ -580,7 +585,8 @@ fn glob_match(pattern: &str, text: &str) -> bool {
 
 /// True when the file at `path` is still the one `checkpoint` was taken of.
 fn still_holds(path: &str, checkpoint: &Checkpoint) -> bool {
-    let Ok(mut reader) = open_stream(Path::new(path)) else {
+    // Only the head is read: no expansion limit applies.
+    let Ok(mut reader) = open_stream(Path::new(path), None) else {
         return false;
     };
     reader.fill_buf().is_ok_and(|head| checkpoint.matches(head))
@@ -639,14 +645,15 @@ fn read_line_capped(
     }
 }
 
-/// Opens a file, gunzipping gzip content (by magic bytes, not by name).
-fn open_stream(path: &Path) -> std::io::Result<Box<dyn BufRead>> {
+/// Opens a file, gunzipping gzip content (by magic bytes, not by name) up
+/// to the expansion limits, `absolute` among them.
+fn open_stream(path: &Path, absolute: Option<u64>) -> std::io::Result<Box<dyn BufRead>> {
     let mut magic = [0u8; 2];
     let is_gzip = File::open(path)?.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
     let file = File::open(path)?;
     Ok(if is_gzip {
         let compressed = file.metadata()?.len();
-        let inflated = ExpansionLimit::new(MultiGzDecoder::new(file), compressed);
+        let inflated = ExpansionLimit::new(MultiGzDecoder::new(file), compressed, absolute);
         Box::new(BufReader::with_capacity(1 << 16, inflated))
     } else {
         Box::new(BufReader::with_capacity(1 << 16, file))
@@ -662,7 +669,8 @@ const EXPANSION_FLOOR: u64 = 64 << 20;
 
 /// Stops a decompression bomb: reading fails once the output passes both
 /// [`EXPANSION_FLOOR`] and [`MAX_GZIP_EXPANSION`] times the compressed size,
-/// so what was read before stays and memory and disk stay bounded.
+/// or an absolute cap when one is set, so what was read before stays and
+/// memory and disk stay bounded.
 struct ExpansionLimit<R> {
     inner: R,
     limit: u64,
@@ -670,10 +678,11 @@ struct ExpansionLimit<R> {
 }
 
 impl<R> ExpansionLimit<R> {
-    fn new(inner: R, compressed: u64) -> Self {
+    fn new(inner: R, compressed: u64, absolute: Option<u64>) -> Self {
         let limit = compressed
             .saturating_mul(MAX_GZIP_EXPANSION)
-            .max(EXPANSION_FLOOR);
+            .max(EXPANSION_FLOOR)
+            .min(absolute.unwrap_or(u64::MAX));
         ExpansionLimit {
             inner,
             limit,
@@ -688,7 +697,7 @@ impl<R: Read> Read for ExpansionLimit<R> {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
                 format!(
-                    "gzip content expands past {} bytes, over {MAX_GZIP_EXPANSION} times its compressed size: refused as a likely decompression bomb (decompress it and ingest the plain file if it is genuine)",
+                    "gzip content expands past {} bytes (over {MAX_GZIP_EXPANSION} times its compressed size, or this reader's cap): refused as a likely decompression bomb (decompress it and ingest the plain file if it is genuine)",
                     self.limit
                 ),
             ));
@@ -788,12 +797,17 @@ mod tests {
     #[test]
     fn expansion_is_limited_only_past_the_floor_and_the_ratio() {
         assert_eq!(
-            ExpansionLimit::new(std::io::empty(), 1000).limit,
+            ExpansionLimit::new(std::io::empty(), 1000, None).limit,
             EXPANSION_FLOOR
         );
         assert_eq!(
-            ExpansionLimit::new(std::io::empty(), 1 << 30).limit,
+            ExpansionLimit::new(std::io::empty(), 1 << 30, None).limit,
             MAX_GZIP_EXPANSION << 30
+        );
+        assert_eq!(
+            ExpansionLimit::new(std::io::empty(), 1 << 30, Some(1 << 31)).limit,
+            1 << 31,
+            "an absolute cap bounds a file whose ratio would allow more"
         );
         let mut limited = ExpansionLimit {
             inner: std::io::repeat(b'x'),

@@ -44,7 +44,26 @@ pub(crate) struct ChannelRequest {
     /// Services its answers are scoped to by default.
     #[serde(default)]
     services: Vec<String>,
+    /// For a webhook channel: the token its platform sends (Mattermost's
+    /// outgoing-webhook token), which proves the channel.
+    #[serde(default)]
+    webhook_token: Option<String>,
 }
+
+/// A Slack channel link waiting for its proof.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ChannelClaim {
+    /// The channel asked for.
+    channel: String,
+    /// One-time code to send from that channel: `/oncall link <code>`.
+    code: String,
+    /// Minutes the code stays valid.
+    expires_in_minutes: i64,
+}
+
+/// Shortest webhook token accepted: a guessable token would let anyone
+/// who knows the channel id ask for the tenant.
+const MIN_WEBHOOK_TOKEN_CHARS: usize = 16;
 
 /// The tenant's tokens, revoked ones included; never their secrets.
 #[utoipa::path(get, path = "/api/tokens", responses((status = 200, body = serde_json::Value, description = "tokens")))]
@@ -106,23 +125,71 @@ pub(crate) async fn channels_index(
 }
 
 /// Links a chat channel to the caller's tenant with a default service
-/// scope (a channel of another tenant is not taken over).
+/// scope, on proof of the channel. A webhook channel is linked at once,
+/// keyed by its platform's token. A Slack channel already the tenant's is
+/// re-scoped at once; any other gets a claim code that links it when sent
+/// from that channel. A channel of another tenant is never taken over.
 #[utoipa::path(put, path = "/api/channels", request_body = ChannelRequest,
-    responses((status = 204, description = "linked"), (status = 404, description = "linked to another tenant")))]
+    responses((status = 204, description = "linked"), (status = 202, body = ChannelClaim, description = "send the code from the channel to link it"),
+        (status = 400, description = "not a channel, or a webhook without a token"), (status = 404, description = "linked to another tenant")))]
 pub(crate) async fn channels_update(
     State(state): State<AppState>,
     caller: Caller,
     Json(request): Json<ChannelRequest>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Response, ApiError> {
     let channel = request.channel.trim();
-    if channel.is_empty() || channel.len() > 200 {
+    if channel.len() > 200 {
         return Err(ApiError::BadRequest(
-            "a channel id has 1 to 200 characters".into(),
+            "a channel id has at most 200 characters".into(),
         ));
     }
-    state
-        .db
-        .link_channel(&caller.tenant, channel, &request.services)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+    if let Some(id) = channel.strip_prefix("webhook:").filter(|id| !id.is_empty()) {
+        let token = request.webhook_token.as_deref().unwrap_or_default().trim();
+        if token.chars().count() < MIN_WEBHOOK_TOKEN_CHARS {
+            return Err(ApiError::BadRequest(format!(
+                "a webhook channel needs webhook_token, the token its platform sends (at least {MIN_WEBHOOK_TOKEN_CHARS} characters)"
+            )));
+        }
+        let key = crate::chat::webhook_channel(token, id);
+        state
+            .db
+            .link_channel(&caller.tenant, &key, &request.services)
+            .await?;
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    let is_slack = channel
+        .strip_prefix("slack:")
+        .and_then(|rest| rest.split_once(':'))
+        .is_some_and(|(team, id)| !team.is_empty() && !id.is_empty() && !id.contains(':'));
+    if !is_slack {
+        return Err(ApiError::BadRequest(
+            "a channel is slack:<team id>:<channel id> or webhook:<channel id>".into(),
+        ));
+    }
+    let linked = state.db.channel(channel).await?;
+    match linked {
+        Some(link) if *link.tenant == *caller.tenant => {
+            state
+                .db
+                .link_channel(&caller.tenant, channel, &request.services)
+                .await?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        Some(_) => Err(ApiError::NotFound),
+        None => {
+            let code = state
+                .db
+                .claim_channel(&caller.tenant, channel, &request.services)
+                .await?;
+            Ok((
+                StatusCode::ACCEPTED,
+                Json(ChannelClaim {
+                    channel: channel.to_string(),
+                    code,
+                    expires_in_minutes: appdb::CLAIM_MINUTES,
+                }),
+            )
+                .into_response())
+        }
+    }
 }

@@ -41,8 +41,24 @@ pub enum Access {
     Chat,
 }
 
-/// Routes limited per caller and per address (they cost an analysis).
-const LIMITED: [&str; 8] = [
+/// Routes that scan up to hundreds of thousands of records: besides the
+/// rate limit, only [`crate::AppState::with_heavy_requests`] of them run
+/// at once, so concurrent views cannot grow memory without bound.
+const HEAVY: [&str; 9] = [
+    "/api/flows",
+    "/flows",
+    "/api/timeline",
+    "/timeline",
+    "/api/insights",
+    "/insights",
+    "/api/insights.csv",
+    "/api/evals",
+    "/evals",
+];
+
+/// Routes limited per caller and per address (they cost an analysis or a
+/// scan).
+const LIMITED: [&str; 17] = [
     "/api/ask",
     "/api/ask/stream",
     "/api/search",
@@ -51,6 +67,15 @@ const LIMITED: [&str; 8] = [
     "/slack/commands",
     "/slack/events",
     "/chat/webhook",
+    HEAVY[0],
+    HEAVY[1],
+    HEAVY[2],
+    HEAVY[3],
+    HEAVY[4],
+    HEAVY[5],
+    HEAVY[6],
+    HEAVY[7],
+    HEAVY[8],
 ];
 
 /// The access rule of every route, by method and pattern.
@@ -358,8 +383,30 @@ pub(crate) async fn guard(
     if let Some(response) = over_limit(&state, &route, &request, Some(&caller)) {
         return response;
     }
+    // Held until the response is built.
+    let _permit = if HEAVY.contains(&route.as_str()) {
+        match state.heavy.clone().try_acquire_owned() {
+            Ok(permit) => Some(permit),
+            Err(_) => return busy(),
+        }
+    } else {
+        None
+    };
     request.extensions_mut().insert(caller);
     next.run(request).await
+}
+
+/// A 503 asking to retry shortly: the heavy routes are all in use.
+fn busy() -> Response {
+    let mut response = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        axum::Json(serde_json::json!({ "error": "busy: too many scanning views at once" })),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
 }
 
 #[cfg(test)]
@@ -414,5 +461,47 @@ mod tests {
         let wait = limiter.check("k", 3).expect_err("over the limit");
         assert!(wait <= Duration::from_secs(60) && wait > Duration::from_secs(50));
         assert!(limiter.check("other", 3).is_ok(), "keys are counted apart");
+    }
+
+    /// Issue 19, finding 5: six concurrent flow views took a server from 2
+    /// to 5.3 GB. Scanning views beyond the permits are refused with a 503
+    /// and `Retry-After`, other routes are unaffected, and a view runs
+    /// again once a permit is free.
+    #[tokio::test]
+    async fn scanning_views_past_the_permits_wait_their_turn() {
+        use tower::ServiceExt;
+        let home = tempfile::tempdir().expect("tempdir");
+        let db = appdb::AppDb::open_file(&home.path().join("state.db"))
+            .await
+            .expect("db");
+        let stores =
+            retrieval::Stores::new(retrieval::TextStore::in_memory().expect("store"), None);
+        let state = AppState::new(stores, "acme".into(), db, home.path().to_path_buf())
+            .with_heavy_requests(1);
+        let app = crate::router(state.clone());
+        let status = |uri: &'static str| {
+            let app = app.clone();
+            async move {
+                let request = Request::get(uri)
+                    .header("host", "localhost")
+                    .body(axum::body::Body::empty())
+                    .expect("request");
+                let response = app.oneshot(request).await.expect("response");
+                (
+                    response.status(),
+                    response.headers().get(header::RETRY_AFTER).cloned(),
+                )
+            }
+        };
+        let held = state.heavy.clone().try_acquire_owned().expect("a permit");
+        for uri in ["/api/flows", "/api/timeline", "/api/insights", "/flows"] {
+            let (code, retry) = status(uri).await;
+            assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE, "{uri}");
+            assert_eq!(retry.as_ref().and_then(|v| v.to_str().ok()), Some("1"));
+        }
+        assert_eq!(status("/api/search?q=x").await.0, StatusCode::OK);
+        drop(held);
+        assert_eq!(status("/api/flows").await.0, StatusCode::OK);
+        assert_eq!(state.heavy.available_permits(), 1, "the permit is returned");
     }
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::api_error::ApiError;
 
 /// Most records read for one view.
-const MAX_RECORDS: usize = 500_000;
+const MAX_RECORDS: usize = 200_000;
 /// Window shown when the request names none: the latest hours of data.
 const DEFAULT_WINDOW_HOURS: i64 = 6;
 /// Flows listed on a page (failing first, then the latest).

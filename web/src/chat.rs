@@ -8,7 +8,10 @@
 //! (`chat.postMessage`) or through `response_url`. Every reply passes the
 //! privacy filter (audited as `slack:<channel>` or `webhook:<channel>`);
 //! when the filter cannot run, nothing is posted. A channel answers only for
-//! the tenant an admin linked it to.
+//! the tenant an admin linked it to, with proof of the channel: a Slack link
+//! takes effect when its one-time code is sent from that channel (a signed
+//! `/oncall link <code>`), and a webhook link is keyed by the token the
+//! platform sends, which each tenant registers for its own channel.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -49,8 +52,6 @@ pub struct ChatConfig {
     /// `hooks.slack.com`); the server posts to no other, whatever a signed
     /// request says.
     pub slack_response_hosts: Vec<String>,
-    /// Token expected in generic webhook requests.
-    pub webhook_token: Option<String>,
     /// Where the web UI is, for evidence links.
     pub public_url: String,
     /// The privacy filter; `None` when it failed to start: nothing is sent.
@@ -156,12 +157,6 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
         .chunks_exact(2)
         .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
         .collect()
-}
-
-/// Constant-time equality of two secrets.
-fn same_secret(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Link syntax of the platform replied to.
@@ -311,8 +306,41 @@ fn ephemeral(text: &str) -> Response {
     Json(serde_json::json!({ "response_type": "ephemeral", "text": text })).into_response()
 }
 
-const NOT_LINKED: &str =
-    "This channel is not linked to a tenant yet: an admin links it with PUT /api/channels.";
+const NOT_LINKED: &str = "This channel is not linked to a tenant yet: an admin asks for a code with PUT /api/channels, then sends `/oncall link <code>` here.";
+
+/// Slash command text that links its channel with a claim code.
+const LINK_COMMAND: &str = "link ";
+
+/// Where a generic webhook channel's link is kept: the platform's token
+/// for it is part of the key, so the token proves the channel, and
+/// another tenant naming the same channel id links a different one.
+pub(crate) fn webhook_channel(token: &str, channel_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(token.as_bytes());
+    let prefix: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("webhook:{prefix}:{channel_id}")
+}
+
+/// Links the Slack channel a signed `/oncall link <code>` came from, as
+/// the admin's claim asked: proof that the claimant can post there.
+async fn redeem_link(state: &AppState, channel: &str, code: &str) -> Response {
+    match state.db.redeem_claim(code, channel).await {
+        Ok(link) => {
+            tracing::info!(%channel, tenant = %link.tenant, "channel linked by claim");
+            ephemeral(&format!(
+                "This channel now answers for tenant {}.",
+                inert(&link.tenant, Markup::Slack)
+            ))
+        }
+        Err(appdb::DbError::NotFound) => ephemeral(
+            "That code is unknown, expired, made for another channel, or this channel is already another tenant's.",
+        ),
+        Err(error) => {
+            tracing::error!(%error, "channel claim failed");
+            ephemeral("Something went wrong; try again.")
+        }
+    }
+}
 
 /// A slash command's form fields.
 #[derive(Deserialize)]
@@ -341,6 +369,9 @@ pub(crate) async fn slack_command(
         return (StatusCode::BAD_REQUEST, "not a slash command").into_response();
     };
     let channel = format!("slack:{}:{}", command.team_id, command.channel_id);
+    if let Some(code) = command.text.trim().strip_prefix(LINK_COMMAND) {
+        return redeem_link(&state, &channel, code).await;
+    }
     let link = match state.db.channel(&channel).await {
         Ok(Some(link)) => link,
         Ok(None) => return ephemeral(NOT_LINKED),
@@ -531,20 +562,18 @@ struct WebhookRequest {
     trigger_word: String,
 }
 
-/// Generic chat webhook: token-checked, answered in the response body
-/// (Mattermost posts it to the channel).
+/// Generic chat webhook, answered in the response body (Mattermost posts it
+/// to the channel). The payload's token selects the channel link: each
+/// tenant registers its platform's token with its channel.
 #[utoipa::path(post, path = "/chat/webhook",
     request_body(content = String, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, description = "the answer as {\"text\": ...}"), (status = 401, description = "bad token")))]
+    responses((status = 200, description = "the answer as {\"text\": ...}"), (status = 401, description = "no channel is linked with this token")))]
 pub(crate) async fn webhook_answer(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let Some(config) = state.chat.as_deref() else {
-        return ApiError::NotFound.into_response();
-    };
-    let Some(expected) = config.webhook_token.as_deref() else {
         return ApiError::NotFound.into_response();
     };
     let is_json = headers
@@ -559,12 +588,17 @@ pub(crate) async fn webhook_answer(
     let Some(request) = request else {
         return (StatusCode::BAD_REQUEST, "not a webhook payload").into_response();
     };
-    if !same_secret(&request.token, expected) {
-        return (StatusCode::UNAUTHORIZED, "bad token").into_response();
+    if request.token.is_empty() {
+        return (StatusCode::UNAUTHORIZED, "no token").into_response();
     }
-    let channel = format!("webhook:{}", request.channel_id);
+    let channel = webhook_channel(&request.token, &request.channel_id);
     let Ok(Some(link)) = state.db.channel(&channel).await else {
-        return Json(serde_json::json!({ "text": NOT_LINKED })).into_response();
+        // A wrong token and an unlinked channel look the same.
+        return (
+            StatusCode::UNAUTHORIZED,
+            "no channel is linked with this token",
+        )
+            .into_response();
     };
     let question = request
         .text
@@ -730,11 +764,19 @@ mod tests {
     }
 
     #[test]
-    fn mentions_are_stripped_and_secrets_compared_whole() {
+    fn mentions_are_stripped() {
         assert_eq!(without_mentions("<@U123> <@U9> why 401s?"), "why 401s?");
         assert_eq!(without_mentions("why?"), "why?");
-        assert!(same_secret("abc", "abc"));
-        assert!(!same_secret("abc", "abd"));
-        assert!(!same_secret("abc", "abcd"));
+    }
+
+    /// Issue 19, finding 6: one global webhook token let any tenant's
+    /// platform name another tenant's channel id. The token is part of the
+    /// link's key: another token is another channel.
+    #[test]
+    fn a_webhook_channel_is_keyed_by_its_platform_token() {
+        let ours = webhook_channel("token-of-acme", "town-square");
+        assert!(ours.starts_with("webhook:") && ours.ends_with(":town-square"));
+        assert_ne!(ours, webhook_channel("token-of-globex", "town-square"));
+        assert_eq!(ours, webhook_channel("token-of-acme", "town-square"));
     }
 }

@@ -2,8 +2,10 @@
 //!
 //! [`router`] builds the axum router (server-rendered askama pages and the
 //! JSON API) over a cheap-to-clone [`AppState`]; [`serve`] runs it with
-//! graceful shutdown. Handlers are named `resource_verb`. Every page is
-//! auto-escaped by askama: log lines carry hostile text.
+//! graceful shutdown, a header-read timeout, a per-request deadline and a
+//! cap on open connections (a slow client cannot hold the server). Handlers
+//! are named `resource_verb`. Every page is auto-escaped by askama: log
+//! lines carry hostile text.
 
 mod admin;
 mod allowed_hosts;
@@ -30,7 +32,7 @@ pub use auth::{ACCESS, Access, AuthMode, RateLimit, access};
 pub use chat::{ChatConfig, slack_signature};
 pub use oidc::{LoginError, OidcConfig, verify_id_token};
 pub use routes::{FORMS, PAGES, openapi, router};
-pub use state::{AppState, TokenPrices};
+pub use state::{AppState, ServerLimits, TokenPrices};
 
 /// Serves `state` on `address` until Ctrl-C or SIGTERM.
 pub async fn serve(state: AppState, address: std::net::SocketAddr) -> std::io::Result<()> {
@@ -40,18 +42,83 @@ pub async fn serve(state: AppState, address: std::net::SocketAddr) -> std::io::R
     serve_on(listener, state, shutdown_signal()).await
 }
 
-/// Serves `state` on `listener` until `shutdown` completes.
+/// Serves `state` on `listener` until `shutdown` completes, then lets the
+/// requests in flight finish. Connections past
+/// [`ServerLimits::max_connections`] are closed at once; a client that does
+/// not finish its headers within [`ServerLimits::header_read_timeout`] is
+/// disconnected.
 pub async fn serve_on(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
     sources::sweep_incoming(&state.home);
-    // Client addresses feed the per-address rate limit.
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = state.limits;
+    let app = router(state);
+    let connections = std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    let builder = std::sync::Arc::new(builder);
+    let (closing, closed) = tokio::sync::watch::channel(false);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors and the like: wait, do not spin.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(permit) = connections.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, "connection limit reached: connection closed");
+            continue;
+        };
+        // Client addresses feed the per-address rate limit.
+        let service = app.clone().map_request(
+            move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                request
+            },
+        );
+        let service = hyper_util::service::TowerToHyperService::new(service);
+        let builder = builder.clone();
+        let mut closed = closed.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                result = connection.as_mut() => {
+                    if let Err(error) = result {
+                        tracing::debug!(%error, %peer, "connection ended");
+                    }
+                    return;
+                }
+                _ = closed.changed() => connection.as_mut().graceful_shutdown(),
+            }
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, %peer, "connection ended");
+            }
+        });
+    }
+    drop(closed);
+    let _ = closing.send(true);
+    // Every connection task holds a receiver until it ends.
+    closing.closed().await;
+    Ok(())
 }
 
 async fn shutdown_signal() {

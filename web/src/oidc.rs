@@ -23,8 +23,15 @@ use crate::state::AppState;
 
 /// Name of the session cookie.
 pub(crate) const SESSION_COOKIE: &str = "oncall_session";
+/// Name of the cookie binding a login in progress to its browser.
+const LOGIN_COOKIE: &str = "oncall_login";
+/// Path the login cookie is sent to: the callback only.
+const LOGIN_COOKIE_PATH: &str = "/auth/callback";
 /// How long a login may take at the provider.
 const LOGIN_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// Logins in progress at once; more are refused until some finish or
+/// expire, so a flood of `/auth/login` cannot grow memory without bound.
+const MAX_PENDING_LOGINS: usize = 10_000;
 /// How long a session lasts.
 const SESSION_TTL: Duration = Duration::from_secs(12 * 60 * 60);
 /// Clock difference tolerated on `exp` and `iat`.
@@ -57,6 +64,8 @@ struct Discovery {
 }
 
 struct Pending {
+    /// Hash of the pre-login cookie of the browser that started the login.
+    browser: String,
     verifier: String,
     nonce: String,
     started: Instant,
@@ -85,6 +94,12 @@ pub enum LoginError {
     /// The callback's `state` is not a login in progress.
     #[error("unknown or expired login state")]
     State,
+    /// The callback comes from a browser that did not start the login.
+    #[error("this login was started in another browser")]
+    Browser,
+    /// Too many logins are in progress.
+    #[error("too many logins in progress; try again shortly")]
+    Busy,
     /// Discovery, token or key endpoints failed.
     #[error("the provider could not be reached: {0}")]
     Provider(String),
@@ -242,9 +257,12 @@ impl Oidc {
             .remove(&hashed(cookie));
     }
 
-    async fn start(&self) -> Result<String, LoginError> {
+    /// Begins a login: returns the provider URL to send the browser to and
+    /// the pre-login cookie value that binds the login to that browser.
+    async fn start(&self) -> Result<(String, String), LoginError> {
         let discovery = self.discovery().await?;
         let (state, nonce, verifier) = (random_token()?, random_token()?, random_token()?);
+        let browser = random_token()?;
         let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
         let query = serde_urlencoded::to_string([
             ("response_type", "code"),
@@ -258,27 +276,48 @@ impl Oidc {
         ])
         .map_err(|e| LoginError::Provider(e.to_string()))?;
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        pending.retain(|_, p| p.started.elapsed() < LOGIN_TIMEOUT);
+        if pending.len() >= MAX_PENDING_LOGINS {
+            pending.retain(|_, p| p.started.elapsed() < LOGIN_TIMEOUT);
+        }
+        if pending.len() >= MAX_PENDING_LOGINS {
+            return Err(LoginError::Busy);
+        }
         pending.insert(
             state,
             Pending {
+                browser: hashed(&browser),
                 verifier,
                 nonce,
                 started: Instant::now(),
             },
         );
-        Ok(format!("{}?{query}", discovery.authorization_endpoint))
+        Ok((
+            format!("{}?{query}", discovery.authorization_endpoint),
+            browser,
+        ))
     }
 
-    /// Completes a login: returns the new session's cookie value.
-    async fn finish(&self, code: &str, state: &str) -> Result<(String, Session), LoginError> {
-        let pending = self
-            .pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(state)
-            .filter(|p| p.started.elapsed() < LOGIN_TIMEOUT)
-            .ok_or(LoginError::State)?;
+    /// Completes a login begun by the browser holding `browser` (its
+    /// pre-login cookie): returns the new session's cookie value. A
+    /// callback from another browser leaves the login in progress, so the
+    /// rightful browser can still finish it.
+    async fn finish(
+        &self,
+        code: &str,
+        state: &str,
+        browser: Option<&str>,
+    ) -> Result<(String, Session), LoginError> {
+        let pending = {
+            let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            let login = pending
+                .get(state)
+                .filter(|p| p.started.elapsed() < LOGIN_TIMEOUT)
+                .ok_or(LoginError::State)?;
+            if browser.map(hashed).as_deref() != Some(login.browser.as_str()) {
+                return Err(LoginError::Browser);
+            }
+            pending.remove(state).ok_or(LoginError::State)?
+        };
         let discovery = self.discovery().await?;
         let form = serde_urlencoded::to_string([
             ("grant_type", "authorization_code"),
@@ -364,19 +403,38 @@ async fn get_json(url: &str) -> Result<serde_json::Value, LoginError> {
         .map_err(|e| LoginError::Provider(e.to_string()))
 }
 
-/// The session cookie's value in a request, if any.
-pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+/// The value of cookie `name` in a request, if any.
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .find_map(|pair| pair.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('='))
+        .find_map(|pair| pair.trim().strip_prefix(name)?.strip_prefix('='))
+}
+
+/// The session cookie's value in a request, if any.
+pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    cookie(headers, SESSION_COOKIE)
 }
 
 fn login_failed(error: &LoginError) -> Response {
     tracing::warn!(%error, "login refused");
-    (StatusCode::UNAUTHORIZED, format!("login failed: {error}")).into_response()
+    let status = if *error == LoginError::Busy {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::UNAUTHORIZED
+    };
+    (status, format!("login failed: {error}")).into_response()
+}
+
+/// `Set-Cookie` value of the pre-login cookie (`Max-Age=0` clears it).
+fn login_cookie(value: &str, max_age: Duration) -> Option<HeaderValue> {
+    HeaderValue::from_str(&format!(
+        "{LOGIN_COOKIE}={value}; Path={LOGIN_COOKIE_PATH}; HttpOnly; Secure; SameSite=Lax; Max-Age={}",
+        max_age.as_secs()
+    ))
+    .ok()
 }
 
 /// Starts a login at the provider.
@@ -385,7 +443,13 @@ pub(crate) async fn login_start(State(state): State<AppState>) -> Response {
         return ApiError::NotFound.into_response();
     };
     match oidc.start().await {
-        Ok(url) => Redirect::to(&url).into_response(),
+        Ok((url, browser)) => {
+            let mut response = Redirect::to(&url).into_response();
+            if let Some(value) = login_cookie(&browser, LOGIN_TIMEOUT) {
+                response.headers_mut().insert(header::SET_COOKIE, value);
+            }
+            response
+        }
         Err(error) => login_failed(&error),
     }
 }
@@ -401,6 +465,7 @@ pub(crate) struct Callback {
 /// Completes a login and sets the session cookie.
 pub(crate) async fn login_finish(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(callback): Query<Callback>,
 ) -> Response {
     let Some(oidc) = state.oidc.as_deref() else {
@@ -416,7 +481,10 @@ pub(crate) async fn login_finish(
     let (Some(code), Some(login)) = (callback.code, callback.state) else {
         return login_failed(&LoginError::State);
     };
-    match oidc.finish(&code, &login).await {
+    match oidc
+        .finish(&code, &login, cookie(&headers, LOGIN_COOKIE))
+        .await
+    {
         Ok((cookie, session)) => {
             tracing::info!(subject = %session.subject, tenant = %session.tenant, "logged in");
             let mut response = Redirect::to("/").into_response();
@@ -425,7 +493,10 @@ pub(crate) async fn login_finish(
                 SESSION_TTL.as_secs()
             );
             if let Ok(value) = HeaderValue::from_str(&value) {
-                response.headers_mut().insert(header::SET_COOKIE, value);
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+            if let Some(value) = login_cookie("", Duration::ZERO) {
+                response.headers_mut().append(header::SET_COOKIE, value);
             }
             response
         }

@@ -125,12 +125,30 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), auth::guard))
         .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), deadline))
         .layer(middleware::from_fn_with_state(state.clone(), count_request))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             allowed_hosts::check_host,
         ))
         .with_state(state)
+}
+
+/// Ends a request that has not been answered within
+/// [`crate::ServerLimits::request_timeout`] with a 408.
+async fn deadline(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    match tokio::time::timeout(state.limits.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => (
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Json(serde_json::json!({ "error": "the request took too long" })),
+        )
+            .into_response(),
+    }
 }
 
 /// Counts every request by its route pattern (unmatched ones as one).

@@ -430,7 +430,10 @@ async fn ingest_upload(
         retrieval::ingest_files(
             &worker.stores,
             &retrieval::quarantine_file(&worker.home, &tenant),
-            ReadOptions::new(&tenant),
+            ReadOptions {
+                max_decompressed_bytes: Some(worker.max_upload_expansion),
+                ..ReadOptions::new(&tenant)
+            },
             std::slice::from_ref(&target),
             &mut |totals| {
                 worker.uploads.update(&job, |j| {

@@ -30,7 +30,42 @@ pub struct AppState {
     pub(crate) chat_replays: Arc<ReplayGuard>,
     pub(crate) oidc: Option<Arc<Oidc>>,
     pub(crate) allowed_hosts: Arc<AllowedHosts>,
+    /// Permits of the scanning routes running at once.
+    pub(crate) heavy: Arc<tokio::sync::Semaphore>,
+    /// Most bytes an uploaded gzip file may expand to.
+    pub(crate) max_upload_expansion: u64,
+    /// Connection and request limits of the server.
+    pub(crate) limits: ServerLimits,
 }
+
+/// What one client may hold of the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// Connections open at once; more are closed as they arrive.
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers.
+    pub header_read_timeout: std::time::Duration,
+    /// Time a request has from its headers to its response (uploads and
+    /// streamed answers included); past it the client gets a 408.
+    pub request_timeout: std::time::Duration,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            max_connections: 1024,
+            header_read_timeout: std::time::Duration::from_secs(10),
+            request_timeout: std::time::Duration::from_secs(300),
+        }
+    }
+}
+
+/// Scanning views served at once by default: each may hold a few hundred
+/// megabytes of records.
+const DEFAULT_HEAVY_REQUESTS: usize = 2;
+/// Most bytes an uploaded gzip file may expand to by default, whatever its
+/// ratio.
+const DEFAULT_MAX_UPLOAD_EXPANSION: u64 = 2 * 1024 * 1024 * 1024;
 
 /// What an LLM's tokens cost, in US dollars per million; zero when unknown
 /// (a local model).
@@ -65,7 +100,30 @@ impl AppState {
             chat_replays: Arc::default(),
             oidc: None,
             allowed_hosts: Arc::default(),
+            heavy: Arc::new(tokio::sync::Semaphore::new(DEFAULT_HEAVY_REQUESTS)),
+            max_upload_expansion: DEFAULT_MAX_UPLOAD_EXPANSION,
+            limits: ServerLimits::default(),
         }
+    }
+
+    /// Connection and request limits of [`crate::serve_on`].
+    pub fn with_limits(mut self, limits: ServerLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// How many scanning views (flows, timeline, insights, evals) run at
+    /// once; more get a 503 with `Retry-After`.
+    pub fn with_heavy_requests(mut self, at_once: usize) -> Self {
+        self.heavy = Arc::new(tokio::sync::Semaphore::new(at_once));
+        self
+    }
+
+    /// Most bytes an uploaded gzip file may expand to; reading stops there,
+    /// keeping what was read, and the rest is reported as bad input.
+    pub fn with_max_upload_expansion(mut self, bytes: u64) -> Self {
+        self.max_upload_expansion = bytes;
+        self
     }
 
     /// Shows the eval runs kept in `history` as trends.

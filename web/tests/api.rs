@@ -846,3 +846,144 @@ async fn an_interrupted_upload_leaves_no_partial_file() {
         assert_eq!(mode & 0o077, 0, "owner-only: {mode:o}");
     }
 }
+
+/// Polls an upload until it is done or failed.
+async fn finished_upload(app: &App, id: &str) -> serde_json::Value {
+    for _ in 0..400 {
+        let now: serde_json::Value =
+            serde_json::from_str(&app.body(&format!("/api/uploads/{id}")).await).expect("json");
+        if now["status"] == "done" || now["status"] == "failed" {
+            return now;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("upload {id} never finished");
+}
+
+/// Issue 19, finding 5: a small `.gz` upload could expand to any size its
+/// ratio allowed (200 times 256 MiB). An absolute cap stops reading there,
+/// keeps the records read before it and reports the rest as bad input.
+#[tokio::test]
+async fn an_upload_expanding_past_the_absolute_cap_keeps_what_was_read() {
+    use std::io::Write;
+    let app = app_over(
+        Stores::new(TextStore::in_memory().expect("store"), None),
+        |s| s.with_max_upload_expansion(256 * 1024),
+    )
+    .await;
+    let mut plain = String::new();
+    for second in 0..20_000 {
+        plain.push_str(&format!(
+            "2026-11-20T14:{:02}:{:02}Z INFO gw: GET /userinfo ok request {second}\n",
+            second / 60 % 60,
+            second % 60
+        ));
+    }
+    assert!(plain.len() > 1024 * 1024, "well past the cap");
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gzip.write_all(plain.as_bytes()).expect("gzip");
+    let upload = Request::post("/api/uploads?name=big.log.gz")
+        .header("host", "localhost")
+        .body(Body::from(gzip.finish().expect("gzip")))
+        .expect("request");
+    let (status, _, body) = app.send(upload).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let id = serde_json::from_str::<serde_json::Value>(&body).expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let finished = finished_upload(&app, &id).await;
+    assert_eq!(finished["status"], "done", "{finished}");
+    let records = finished["records"].as_u64().expect("records");
+    assert!(
+        records > 1000 && records < 20_000,
+        "the lines before the cap are kept, the rest are not read: {finished}"
+    );
+    assert_eq!(finished["bad"], 1, "the refusal is reported: {finished}");
+}
+
+/// Issue 19, finding 10: 400 sockets with partial headers stayed open for
+/// 40 s and more. A client that does not finish its headers is
+/// disconnected after the header-read timeout, connections past the limit
+/// are closed as they arrive, and a well-behaved client is still served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_are_disconnected_and_connections_capped() {
+    use std::io::{Read, Write};
+    let home = tempfile::tempdir().expect("tempdir");
+    let db = appdb::AppDb::open_file(&home.path().join("state.db"))
+        .await
+        .expect("db");
+    let state = web::AppState::new(
+        stores_with("gateway.log", LOG),
+        "acme".into(),
+        db,
+        home.path().to_path_buf(),
+    )
+    .with_limits(web::ServerLimits {
+        max_connections: 3,
+        header_read_timeout: std::time::Duration::from_secs(1),
+        request_timeout: std::time::Duration::from_secs(30),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(web::serve_on(listener, state, std::future::pending()));
+    let outcome = tokio::task::spawn_blocking(move || {
+        let connect = || {
+            let stream = std::net::TcpStream::connect(address).expect("connect");
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+                .expect("timeout");
+            stream
+        };
+        // Reads until the server closes the socket; what it sent.
+        let drain = |stream: &mut std::net::TcpStream| {
+            let mut seen = Vec::new();
+            let mut chunk = [0u8; 4096];
+            loop {
+                match stream.read(&mut chunk) {
+                    Ok(0) => return Ok(String::from_utf8_lossy(&seen).into_owned()),
+                    Ok(n) => seen.extend_from_slice(&chunk[..n]),
+                    Err(error) => return Err(error.kind()),
+                }
+            }
+        };
+        let mut slow: Vec<std::net::TcpStream> = (0..3)
+            .map(|_| {
+                let mut stream = connect();
+                stream
+                    .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n")
+                    .expect("partial headers");
+                stream
+            })
+            .collect();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let mut over = connect();
+        let refused = drain(&mut over);
+        let dropped: Vec<_> = slow.iter_mut().map(drain).collect();
+        // The server frees a connection's place just after closing it.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let mut polite = connect();
+        polite
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .expect("request");
+        (refused, dropped, drain(&mut polite))
+    })
+    .await
+    .expect("client thread");
+    let (refused, dropped, served) = outcome;
+    assert!(
+        matches!(&refused, Ok(text) if text.is_empty())
+            || refused.is_err_and(|kind| kind == std::io::ErrorKind::ConnectionReset),
+        "a connection past the limit is closed unanswered"
+    );
+    for ended in dropped {
+        assert!(
+            ended.as_ref().is_ok_and(|text| !text.contains("ok")),
+            "a client stuck in its headers is disconnected, not served: {ended:?}"
+        );
+    }
+    let served = served.expect("served");
+    assert!(served.starts_with("HTTP/1.1 200"), "{served}");
+}

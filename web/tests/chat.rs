@@ -85,7 +85,6 @@ async fn start() -> Server {
         slack_bot_token: Some(BOT_TOKEN.into()),
         slack_api_base: format!("{slack_url}/api"),
         slack_response_hosts: vec!["127.0.0.1".into()],
-        webhook_token: Some("hook-token".into()),
         public_url: "https://oncall.example.net".into(),
         redactor: Some(Arc::new(privacy::Redactor::new().expect("redactor"))),
         audit: privacy::AuditLog::new(&home.path().join("audit/chat.jsonl")),
@@ -263,44 +262,153 @@ async fn a_mention_is_answered_in_its_thread_and_a_follow_up_keeps_the_context()
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_generic_webhook_checks_its_token_and_answers_in_the_response() {
-    let server = start().await;
+/// An admin token of `tenant`, made in the server's own database.
+async fn admin_token(server: &Server, tenant: &str) -> String {
     server
         .db
-        .link_channel("acme", "webhook:town-square", &[])
+        .create_token(tenant, "admin", appdb::Role::Admin, None)
         .await
-        .expect("link");
+        .expect("token")
+        .0
+}
+
+async fn put_channel(server: &Server, token: &str, body: serde_json::Value) -> reqwest::Response {
+    reqwest::Client::new()
+        .put(format!("{}/api/channels", server.url))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .expect("request")
+}
+
+/// Issue 19, finding 6: one global webhook token, and the caller chose the
+/// channel id. Each tenant registers its platform's token with its
+/// channel; a request's token picks the link, so another tenant naming the
+/// same channel id gets its own channel, never this one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_generic_webhook_answers_for_the_tenant_whose_token_it_carries() {
+    let server = start().await;
+    let acme = admin_token(&server, "acme").await;
+    let globex = admin_token(&server, "globex").await;
+    let no_token = put_channel(
+        &server,
+        &acme,
+        serde_json::json!({"channel": "webhook:town-square"}),
+    )
+    .await;
+    assert_eq!(no_token.status(), 400, "a webhook channel needs its token");
+    for (admin, token) in [
+        (&acme, "acme-hook-token-0123456789"),
+        (&globex, "globex-hook-token-987654"),
+    ] {
+        let linked = put_channel(
+            &server,
+            admin,
+            serde_json::json!({"channel": "webhook:town-square", "webhook_token": token}),
+        )
+        .await;
+        assert_eq!(linked.status(), 204, "each tenant links its own channel");
+    }
     let url = format!("{}/chat/webhook", server.url);
     let client = reqwest::Client::new();
-    let body = |token: &str| {
-        serde_json::json!({
+    let ask = |token: &'static str| {
+        let body = serde_json::json!({
             "token": token,
             "channel_id": "town-square",
             "text": "#oncall why invalid_token 401s since 13:15?",
             "trigger_word": "#oncall",
         })
-        .to_string()
+        .to_string();
+        let request = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body);
+        async move { request.send().await.expect("request") }
     };
-    let refused = client
-        .post(&url)
-        .header("content-type", "application/json")
-        .body(body("wrong"))
-        .send()
+    assert_eq!(ask("wrong").await.status(), 401);
+    let reply: serde_json::Value = ask("acme-hook-token-0123456789")
         .await
-        .expect("request");
-    assert_eq!(refused.status(), 401);
-    let reply: serde_json::Value = client
-        .post(&url)
-        .header("content-type", "application/json")
-        .body(body("hook-token"))
-        .send()
-        .await
-        .expect("request")
         .json()
         .await
         .expect("json");
     let text = reply["text"].as_str().expect("text");
     assert!(text.contains("[r-"), "markdown evidence links: {text}");
     assert!(!text.contains(PLANTED_EMAIL), "{text}");
+    let reply: serde_json::Value = ask("globex-hook-token-987654")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let text = reply["text"].as_str().expect("text");
+    assert!(
+        !text.contains("[r-") && !text.contains("invalid_token 401"),
+        "globex has no records; acme's never reach it: {text}"
+    );
+}
+
+/// Issue 19, finding 6: the first admin to name a Slack channel won it. A
+/// link now needs proof from the channel: the claim's code, sent there in
+/// a signed command. Another tenant's channel is never taken over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slack_channel_is_linked_only_from_the_channel_itself() {
+    let server = start().await;
+    let globex = admin_token(&server, "globex").await;
+    let squat = put_channel(
+        &server,
+        &globex,
+        serde_json::json!({"channel": "slack:T1:C1"}),
+    )
+    .await;
+    assert_eq!(squat.status(), 404, "acme's channel is not offered");
+    let claim = put_channel(
+        &server,
+        &globex,
+        serde_json::json!({"channel": "slack:T1:C7", "services": ["auth"]}),
+    )
+    .await;
+    assert_eq!(claim.status(), 202);
+    let claim: serde_json::Value = claim.json().await.expect("json");
+    let code = claim["code"].as_str().expect("code").to_string();
+    assert_eq!(
+        server.db.channel("slack:T1:C7").await.expect("lookup"),
+        None,
+        "nothing is linked before the proof"
+    );
+    let url = format!("{}/slack/commands", server.url);
+    let form_type = "application/x-www-form-urlencoded";
+    let now = chrono::Utc::now().timestamp();
+    let link_from = |channel: &str| {
+        format!(
+            "team_id=T1&channel_id={channel}&text={}&response_url={}",
+            percent(&format!("link {code}")),
+            percent(&server.slack_url)
+        )
+    };
+    let elsewhere = post_signed(&url, form_type, &link_from("C8"), now, SECRET).await;
+    let elsewhere: serde_json::Value = elsewhere.json().await.expect("json");
+    assert!(
+        elsewhere["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("unknown")),
+        "a code works only in its channel: {elsewhere}"
+    );
+    let linked = post_signed(&url, form_type, &link_from("C7"), now, SECRET).await;
+    let linked: serde_json::Value = linked.json().await.expect("json");
+    assert!(
+        linked["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("globex")),
+        "{linked}"
+    );
+    let row = server
+        .db
+        .channel("slack:T1:C7")
+        .await
+        .expect("lookup")
+        .expect("linked");
+    assert_eq!(
+        (row.tenant.as_str(), row.services.as_slice()),
+        ("globex", &["auth".to_string()][..])
+    );
 }

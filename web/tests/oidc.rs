@@ -243,9 +243,43 @@ async fn login_round_trip_with_a_real_provider_and_forged_tokens_refused() {
     ] {
         assert!(to_provider.contains(part), "{part} in {to_provider}");
     }
+    let binding = login.headers()["set-cookie"]
+        .to_str()
+        .expect("login cookie")
+        .to_string();
+    for attribute in [
+        "oncall_login=",
+        "HttpOnly",
+        "Path=/auth/callback",
+        "Max-Age=",
+    ] {
+        assert!(binding.contains(attribute), "{attribute} in {binding}");
+    }
+    let binding = binding.split(';').next().expect("pair").to_string();
     let mut jar = Jar::default();
     let back = walk_to_callback(&client, &mut jar, &issuer, &to_provider, &callback).await;
-    let finished = client.get(&back).send().await.expect("callback");
+    // Login CSRF: the callback URL opened in a browser that did not start
+    // the login (no pre-login cookie, or another one) logs nobody in, and
+    // the login stays open for the browser that began it.
+    let elsewhere = client.get(&back).send().await.expect("callback");
+    assert_eq!(
+        elsewhere.status(),
+        401,
+        "a callback without the login cookie"
+    );
+    let forged = client
+        .get(&back)
+        .header("cookie", "oncall_login=another-browsers-value")
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(forged.status(), 401, "a callback with another login cookie");
+    let finished = client
+        .get(&back)
+        .header("cookie", &binding)
+        .send()
+        .await
+        .expect("callback");
     assert_eq!(finished.status(), 303);
     let cookie = finished.headers()["set-cookie"]
         .to_str()
@@ -278,7 +312,12 @@ async fn login_round_trip_with_a_real_provider_and_forged_tokens_refused() {
         .await
         .expect("tokens");
     assert_eq!(admin_only.status(), 403, "the role comes from the ID token");
-    let replayed = client.get(&back).send().await.expect("replay");
+    let replayed = client
+        .get(&back)
+        .header("cookie", &binding)
+        .send()
+        .await
+        .expect("replay");
     assert_eq!(replayed.status(), 401, "a login state is used once");
 
     let logout = client
