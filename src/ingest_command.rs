@@ -60,7 +60,13 @@ fn parse_zone(text: &str) -> Result<chrono::FixedOffset, String> {
 /// How often a followed file is polled.
 const FOLLOW_INTERVAL: Duration = Duration::from_secs(1);
 
-pub fn run(stores: &Stores, home: &Path, tenant: &str, args: IngestArgs) -> Result<ExitCode> {
+pub fn run(
+    stores: &Stores,
+    home: &Path,
+    tenant: &str,
+    at_rest: Option<&privacy::AtRest>,
+    args: IngestArgs,
+) -> Result<ExitCode> {
     let options = ReadOptions {
         format: args.format,
         header: args.header,
@@ -81,7 +87,7 @@ pub fn run(stores: &Stores, home: &Path, tenant: &str, args: IngestArgs) -> Resu
             }
         })
         .collect::<Result<Vec<_>>>()?;
-    let summary = ingest_paths(stores, home, options.clone(), &paths)?;
+    let summary = ingest_paths(stores, home, options.clone(), &paths, at_rest)?;
     report::ingest_summary(
         &summary,
         &retrieval::quarantine_file(home, tenant),
@@ -90,7 +96,7 @@ pub fn run(stores: &Stores, home: &Path, tenant: &str, args: IngestArgs) -> Resu
     if args.follow {
         loop {
             std::thread::sleep(FOLLOW_INTERVAL);
-            let more = ingest_paths(stores, home, options.clone(), &paths)?;
+            let more = ingest_paths(stores, home, options.clone(), &paths, at_rest)?;
             if more.records > 0 || !more.bad.is_empty() {
                 report::ingest_summary(
                     &more,
@@ -121,18 +127,26 @@ pub fn ingest_paths(
     home: &Path,
     options: ReadOptions,
     paths: &[PathBuf],
+    at_rest: Option<&privacy::AtRest>,
 ) -> Result<IngestSummary> {
     let progress = std::io::stderr().is_terminal().then(progress_bar);
     let quarantine = retrieval::quarantine_file(home, &options.tenant);
-    let summary = retrieval::ingest_files(stores, &quarantine, options, paths, &mut |totals| {
-        if let Some(bar) = &progress {
-            let rate = totals.records as f64 / bar.elapsed().as_secs_f64().max(0.001);
-            bar.set_message(format!(
-                "{} records ({rate:.0}/s), {} bad",
-                totals.records, totals.bad
-            ));
-        }
-    })
+    let summary = retrieval::ingest_files(
+        stores,
+        &quarantine,
+        options,
+        paths,
+        at_rest,
+        &mut |totals| {
+            if let Some(bar) = &progress {
+                let rate = totals.records as f64 / bar.elapsed().as_secs_f64().max(0.001);
+                bar.set_message(format!(
+                    "{} records ({rate:.0}/s), {} bad",
+                    totals.records, totals.bad
+                ));
+            }
+        },
+    )
     .context("ingesting")?;
     if let Some(bar) = &progress {
         bar.finish_and_clear();

@@ -42,6 +42,10 @@ struct Cli {
     /// Tenant whose data is read and written.
     #[arg(long, env = "ONCALL_TENANT", default_value = "default", global = true)]
     tenant: String,
+    /// Pseudonymize personal data and secrets in records before they are
+    /// stored (ingest and uploads); the key is kept in $ONCALL_HOME/keys.
+    #[arg(long, env = "ONCALL_REDACT_AT_REST", global = true)]
+    redact_at_rest: bool,
     #[command(flatten)]
     stores: StoreArgs,
     #[command(flatten)]
@@ -272,7 +276,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Ingest(args) => {
             let stores = cli.stores.open(&cli.home)?;
-            ingest_command::run(&stores, &cli.home, &cli.tenant, args)
+            let at_rest = at_rest_filter(&cli.home, cli.redact_at_rest)?;
+            ingest_command::run(&stores, &cli.home, &cli.tenant, at_rest.as_ref(), args)
         }
         Command::Flows(args) => {
             let rules = cli.llm.rule_config()?;
@@ -338,6 +343,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .with_token_prices(cli.llm.token_prices()?);
             if let Some(setup) = &llm {
                 state = state.with_llm(setup.agent.clone());
+            }
+            if let Some(filter) = at_rest_filter(&cli.home, cli.redact_at_rest)? {
+                state = state.with_redaction_at_rest(std::sync::Arc::new(filter));
             }
             serve_command::run(args, state, &runtime, &cli.home)
         }
@@ -446,6 +454,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 home.path(),
                 ReadOptions::new(&case.truth.tenant),
                 std::slice::from_ref(&case.data),
+                None,
             )?;
             if !json {
                 report::demo_header(summary.records, &case)?;
@@ -744,4 +753,16 @@ fn exit_code(passed: bool) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// The at-rest filter of the data directory `home`, when asked for. It
+/// fails closed: without its key nothing is ingested.
+fn at_rest_filter(home: &Path, wanted: bool) -> Result<Option<privacy::AtRest>> {
+    if !wanted {
+        return Ok(None);
+    }
+    let key = home.join("keys").join("at-rest.key");
+    Ok(Some(
+        privacy::AtRest::open(&key).context("redaction at rest")?,
+    ))
 }

@@ -9,6 +9,7 @@ fn oncall(home: &Path, args: &[&str]) -> Output {
         .args(args)
         .env("ONCALL_HOME", home)
         .env_remove("ONCALL_TENANT")
+        .env_remove("ONCALL_REDACT_AT_REST")
         .output()
         .expect("oncall runs")
 }
@@ -600,4 +601,18 @@ fn prune_deletes_records_past_the_retention_age_only() {
         !found.contains("rejected old"),
         "a pruned record does not come back: {found}"
     );
+}
+
+/// Issue 19, finding 16: `--redact-at-rest` stores pseudonyms, never the
+/// address, and keeps its key owner-only in the data directory.
+#[test]
+fn redaction_at_rest_stores_pseudonyms_only() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let (_input, log) =
+        auth_log("2026-03-02T10:00:00Z ERROR auth: token rejected for ana.lopez@example.com\n");
+    succeeds(home.path(), &["--redact-at-rest", "ingest", &log]);
+    let shown = stdout(&succeeds(home.path(), &["search", "rejected"]));
+    assert!(shown.contains("<EMAIL:"), "{shown}");
+    assert!(!shown.contains("ana.lopez"), "{shown}");
+    assert!(home.path().join("keys/at-rest.key").is_file());
 }

@@ -162,6 +162,34 @@ impl Redactor {
         Redacted { text: out, counts }
     }
 
+    /// Replaces every sensitive span of `text` with a stable pseudonym
+    /// keyed by `key`: `<EMAIL:3f9a0c1e>`, the same for the same value
+    /// under the same key, in any text. Nothing maps it back; for data at
+    /// rest, where grouping by user or address must survive.
+    pub fn pseudonymize(&self, text: &str, key: &[u8]) -> String {
+        use sha2::{Digest, Sha256};
+        let spans = self.find(text);
+        if spans.is_empty() {
+            return text.to_string();
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        for (start, end, category) in spans {
+            out.push_str(&text[last..start]);
+            let mut hasher = Sha256::new();
+            hasher.update(key);
+            hasher.update(category.label().as_bytes());
+            hasher.update([0]);
+            hasher.update(&text.as_bytes()[start..end]);
+            let digest = hasher.finalize();
+            let short: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+            out.push_str(&format!("<{}:{short}>", category.label()));
+            last = end;
+        }
+        out.push_str(&text[last..]);
+        out
+    }
+
     /// Non-overlapping sensitive spans, in order. Rules are listed from most
     /// to least specific; an earlier rule's span wins an overlap.
     fn find(&self, text: &str) -> Vec<(usize, usize, Category)> {

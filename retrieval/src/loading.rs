@@ -1,5 +1,6 @@
 //! Files into the stores: the one ingest loop behind the CLI and the web
-//! upload, with bad input appended to a quarantine file as it is found.
+//! upload, with bad input appended to a quarantine file as it is found, and
+//! everything pseudonymized first when redaction at rest is on.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -37,7 +38,9 @@ pub struct IngestProgress {
     pub bad: u64,
 }
 
-/// Reads `paths` into `stores`, resuming from the stores' checkpoints.
+/// Reads `paths` into `stores`, resuming from the stores' checkpoints; with
+/// `at_rest`, records and bad inputs are pseudonymized before they are
+/// stored or quarantined.
 /// Callers run one ingest at a time per store: each commit carries the
 /// whole ingest state.
 pub fn ingest_files(
@@ -45,6 +48,7 @@ pub fn ingest_files(
     quarantine: &Path,
     options: ReadOptions,
     paths: &[PathBuf],
+    at_rest: Option<&privacy::AtRest>,
     progress: &mut dyn FnMut(IngestProgress),
 ) -> Result<IngestSummary> {
     let mut summary = IngestSummary::default();
@@ -55,6 +59,7 @@ pub fn ingest_files(
         quarantine,
         progress,
         totals: IngestProgress::default(),
+        at_rest,
     };
     for path in paths {
         let report = ingestor
@@ -63,7 +68,12 @@ pub fn ingest_files(
         summary.files += report.files.len();
         summary.records += report.records as usize;
         summary.up_to_date += report.up_to_date.len();
-        summary.bad.extend(report.bad);
+        summary.bad.extend(report.bad.into_iter().map(|mut bad| {
+            if let Some(filter) = at_rest {
+                redact_bad(filter, &mut bad);
+            }
+            bad
+        }));
     }
     stores.optimize()?;
     let indexed = stores.indexed();
@@ -119,14 +129,40 @@ struct Destination<'a> {
     quarantine: &'a Path,
     progress: &'a mut dyn FnMut(IngestProgress),
     totals: IngestProgress,
+    at_rest: Option<&'a privacy::AtRest>,
+}
+
+/// A record with its text, fields and host pseudonymized. Its id stays the
+/// hash of what was read, so a re-read adds nothing.
+fn redact_record(filter: &privacy::AtRest, record: &mut Record) {
+    record.body = filter.text(&record.body);
+    if let Some(host) = &mut record.host {
+        *host = filter.text(host);
+    }
+    if let Some(template) = &mut record.template {
+        template.text = filter.text(&template.text);
+    }
+    for value in record.fields.values_mut() {
+        filter.value(value);
+    }
+}
+
+fn redact_bad(filter: &privacy::AtRest, bad: &mut BadInput) {
+    bad.reason = filter.text(&bad.reason);
 }
 
 impl RecordSink for Destination<'_> {
     fn write(
         &mut self,
-        records: Vec<Record>,
+        mut records: Vec<Record>,
         bad: &[BadInput],
     ) -> std::result::Result<(), SinkError> {
+        let mut bad = bad.to_vec();
+        if let Some(filter) = self.at_rest {
+            records.iter_mut().for_each(|r| redact_record(filter, r));
+            bad.iter_mut().for_each(|b| redact_bad(filter, b));
+        }
+        let bad = bad.as_slice();
         if !bad.is_empty() {
             if let Some(dir) = self.quarantine.parent() {
                 std::fs::create_dir_all(dir)?;

@@ -180,6 +180,11 @@ impl Default for RateLimit {
     }
 }
 
+/// Failed authentications (a wrong token, an unknown session) allowed per
+/// client address per minute; past it, the address gets 429s until the
+/// window ends, whatever it presents, so tokens cannot be guessed at speed.
+const AUTH_FAILURES_PER_MINUTE: u32 = 20;
+
 /// Fixed one-minute windows per key: cheap, and a burst can at most double
 /// the rate at a window's edge.
 #[derive(Default)]
@@ -188,6 +193,17 @@ pub(crate) struct RateLimiter {
 }
 
 impl RateLimiter {
+    /// The wait before `key` may try again when it is already over
+    /// `limit` in this window; counts nothing.
+    fn exceeded(&self, key: &str, limit: u32) -> Option<Duration> {
+        let now = Instant::now();
+        let windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
+        let (start, count) = windows.get(key)?;
+        let age = now.duration_since(*start);
+        (age < Duration::from_secs(60) && *count > limit)
+            .then(|| Duration::from_secs(60).saturating_sub(age))
+    }
+
     /// Counts a request against `key`; the wait before the next one is
     /// allowed when over `limit`.
     fn check(&self, key: &str, limit: u32) -> Result<(), Duration> {
@@ -286,6 +302,20 @@ fn cross_site(headers: &HeaderMap) -> bool {
     }
 }
 
+/// The client's IP address, when the server knows it.
+fn client_address(request: &Request) -> Option<String> {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(address)| address.ip().to_string())
+}
+
+/// Whether a request carries a credential (a bearer token or a session
+/// cookie), so its failure is a failed authentication.
+fn presents_credentials(headers: &HeaderMap) -> bool {
+    bearer(headers).is_some() || crate::oidc::session_cookie(headers).is_some()
+}
+
 /// A 429 when a limited route is over its limit for the caller or the
 /// client's address.
 fn over_limit(
@@ -298,10 +328,7 @@ fn over_limit(
     if !LIMITED.contains(&route) {
         return None;
     }
-    let address = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(address)| address.ip().to_string());
+    let address = client_address(request);
     let checks = [
         caller.map(|c| (format!("caller:{}", c.key), limit.per_caller)),
         address.map(|ip| (format!("ip:{ip}"), limit.per_address)),
@@ -368,13 +395,32 @@ pub(crate) async fn guard(
         tracing::warn!(%route, "cross-site write refused");
         return ApiError::Forbidden.into_response();
     }
+    let failures = format!(
+        "auth-failures:{}",
+        client_address(&request).unwrap_or_else(|| "unknown".into())
+    );
+    if state.rate_limit.is_some()
+        && let Some(wait) = state
+            .rate_limiter
+            .exceeded(&failures, AUTH_FAILURES_PER_MINUTE)
+    {
+        return too_many(wait);
+    }
     let caller = match authenticate(&state, request.headers()).await {
         Ok(Some(caller)) => caller,
-        // A browser without a session goes to the login page.
-        Ok(None) if state.oidc.is_some() && wants_html(request.headers()) => {
-            return axum::response::Redirect::to("/auth/login").into_response();
+        Ok(None) => {
+            if state.rate_limit.is_some() && presents_credentials(request.headers()) {
+                // Counted; the request past the limit is refused above.
+                let _ = state
+                    .rate_limiter
+                    .check(&failures, AUTH_FAILURES_PER_MINUTE);
+            }
+            // A browser without a session goes to the login page.
+            if state.oidc.is_some() && wants_html(request.headers()) {
+                return axum::response::Redirect::to("/auth/login").into_response();
+            }
+            return ApiError::Unauthorized.into_response();
         }
-        Ok(None) => return ApiError::Unauthorized.into_response(),
         Err(error) => return error.into_response(),
     };
     if caller.role < least {

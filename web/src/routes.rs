@@ -211,9 +211,15 @@ async fn health_show() -> &'static str {
     "ok"
 }
 
-/// Requests, latencies, answers, LLM calls and tokens in Prometheus text format.
-#[utoipa::path(get, path = "/metrics", responses((status = 200, content_type = "text/plain", body = String)))]
-async fn metrics_show(State(state): State<AppState>) -> Response {
+/// Requests, latencies, answers, LLM calls and tokens in Prometheus text
+/// format. They count every tenant's traffic, so they are the operator's:
+/// only admins of the server's own tenant read them.
+#[utoipa::path(get, path = "/metrics", responses((status = 200, content_type = "text/plain", body = String),
+    (status = 403, description = "an admin of another tenant")))]
+async fn metrics_show(State(state): State<AppState>, caller: Caller) -> Response {
+    if caller.tenant != state.tenant {
+        return ApiError::Forbidden.into_response();
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),

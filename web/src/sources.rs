@@ -165,8 +165,9 @@ async fn sources_view(state: AppState, tenant: Arc<str>) -> Result<SourcesView, 
                 .or_default() += 1;
         }
         // Checkpoints are kept per tenant: each sees its own sources, named
-        // relative to the data directory when they sit in it (the server's
-        // layout is not the caller's business).
+        // relative to the data directory when they sit in it, and by file
+        // name alone elsewhere (the server's layout is not the caller's
+        // business).
         let home = std::fs::canonicalize(state.home.as_path())
             .unwrap_or_else(|_| state.home.to_path_buf());
         let sources = text
@@ -176,9 +177,7 @@ async fn sources_view(state: AppState, tenant: Arc<str>) -> Result<SourcesView, 
             .filter_map(|(key, checkpoint)| {
                 let (owner, path) = ingest::split_checkpoint_key(key)?;
                 (owner == &*tenant).then(|| {
-                    let shown = Path::new(path)
-                        .strip_prefix(&home)
-                        .map_or(path.to_string(), |p| p.to_string_lossy().into_owned());
+                    let shown = shown_path(Path::new(path), &home);
                     SourceRow {
                         bad: file_name_bad(&bad_by_source, path),
                         path: shown,
@@ -200,6 +199,18 @@ async fn sources_view(state: AppState, tenant: Arc<str>) -> Result<SourcesView, 
         })
     })
     .await?
+}
+
+/// How a source path is shown: relative to the data directory `home`
+/// when inside it, else `…/` and its file name.
+fn shown_path(path: &Path, home: &Path) -> String {
+    match path.strip_prefix(home) {
+        Ok(inside) => inside.to_string_lossy().into_owned(),
+        Err(_) => format!(
+            "…/{}",
+            path.file_name().unwrap_or_default().to_string_lossy()
+        ),
+    }
 }
 
 /// Bad inputs name their source relative to what was ingested; checkpoints
@@ -435,6 +446,7 @@ async fn ingest_upload(
                 ..ReadOptions::new(&tenant)
             },
             std::slice::from_ref(&target),
+            worker.at_rest.as_deref(),
             &mut |totals| {
                 worker.uploads.update(&job, |j| {
                     j.records = totals.records;
@@ -443,6 +455,14 @@ async fn ingest_upload(
             },
         )
         .map_err(|e| e.to_string())
+        .inspect(|_| {
+            // Redacted at rest: the raw upload is not kept beside it.
+            if worker.at_rest.is_some()
+                && let Err(error) = std::fs::remove_file(&target)
+            {
+                tracing::warn!(%error, "raw upload not removed after redaction at rest");
+            }
+        })
     })
     .await
     .map_err(|e| e.to_string())
@@ -517,6 +537,20 @@ mod tests {
         assert!(
             !listed.iter().any(|j| j.id == "u-1"),
             "the oldest finished went"
+        );
+    }
+
+    /// Issue 19, finding 15: `/api/sources` showed absolute server paths.
+    #[test]
+    fn sources_outside_the_data_directory_show_only_their_name() {
+        let home = Path::new("/srv/oncall");
+        assert_eq!(
+            shown_path(Path::new("/srv/oncall/uploads/acme/a.log"), home),
+            "uploads/acme/a.log"
+        );
+        assert_eq!(
+            shown_path(Path::new("/var/log/secret-team/gateway.log"), home),
+            "…/gateway.log"
         );
     }
 

@@ -36,6 +36,8 @@ pub struct AppState {
     pub(crate) max_upload_expansion: u64,
     /// Connection and request limits of the server.
     pub(crate) limits: ServerLimits,
+    /// Pseudonymizes uploads before they are stored, when set.
+    pub(crate) at_rest: Option<Arc<privacy::AtRest>>,
 }
 
 /// What one client may hold of the server.
@@ -103,7 +105,15 @@ impl AppState {
             heavy: Arc::new(tokio::sync::Semaphore::new(DEFAULT_HEAVY_REQUESTS)),
             max_upload_expansion: DEFAULT_MAX_UPLOAD_EXPANSION,
             limits: ServerLimits::default(),
+            at_rest: None,
         }
+    }
+
+    /// Pseudonymizes uploaded records before they are stored, and removes
+    /// each upload's raw file once it is read.
+    pub fn with_redaction_at_rest(mut self, filter: Arc<privacy::AtRest>) -> Self {
+        self.at_rest = Some(filter);
+        self
     }
 
     /// Connection and request limits of [`crate::serve_on`].

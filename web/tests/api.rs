@@ -987,3 +987,82 @@ async fn slow_clients_are_disconnected_and_connections_capped() {
     let served = served.expect("served");
     assert!(served.starts_with("HTTP/1.1 200"), "{served}");
 }
+
+/// Issue 19, finding 16: secrets and personal data in uploads were stored
+/// in clear. With redaction at rest, records are pseudonymized before they
+/// are stored (the same user keeps one pseudonym), the quarantine holds no
+/// original, and the raw upload is removed once read.
+#[tokio::test]
+async fn uploads_redacted_at_rest_store_no_personal_data() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let filter = privacy::AtRest::open(&home.path().join("keys/at-rest.key")).expect("filter");
+    let app = app_over(
+        Stores::new(TextStore::in_memory().expect("store"), None),
+        |s| s.with_redaction_at_rest(std::sync::Arc::new(filter)),
+    )
+    .await;
+    let upload = Request::post("/api/uploads?name=auth.log")
+        .header("host", "localhost")
+        .body(Body::from(
+            "2026-11-20T14:05:00Z WARN idp: login failed user=ana.lopez@example.com ip=203.0.113.7\n\
+             2026-11-20T14:05:09Z WARN idp: login failed user=ana.lopez@example.com ip=203.0.113.7\n\
+             {\"broken\": \"ana.lopez@example.com\n",
+        ))
+        .expect("request");
+    let (status, _, body) = app.send(upload).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let id = serde_json::from_str::<serde_json::Value>(&body).expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let finished = finished_upload(&app, &id).await;
+    assert_eq!(finished["status"], "done", "{finished}");
+    let hits = app.body("/api/search?q=login%20failed").await;
+    assert!(hits.contains("<EMAIL:"), "{hits}");
+    assert!(
+        !hits.contains("ana.lopez") && !hits.contains("203.0.113.7"),
+        "{hits}"
+    );
+    let sources = app.body("/api/sources").await;
+    assert!(!sources.contains("ana.lopez"), "{sources}");
+    assert!(
+        !app.home.path().join("uploads/acme/auth.log").exists(),
+        "the raw upload is not kept"
+    );
+}
+
+/// Issue 19, finding 15: failed authentications were never limited. Past
+/// the limit of failures from one address, the address is refused with a
+/// 429 whatever it presents, until the window ends.
+#[tokio::test]
+async fn guessing_tokens_from_one_address_is_throttled() {
+    let app = app_over(stores_with("gateway.log", LOG), |s| {
+        s.with_auth(web::AuthMode::Tokens)
+    })
+    .await;
+    let guess = |n: usize| {
+        Request::get("/api/search?q=invalid_token")
+            .header("host", "localhost")
+            .header("authorization", format!("Bearer oc_guess_{n}"))
+            .body(Body::empty())
+            .expect("request")
+    };
+    let mut statuses = Vec::new();
+    for n in 0..25 {
+        statuses.push(app.send(guess(n)).await.0);
+    }
+    assert!(
+        statuses[..20]
+            .iter()
+            .all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[21..]
+            .iter()
+            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    let (status, _, _) = app.send(get("/healthz")).await;
+    assert_eq!(status, StatusCode::OK, "public routes are not affected");
+}

@@ -246,6 +246,12 @@ async fn no_role_or_tenant_reaches_beyond_its_grant_on_any_route() {
                     }
                     _ => {}
                 }
+                if path == "/metrics" && TENANTS[own] != "acme" {
+                    // Server-wide counters are the operator's: only admins
+                    // of the server's own tenant read them.
+                    assert_eq!(status, StatusCode::FORBIDDEN, "{cell}");
+                    continue;
+                }
                 assert!(
                     status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN
                         || matches!(rule, web::Access::Chat),
@@ -273,23 +279,13 @@ async fn no_role_or_tenant_reaches_beyond_its_grant_on_any_route() {
     );
     assert_eq!(cells, routes.len() * 4 * 2);
 
-    // The other tenant's token survived the attempts to revoke it, and the
-    // channel stayed with whoever linked it first.
+    // The other tenant's token survived the attempts to revoke it, and no
+    // admin's request linked the channel: that takes proof from the
+    // channel itself.
     for fixture in &fixtures {
         for (_, secret) in &fixture.tokens {
             assert!(db.token_by_secret(secret).await.expect("lookup").is_some());
         }
     }
-    let shared = db
-        .channel("slack:T1:shared")
-        .await
-        .expect("channel")
-        .expect("linked");
-    assert_eq!(
-        db.channels(TENANTS[0]).await.expect("channels").len()
-            + db.channels(TENANTS[1]).await.expect("channels").len(),
-        1,
-        "one tenant holds {}",
-        shared.channel
-    );
+    assert_eq!(db.channel("slack:T1:shared").await.expect("channel"), None);
 }
