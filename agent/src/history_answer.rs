@@ -65,6 +65,8 @@ const KEY_SECTIONS: &[&str] = &[
 struct DocumentMatch {
     source: String,
     score: f64,
+    /// IDF weight of the question terms the document's text holds.
+    coverage: f64,
     best: Record,
 }
 
@@ -98,14 +100,14 @@ pub(crate) fn answer_from_history(
             None => documents.push(DocumentMatch {
                 source,
                 score,
+                coverage: 0.0,
                 best: hit.record,
             }),
         }
     }
-    documents.sort_by(|a, b| b.score.total_cmp(&a.score));
-    let Some(best) = documents.first() else {
+    if documents.is_empty() {
         return Ok(None);
-    };
+    }
     let all = stores.text().scan(tenant, &knowledge, usize::MAX)?;
     let mut by_document: HashMap<&str, Vec<&Record>> = HashMap::new();
     for record in &all {
@@ -114,13 +116,27 @@ pub(crate) fn answer_from_history(
             .or_default()
             .push(record);
     }
+    let terms: BTreeSet<String> = stores.text().analyze(search_text)?.into_iter().collect();
+    let weights = term_weights(stores, &terms, &by_document)?;
+    // A report that covers more of the question's rare terms anywhere in
+    // its text is the better match; the sections' ranks break ties.
+    for document in &mut documents {
+        let covered = coverage(stores, &by_document, &document.source, &weights)?;
+        document.coverage = covered;
+    }
+    documents.sort_by(|a, b| {
+        b.coverage
+            .total_cmp(&a.coverage)
+            .then(b.score.total_cmp(&a.score))
+    });
+    let Some(best) = documents.first() else {
+        return Ok(None);
+    };
     let mut sections: Vec<&Record> = by_document
         .get(best.source.as_str())
         .cloned()
         .unwrap_or_default();
     sections.sort_by_key(|r| r.origin.line);
-    let terms: BTreeSet<String> = stores.text().analyze(search_text)?.into_iter().collect();
-    let weights = term_weights(stores, &terms, &by_document)?;
 
     let mut builder = AnswerBuilder::new(question);
     builder.line_in(
@@ -275,6 +291,25 @@ fn term_weights(
             (term.clone(), (1.0 + documents / df).ln())
         })
         .collect())
+}
+
+/// The summed weight of the question terms found anywhere in `source`'s
+/// sections.
+fn coverage(
+    stores: &Stores,
+    by_document: &HashMap<&str, Vec<&Record>>,
+    source: &str,
+    weights: &HashMap<String, f64>,
+) -> Result<f64> {
+    let mut found = BTreeSet::new();
+    for section in by_document.get(source).into_iter().flatten() {
+        for term in stores.text().analyze(&section.body)? {
+            if weights.contains_key(&term) {
+                found.insert(term);
+            }
+        }
+    }
+    Ok(found.iter().filter_map(|t| weights.get(t)).sum())
 }
 
 /// The passages of `sections` that answer best, in document order, within

@@ -3,7 +3,8 @@
 
 use std::sync::OnceLock;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc, Weekday};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use ingest::NamedZone;
 use regex::Regex;
 
 /// The instant a question refers to, resolved against the span of the
@@ -41,67 +42,7 @@ pub fn question_time(
 /// A clock time and the zone it was given in.
 struct NamedTime {
     time: NaiveTime,
-    zone: Option<Zone>,
-}
-
-/// Zones as people write them in questions.
-#[derive(Clone, Copy)]
-enum Zone {
-    /// A fixed offset from UTC, in minutes (`CET`, `IST`, `+05:30`).
-    Fixed(i32),
-    /// A North American zone named without saying standard or daylight
-    /// (`ET`, `CT`, `MT`, `PT`): its standard offset, an hour more while
-    /// US daylight saving time is in force.
-    UsGeneric(i32),
-}
-
-impl Zone {
-    fn offset_minutes(self, day: NaiveDate) -> i32 {
-        match self {
-            Zone::Fixed(minutes) => minutes,
-            Zone::UsGeneric(standard) => standard + if us_daylight(day) { 60 } else { 0 },
-        }
-    }
-
-    /// Zone abbreviations read literally (CET is +1 even in summer, as a
-    /// writer who means summer time writes CEST).
-    fn named(name: &str) -> Option<Zone> {
-        let hours = |h: i32| Some(Zone::Fixed(h * 60));
-        match name {
-            "utc" | "gmt" | "z" => hours(0),
-            "bst" | "cet" | "wat" => hours(1),
-            "cest" | "eet" | "sast" => hours(2),
-            "eest" | "msk" => hours(3),
-            "ist" => Some(Zone::Fixed(330)),
-            "sgt" | "hkt" | "awst" => hours(8),
-            "jst" | "kst" => hours(9),
-            "aest" => hours(10),
-            "aedt" => hours(11),
-            "nzst" => hours(12),
-            "edt" => hours(-4),
-            "est" | "cdt" => hours(-5),
-            "cst" | "mdt" => hours(-6),
-            "mst" | "pdt" => hours(-7),
-            "pst" => hours(-8),
-            "et" => Some(Zone::UsGeneric(-300)),
-            "ct" => Some(Zone::UsGeneric(-360)),
-            "mt" => Some(Zone::UsGeneric(-420)),
-            "pt" => Some(Zone::UsGeneric(-480)),
-            _ => None,
-        }
-    }
-}
-
-/// US daylight saving time: from the second Sunday of March to the first
-/// Sunday of November (by date; the hour of the switch is ignored).
-fn us_daylight(day: NaiveDate) -> bool {
-    let nth_sunday = |month: u32, n: u8| {
-        NaiveDate::from_weekday_of_month_opt(day.year(), month, Weekday::Sun, n)
-    };
-    match (nth_sunday(3, 2), nth_sunday(11, 1)) {
-        (Some(start), Some(end)) => day >= start && day < end,
-        _ => false,
-    }
+    zone: Option<NamedZone>,
 }
 
 /// The first clock time in `question`: `14:05`, `4:30pm`, `2pm`, each with
@@ -132,22 +73,10 @@ fn named_time(question: &str) -> Option<NamedTime> {
         let Some(time) = NaiveTime::from_hms_opt(hour, minute.unwrap_or(0), 0) else {
             continue;
         };
-        let zone = found.get(4).and_then(|z| zone_of(z.as_str()));
+        let zone = found.get(4).and_then(|z| NamedZone::parse(z.as_str()));
         return Some(NamedTime { time, zone });
     }
     None
-}
-
-/// `IST`, `utc`, `+05:30`, `-0800` as a zone.
-fn zone_of(text: &str) -> Option<Zone> {
-    if let Some(sign) = text.chars().next().filter(|c| *c == '+' || *c == '-') {
-        let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-        let hours: i32 = digits.get(..2)?.parse().ok()?;
-        let minutes: i32 = digits.get(2..4)?.parse().ok()?;
-        let total = hours * 60 + minutes;
-        return Some(Zone::Fixed(if sign == '-' { -total } else { total }));
-    }
-    Zone::named(&text.to_lowercase())
 }
 
 #[cfg(test)]
@@ -214,7 +143,7 @@ mod tests {
     fn generic_us_zones_follow_daylight_saving_time() {
         let winter = NaiveDate::from_ymd_opt(2026, 1, 15).expect("date");
         let summer = NaiveDate::from_ymd_opt(2026, 7, 15).expect("date");
-        assert_eq!(Zone::UsGeneric(-300).offset_minutes(winter), -300);
-        assert_eq!(Zone::UsGeneric(-300).offset_minutes(summer), -240);
+        assert_eq!(NamedZone::UsGeneric(-300).offset_minutes(winter), -300);
+        assert_eq!(NamedZone::UsGeneric(-300).offset_minutes(summer), -240);
     }
 }

@@ -27,6 +27,7 @@ mod record;
 mod sources;
 mod template_miner;
 mod timestamp;
+mod zone_name;
 
 pub use bad_input::BadInput;
 pub use checkpoint::{Checkpoint, IngestState, checkpoint_key, split_checkpoint_key};
@@ -40,3 +41,4 @@ pub use reader::{
 pub use record::{Origin, Record, RecordId, Severity, SourceKind, TemplateRef};
 pub use template_miner::{MinerConfig, TemplateMiner};
 pub use timestamp::{parse_timestamp, parse_timestamp_in};
+pub use zone_name::NamedZone;

@@ -208,11 +208,7 @@ impl TextStore {
                 doc.add_text(field, &value);
             }
         }
-        let values: Vec<String> = record
-            .fields
-            .keys()
-            .filter_map(|k| record.field_str(k))
-            .collect();
+        let values: Vec<String> = searchable_values(record).collect();
         doc.add_text(f.field_values, values.join(" "));
         let json = serde_json::to_string(record)
             .map_err(|e| RetrievalError::StoredRecord(e.to_string()))?;
@@ -544,16 +540,26 @@ impl TextStore {
     }
 }
 
+/// The field values a record is found by. Instants (RFC 3339 values such
+/// as a report's `resolved_at`) are left out: their digits match no one's
+/// words and only dilute the record's terms.
+fn searchable_values(record: &Record) -> impl Iterator<Item = String> + '_ {
+    record
+        .fields
+        .keys()
+        .filter_map(|k| record.field_str(k))
+        .filter(|v| chrono::DateTime::parse_from_rfc3339(v).is_err())
+}
+
+/// The searchable text of a record's template and fields.
 fn field_text(record: &Record) -> String {
     let mut text = String::new();
     if let Some(template) = &record.template {
         text.push_str(&template.text);
     }
-    for key in record.fields.keys() {
-        if let Some(value) = record.field_str(key) {
-            text.push(' ');
-            text.push_str(&value);
-        }
+    for value in searchable_values(record) {
+        text.push(' ');
+        text.push_str(&value);
     }
     text
 }

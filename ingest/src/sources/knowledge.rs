@@ -5,7 +5,9 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde_json::Value;
 
+use super::incident_timeline::{find_date, key_times, timeline};
 use super::{RecordDraft, SourceContext};
+use crate::NamedZone;
 use crate::timestamp::parse_timestamp_in;
 use crate::{Record, SourceKind};
 
@@ -71,8 +73,11 @@ pub(crate) fn parse_markdown(ctx: &SourceContext<'_>, text: &str) -> Vec<Record>
                 .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
         })
         .map(|t| t.with_timezone(&Utc));
+    // The first heading: text before it (a provenance note, front matter)
+    // is no title.
     let title = sections
-        .first()
+        .iter()
+        .find(|s| !s.heading.is_empty())
         .map(|s| s.heading)
         .unwrap_or_default()
         .to_string();
@@ -100,17 +105,39 @@ pub(crate) fn parse_markdown(ctx: &SourceContext<'_>, text: &str) -> Vec<Record>
         .collect()
 }
 
+/// The day a report's undated times fall on until its timeline names one:
+/// the date in its title, else in its file name, else the first date in
+/// its text outside quotes and front matter (which hold when it was
+/// written or fetched, not when the incident happened).
+fn report_date(ctx: &SourceContext<'_>, text: &str, sections: &[Section<'_>]) -> Option<NaiveDate> {
+    let title = sections
+        .iter()
+        .find(|s| !s.heading.is_empty())
+        .map(|s| s.heading);
+    title
+        .and_then(find_date)
+        .or_else(|| find_date(ctx.source))
+        .or_else(|| {
+            let mut front_matter = false;
+            text.lines()
+                .enumerate()
+                .filter(|(i, line)| {
+                    if line.trim() == "---" && (*i == 0 || front_matter) {
+                        front_matter = !front_matter;
+                        return false;
+                    }
+                    !front_matter && !line.trim_start().starts_with('>')
+                })
+                .find_map(|(_, line)| find_date(line))
+        })
+}
+
 fn document_fields(
     ctx: &SourceContext<'_>,
     text: &str,
     sections: &[Section<'_>],
 ) -> Vec<(String, Value)> {
-    let date = text
-        .split(|c: char| c.is_whitespace() || c == '|' || c == '*')
-        .find_map(|w| {
-            NaiveDate::parse_from_str(w.trim_matches(|c: char| !c.is_ascii_digit()), "%Y-%m-%d")
-                .ok()
-        });
+    let date = report_date(ctx, text, sections);
     let mut fields: Vec<(String, Value)> = Vec::new();
     let mut times: Vec<(&str, DateTime<Utc>)> = Vec::new();
     for line in text.lines() {
@@ -134,6 +161,22 @@ fn document_fields(
             }
         } else if label.contains("service") && !fields.iter().any(|(k, _)| k == "services") {
             fields.push(("services".into(), value.trim().into()));
+        }
+    }
+    // Times no label states come from the timeline's entries.
+    let zone = NamedZone::Fixed(ctx.zone.local_minus_utc() / 60);
+    let told = key_times(&timeline(text, date, zone));
+    for (field, at) in [
+        ("fault_at", told.fault),
+        ("detected_at", told.detected),
+        ("declared_at", told.declared),
+        ("resolved_at", told.resolved),
+    ] {
+        if let Some(at) = at
+            && !times.iter().any(|(f, _)| *f == field)
+        {
+            times.push((field, at));
+            fields.push((field.to_string(), at.to_rfc3339().into()));
         }
     }
     let at = |name: &str| times.iter().find(|(f, _)| *f == name).map(|(_, t)| *t);

@@ -7,6 +7,7 @@ mod change_log;
 mod cloud_audit;
 mod config_document;
 mod header_text;
+mod incident_timeline;
 mod json_document;
 mod json_lines;
 mod jwt;
