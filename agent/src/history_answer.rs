@@ -117,12 +117,17 @@ pub(crate) fn answer_from_history(
             .push(record);
     }
     let terms: BTreeSet<String> = stores.text().analyze(search_text)?.into_iter().collect();
-    let weights = term_weights(stores, &terms, &by_document)?;
+    let held = terms_held(stores, &terms, &by_document)?;
+    let weights = term_weights(&terms, &held);
     // A report that covers more of the question's rare terms anywhere in
     // its text is the better match; the sections' ranks break ties.
     for document in &mut documents {
-        let covered = coverage(stores, &by_document, &document.source, &weights)?;
-        document.coverage = covered;
+        document.coverage = held
+            .get(document.source.as_str())
+            .into_iter()
+            .flatten()
+            .filter_map(|t| weights.get(t))
+            .sum();
     }
     documents.sort_by(|a, b| {
         b.coverage
@@ -261,14 +266,14 @@ fn facts_of(record: &Record) -> String {
     }
 }
 
-/// Weight of each question term: ln(1 + documents / documents with it).
-fn term_weights(
+/// The question terms each document's sections hold.
+fn terms_held<'d>(
     stores: &Stores,
     terms: &BTreeSet<String>,
-    by_document: &HashMap<&str, Vec<&Record>>,
-) -> Result<HashMap<String, f64>> {
-    let mut frequency: HashMap<&str, usize> = HashMap::new();
-    for sections in by_document.values() {
+    by_document: &HashMap<&'d str, Vec<&Record>>,
+) -> Result<HashMap<&'d str, BTreeSet<String>>> {
+    let mut held = HashMap::new();
+    for (source, sections) in by_document {
         let mut seen = BTreeSet::new();
         for section in sections {
             for term in stores.text().analyze(&section.body)? {
@@ -277,39 +282,28 @@ fn term_weights(
                 }
             }
         }
-        for term in seen {
-            if let Some(term) = terms.get(&term) {
-                *frequency.entry(term.as_str()).or_insert(0) += 1;
-            }
-        }
+        held.insert(*source, seen);
     }
-    let documents = by_document.len().max(1) as f64;
-    Ok(terms
-        .iter()
-        .map(|term| {
-            let df = frequency.get(term.as_str()).copied().unwrap_or(0).max(1) as f64;
-            (term.clone(), (1.0 + documents / df).ln())
-        })
-        .collect())
+    Ok(held)
 }
 
-/// The summed weight of the question terms found anywhere in `source`'s
-/// sections.
-fn coverage(
-    stores: &Stores,
-    by_document: &HashMap<&str, Vec<&Record>>,
-    source: &str,
-    weights: &HashMap<String, f64>,
-) -> Result<f64> {
-    let mut found = BTreeSet::new();
-    for section in by_document.get(source).into_iter().flatten() {
-        for term in stores.text().analyze(&section.body)? {
-            if weights.contains_key(&term) {
-                found.insert(term);
-            }
-        }
-    }
-    Ok(found.iter().filter_map(|t| weights.get(t)).sum())
+/// Weight of each question term: ln(1 + documents / documents with it).
+fn term_weights(
+    terms: &BTreeSet<String>,
+    held: &HashMap<&str, BTreeSet<String>>,
+) -> HashMap<String, f64> {
+    let documents = held.len().max(1) as f64;
+    terms
+        .iter()
+        .map(|term| {
+            let df = held
+                .values()
+                .filter(|seen| seen.contains(term))
+                .count()
+                .max(1) as f64;
+            (term.clone(), (1.0 + documents / df).ln())
+        })
+        .collect()
 }
 
 /// The passages of `sections` that answer best, in document order, within
