@@ -194,6 +194,9 @@ enum EvalTarget {
         /// Print the scores as JSON.
         #[arg(long)]
         json: bool,
+        /// Also write each case's answer, as a reader sees it, to DIR/<case>.txt.
+        #[arg(long, value_name = "DIR")]
+        answers: Option<PathBuf>,
     },
     /// Scores history answers and incident-time extraction on a postmortem
     /// set (report files, qa.jsonl, durations.jsonl), such as
@@ -369,10 +372,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval {
-            target: Some(EvalTarget::Incidents { dir, json }),
+            target: Some(EvalTarget::Incidents { dir, json, answers }),
             ..
         } => {
-            let report = evals::evaluate_incident_set(&dir)?;
+            let report = evals::evaluate_incident_set(&dir, answers.as_deref())?;
             report::incident_set(&report, json)?;
             Ok(ExitCode::SUCCESS)
         }

@@ -1,4 +1,4 @@
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use ingest::{Record, RecordId, Severity, SourceKind};
@@ -373,7 +373,7 @@ impl<'a> EvidenceEngine<'a> {
                     "Change on {} {} (\"{}\"): ruled out, {}.",
                     l.change.service,
                     l.when(),
-                    l.change.body,
+                    crate::answer::excerpt(&l.change.body, STATEMENT_CHANGE_CHARS),
                     l.weakness()
                 )
             })
@@ -450,10 +450,12 @@ impl<'a> EvidenceEngine<'a> {
                         format!("  It changed: {}", quoted.join(" | ")),
                     );
                 }
+                // The cause line above quotes the whole change; the
+                // statement names it.
                 let statement = format!(
                     "Change on {} (\"{}\"), made {}, then {}.",
                     change.service,
-                    change.body,
+                    crate::answer::excerpt(&change.body, STATEMENT_CHANGE_CHARS),
                     link.when(),
                     symptoms_phrase(&primary, &correlated)
                 );
@@ -830,21 +832,92 @@ fn change_text(change: &Record) -> String {
 /// What the change did, at most [`CHANGED_LINES_QUOTED`] effects: settings
 /// it modified first, then lines naming a term shared with the symptoms.
 fn changed_lines_quoted(change: &Record, shared: &[String]) -> Vec<String> {
-    let effects = change
+    let effects: Vec<ChangedLine> = change
         .field_str("changed_lines")
         .map(|lines| summarize(&lines))
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| !is_patch_header(&e.text()) && !is_comment(&e.text()))
+        .collect();
+    // How many of the change's lines each token is in: a token in one
+    // line only (a name, an address, a limit) says what this line does;
+    // one in every line (the namespace, the file's kind) says nothing.
+    let mut lines_with: HashMap<String, usize> = HashMap::new();
+    for effect in &effects {
+        let tokens: HashSet<String> = line_tokens(&effect.text()).collect();
+        for token in tokens {
+            *lines_with.entry(token).or_default() += 1;
+        }
+    }
+    let informative = |effect: &ChangedLine| -> usize {
+        line_tokens(&effect.text())
+            .filter(|t| lines_with.get(t) == Some(&1))
+            .map(|t| if is_identifier_like(&t) { 2 } else { 1 })
+            .sum()
+    };
     let names_shared = |effect: &ChangedLine| {
         let lower = effect.text().to_lowercase();
         shared.iter().any(|term| lower.contains(term.as_str()))
     };
-    let mut ordered: Vec<&ChangedLine> = effects.iter().collect();
-    ordered.sort_by_key(|e| (!e.is_modification(), !names_shared(e)));
-    ordered
-        .into_iter()
-        .take(CHANGED_LINES_QUOTED)
-        .map(|e| crate::answer::excerpt(&e.text(), 120))
-        .collect()
+    let mut ordered: Vec<(&ChangedLine, usize)> =
+        effects.iter().map(|e| (e, informative(e))).collect();
+    ordered.sort_by_key(|(e, score)| {
+        (
+            !e.is_modification(),
+            std::cmp::Reverse(*score),
+            !names_shared(e),
+        )
+    });
+    let mut quoted: Vec<String> = Vec::new();
+    for (effect, _) in ordered {
+        let text = crate::answer::excerpt(&effect.text(), 120);
+        if !quoted.contains(&text) {
+            quoted.push(text);
+        }
+        if quoted.len() == CHANGED_LINES_QUOTED {
+            break;
+        }
+    }
+    quoted
+}
+
+/// A patch's own bookkeeping (`diff --git`, `index`, `+++`/`---` file
+/// names), which says which file changed, not what.
+fn is_patch_header(text: &str) -> bool {
+    let line = text.trim_start_matches(['+', '-', ' ']);
+    line.starts_with("diff --git ")
+        || line.starts_with("index ")
+        || line.starts_with("a/")
+        || line.starts_with("b/")
+}
+
+/// A comment line (`#`, `//`, `--`, `;`), which changes no behaviour.
+fn is_comment(text: &str) -> bool {
+    let line = text
+        .strip_prefix("+ ")
+        .or_else(|| text.strip_prefix("- "))
+        .unwrap_or(text)
+        .trim_start();
+    line.starts_with('#')
+        || line.starts_with("//")
+        || line.starts_with("-- ")
+        || line.starts_with(';')
+}
+
+/// Lower-cased tokens of a changed line, punctuation trimmed.
+fn line_tokens(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split_whitespace()
+        .map(|t| {
+            t.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .filter(|t| t.chars().count() >= 3)
+}
+
+/// Holds a digit or joins words (`10.60.8.0/24`, `default-deny-egress`):
+/// a name or a value rather than a word of the format.
+fn is_identifier_like(token: &str) -> bool {
+    token.chars().any(|c| c.is_ascii_digit()) || token.contains(['-', '_', '.', '/', ':'])
 }
 
 /// Hits read to find the failing records a question names.
@@ -999,12 +1072,62 @@ fn describe_attribution(found: &[Attribution]) -> Option<String> {
 /// shows them.
 fn example_of(record: Option<&Record>) -> String {
     record.map_or(String::new(), |r| {
-        format!(
-            ", e.g. \"{}\"",
-            crate::answer::excerpt(&r.body, EXAMPLE_CHARS)
-        )
+        let details = message_fields(r);
+        // A body with no variables repeats its template: only the details
+        // the fields add are news.
+        let body_is_template = r.template.as_ref().is_some_and(|t| t.text == r.body);
+        let mut quoted = Vec::new();
+        if !body_is_template || details.is_empty() {
+            quoted.push(format!(
+                "\"{}\"",
+                crate::answer::excerpt(&r.body, EXAMPLE_CHARS)
+            ));
+        }
+        quoted.extend(details.iter().map(|(key, value)| {
+            format!(
+                "{key}: \"{}\"",
+                crate::answer::excerpt(value, EXAMPLE_CHARS)
+            )
+        }));
+        format!(", e.g. {}", quoted.join(", "))
     })
 }
+
+/// A record's fields that read as messages (text of several words the body
+/// does not already say: an error, a reason, a detail), at most
+/// [`DETAIL_FIELDS`], longest first: there the failing dependency, address
+/// or code usually is, where a template summary of the body cannot show it.
+fn message_fields(record: &Record) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = record
+        .fields
+        .iter()
+        .filter_map(|(key, value)| {
+            let text = value.as_str()?;
+            // Prose has plain lower-case words ("failed to connect"); a
+            // user agent or a path of several tokens has none or one.
+            let prose_words = text
+                .split_whitespace()
+                .filter(|w| w.len() >= 2 && w.chars().all(|c| c.is_ascii_lowercase()))
+                .count();
+            (prose_words >= DETAIL_MIN_WORDS && !record.body.contains(text))
+                .then(|| (key.clone(), text.to_string()))
+        })
+        .collect();
+    found.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
+    // A vendor's field mapped under a second name holds the same text.
+    found.dedup_by(|a, b| a.1 == b.1);
+    found.truncate(DETAIL_FIELDS);
+    found
+}
+
+/// Characters of a change's text in the root-cause statement and in the
+/// alternatives ruled out.
+const STATEMENT_CHANGE_CHARS: usize = 120;
+/// Message-like fields quoted with an example record.
+const DETAIL_FIELDS: usize = 2;
+/// Plain lower-case words a field's text needs to read as a message
+/// rather than a value.
+const DETAIL_MIN_WORDS: usize = 2;
 
 /// Characters of a template quoted in a symptom's line: the example
 /// record that follows shows the values anyway.
@@ -1158,4 +1281,109 @@ fn capitalize(text: &str) -> String {
         .next()
         .map(|c| c.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ingest::Origin;
+
+    fn record(body: &str, fields: &[(&str, &str)]) -> Record {
+        let origin = Origin {
+            source: "app.log".into(),
+            line: 1,
+        };
+        Record {
+            id: RecordId::derive("t", &origin, body),
+            tenant: "t".into(),
+            kind: SourceKind::Log,
+            service: "app".into(),
+            host: None,
+            ts: None,
+            severity: Severity::Error,
+            body: body.into(),
+            template: Some(ingest::TemplateRef {
+                id: "t-1".into(),
+                text: body.into(),
+            }),
+            fields: fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+                .collect(),
+            origin,
+        }
+    }
+
+    fn change(changed_lines: &str) -> Record {
+        record("change", &[("changed_lines", changed_lines)])
+    }
+
+    #[test]
+    fn an_example_quotes_the_message_fields_not_user_agents_or_copies() {
+        let pool = record(
+            "acquire connection",
+            &[
+                (
+                    "error",
+                    "dial tcp 10.61.8.21:5432: i/o timeout after retries",
+                ),
+                (
+                    "copy",
+                    "dial tcp 10.61.8.21:5432: i/o timeout after retries",
+                ),
+                (
+                    "user_agent",
+                    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)",
+                ),
+                ("pool", "authn"),
+            ],
+        );
+        let example = example_of(Some(&pool));
+        assert!(example.contains("i/o timeout"), "{example}");
+        assert!(!example.contains("Mozilla"), "{example}");
+        assert_eq!(example.matches("i/o timeout").count(), 1, "{example}");
+        // A body without variables is its template: the details stand alone.
+        assert!(!example.contains("\"acquire connection\""), "{example}");
+
+        let tls = record(
+            "handshake failed",
+            &[("reason", "unable to get local issuer certificate")],
+        );
+        assert!(example_of(Some(&tls)).contains("unable to get local issuer"));
+        let plain = record("GET /v1/session 503", &[("ua", "okhttp/4.12.0")]);
+        assert_eq!(example_of(Some(&plain)), ", e.g. \"GET /v1/session 503\"");
+    }
+
+    #[test]
+    fn quoted_change_lines_are_the_specific_ones_not_comments_or_boilerplate() {
+        let policy = change(
+            "+diff --git a/np.yaml b/np.yaml\n+# allow the database subnet\n+namespace: iam-prod\n+namespace: iam-prod\n+policyTypes: Egress\n+cidr: 10.60.8.0/24\n+namespace: iam-prod",
+        );
+        let quoted = changed_lines_quoted(&policy, &[]);
+        assert_eq!(
+            quoted.first().map(String::as_str),
+            Some("+ cidr: 10.60.8.0/24"),
+            "{quoted:?}"
+        );
+        assert!(
+            quoted
+                .iter()
+                .all(|l| !l.contains('#') && !l.contains("diff --git")),
+            "{quoted:?}"
+        );
+        assert_eq!(
+            quoted.iter().filter(|l| l.contains("namespace")).count(),
+            1,
+            "{quoted:?}"
+        );
+
+        let limits = change("-  cpu: 2000m\n+  cpu: 500m\n+// tuned from p95\n+replicas: 3");
+        let quoted = changed_lines_quoted(&limits, &[]);
+        assert_eq!(
+            quoted.first().map(String::as_str),
+            Some("cpu: 2000m -> 500m"),
+            "{quoted:?}"
+        );
+        assert!(quoted.iter().all(|l| !l.contains("tuned")), "{quoted:?}");
+    }
 }

@@ -131,8 +131,12 @@ pub fn load_incident_set(dir: &Path) -> Result<Vec<(PathBuf, ExternalCase)>> {
 }
 
 /// Ingests each case's `data/` into a fresh store, asks its question in
-/// evidence mode and scores the answer.
-pub fn evaluate_incident_set(dir: &Path) -> Result<ExternalReport> {
+/// evidence mode and scores the answer; with `answers`, each answer's text
+/// is also written there as `<case>.txt`, to read what was scored.
+pub fn evaluate_incident_set(dir: &Path, answers: Option<&Path>) -> Result<ExternalReport> {
+    if let Some(answers) = answers {
+        std::fs::create_dir_all(answers).map_err(|e| EvalError::io(answers, e))?;
+    }
     let mut cases = Vec::new();
     for (folder, case) in load_incident_set(dir)? {
         let data = folder.join("data");
@@ -148,6 +152,11 @@ pub fn evaluate_incident_set(dir: &Path) -> Result<ExternalReport> {
         let started = Instant::now();
         let answer = EvidenceEngine::new(&stores).ask(tenant, &case.question)?;
         let answer_secs = started.elapsed().as_secs_f64();
+        if let Some(answers) = answers {
+            let file = answers.join(format!("{}.txt", case.name));
+            std::fs::write(&file, agent::answer_text(&answer))
+                .map_err(|e| EvalError::io(&file, e))?;
+        }
         let mut score = score_answer(&case, &answer, &data)?;
         score.records = parsed.records.len();
         score.bad_inputs = parsed.bad.len();

@@ -27,6 +27,9 @@ pub const MIN_SUPPORT: usize = 3;
 /// Values longer than this are text, not an entity.
 const MAX_VALUE_CHARS: usize = 120;
 
+/// A record's features, `(key, value)`.
+type Features = Vec<(String, String)>;
+
 /// A value that concentrates the failures.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Attribution {
@@ -67,10 +70,20 @@ pub fn attribute(failing: &[&Record], contrast: &[&Record], limit: usize) -> Vec
     if failing.len() < MIN_SUPPORT {
         return Vec::new();
     }
-    let failing_counts = feature_counts(failing);
-    let contrast_counts = feature_counts(contrast);
+    let failing_counts = feature_counts(failing.iter().map(|r| features(r)));
+    // Each contrast record is read once: its structured part decides which
+    // keys the template fixes, the whole of it the counts.
+    let contrast_read: Vec<(Features, Features)> = contrast
+        .iter()
+        .map(|r| {
+            let structured = structured_features(r);
+            let all = features_from(r, structured.clone());
+            (structured, all)
+        })
+        .collect();
+    let bound = template_bound_keys(contrast.iter().zip(contrast_read.iter().map(|(s, _)| s)));
+    let contrast_counts = feature_counts(contrast_read.into_iter().map(|(_, all)| all));
     let quantities = quantity_keys(failing_counts.keys().chain(contrast_counts.keys()));
-    let bound = template_bound_keys(contrast);
     let (n1, n2) = (failing.len(), contrast.len());
     let mut found: Vec<Attribution> = failing_counts
         .into_iter()
@@ -169,20 +182,29 @@ const BOUND_RECORD_SHARE: f64 = 0.9;
 /// failures come from, whose values vary within a template. Judged on the
 /// contrast alone and only from two templates up, so that the failing
 /// template's own constant values decide nothing.
-fn template_bound_keys(contrast: &[&Record]) -> HashSet<String> {
-    let mut by_template: HashMap<&str, Vec<&Record>> = HashMap::new();
-    for record in contrast {
+fn template_bound_keys<'a>(
+    contrast: impl Iterator<Item = (&'a &'a Record, &'a Vec<(String, String)>)>,
+) -> HashSet<String> {
+    let mut by_template: HashMap<&str, Vec<&Vec<(String, String)>>> = HashMap::new();
+    for (record, structured) in contrast {
         if let Some(template) = &record.template {
-            by_template.entry(&template.id).or_default().push(record);
+            by_template
+                .entry(&template.id)
+                .or_default()
+                .push(structured);
         }
     }
     // key -> (templates with it, records with it, records in templates that fix it)
     let mut tally: HashMap<String, (usize, usize, usize)> = HashMap::new();
     for members in by_template.values().filter(|m| m.len() >= MIN_SUPPORT) {
         let mut values: HashMap<String, HashMap<String, usize>> = HashMap::new();
-        for record in members {
-            for (key, value) in structured_features(record) {
-                *values.entry(key).or_default().entry(value).or_insert(0) += 1;
+        for structured in members {
+            for (key, value) in structured.iter() {
+                *values
+                    .entry(key.clone())
+                    .or_default()
+                    .entry(value.clone())
+                    .or_insert(0) += 1;
             }
         }
         for (key, counts) in values {
@@ -222,11 +244,15 @@ fn g_statistic(k1: usize, n1: usize, k2: usize, n2: usize) -> f64 {
         .sum::<f64>()
 }
 
-/// How many records carry each feature (once per record).
-fn feature_counts(records: &[&Record]) -> HashMap<(String, String), usize> {
+/// How many records carry each feature (once per record), given each
+/// record's features.
+fn feature_counts(
+    records: impl Iterator<Item = Vec<(String, String)>>,
+) -> HashMap<(String, String), usize> {
     let mut counts = HashMap::new();
-    for record in records {
-        let features: HashSet<(String, String)> = features(record).into_iter().collect();
+    for mut features in records {
+        features.sort_unstable();
+        features.dedup();
         for feature in features {
             *counts.entry(feature).or_insert(0) += 1;
         }
@@ -237,7 +263,11 @@ fn feature_counts(records: &[&Record]) -> HashMap<(String, String), usize> {
 /// A record's features: host, structured fields (nested objects flattened
 /// with dots), template variables, and the /24 network of IPv4 values.
 pub fn features(record: &Record) -> Vec<(String, String)> {
-    let mut out = structured_features(record);
+    features_from(record, structured_features(record))
+}
+
+/// [`features`] given the record's structured features.
+fn features_from(record: &Record, mut out: Vec<(String, String)>) -> Vec<(String, String)> {
     if let Some(template) = &record.template {
         out.extend(template_variables(&template.text, &record.body));
     }
@@ -330,11 +360,21 @@ fn network_24(value: &str) -> Option<String> {
 /// name nodes: `ip-10-30-3-17.eu-west-1.compute.internal` -> 10.30.3.17.
 fn embedded_address(host: &str) -> Option<Ipv4Addr> {
     let label = host.split('.').next()?;
-    let octets: Vec<&str> = label.rsplitn(5, '-').take(4).collect();
-    let [d, c, b, a] = octets.as_slice() else {
-        return None;
+    // Read without building a string: this runs on every feature value.
+    let octet = |part: Option<&str>| -> Option<u8> {
+        let part = part?;
+        let canonical = !part.is_empty()
+            && part.len() <= 3
+            && part.bytes().all(|b| b.is_ascii_digit())
+            && (part == "0" || !part.starts_with('0'));
+        canonical.then(|| part.parse().ok()).flatten()
     };
-    format!("{a}.{b}.{c}.{d}").parse().ok()
+    let mut parts = label.rsplitn(5, '-');
+    let d = octet(parts.next())?;
+    let c = octet(parts.next())?;
+    let b = octet(parts.next())?;
+    let a = octet(parts.next())?;
+    Some(Ipv4Addr::new(a, b, c, d))
 }
 
 #[cfg(test)]

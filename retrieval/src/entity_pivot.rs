@@ -139,12 +139,14 @@ pub fn pivot<'r>(
             if finding.is_event_of_entity() {
                 return Some(finding);
             }
-            finding.differences = attribute(&finding.records, &peers, CANDIDATE_DIFFERENCES)
+            let candidates = attribute(&finding.records, &peers, CANDIDATE_DIFFERENCES);
+            let identifying = identifying_keys(candidates.iter().map(|a| a.key.as_str()), &peers);
+            finding.differences = candidates
                 .into_iter()
                 .filter(|a| {
                     !needles.names(&a.value)
                         && !aliases.contains(a.value.as_str())
-                        && !identifies(&a.key, &peers)
+                        && !identifying.contains(a.key.as_str())
                 })
                 .take(DIFFERENCES_NAMED)
                 .collect();
@@ -168,15 +170,29 @@ pub fn pivot<'r>(
 /// describing what was sent: another name of the entity, not a finding.
 const IDENTIFYING_DISTINCT_SHARE: f64 = 0.5;
 
-fn identifies(key: &str, peers: &[&Record]) -> bool {
-    let values: HashSet<String> = peers
-        .iter()
-        .flat_map(|r| features(r))
-        .filter(|(k, _)| k == key)
-        .map(|(_, v)| v)
-        .collect();
-    values.len() >= MIN_IDENTIFYING_VALUES
-        && values.len() as f64 > IDENTIFYING_DISTINCT_SHARE * peers.len() as f64
+/// Which of `keys` identify whoever sent the peer records; the peers'
+/// features are read once for all of them.
+fn identifying_keys<'k>(keys: impl Iterator<Item = &'k str>, peers: &[&Record]) -> HashSet<String> {
+    let mut values: HashMap<String, HashSet<String>> =
+        keys.map(|k| (k.to_string(), HashSet::new())).collect();
+    if values.is_empty() {
+        return HashSet::new();
+    }
+    for record in peers {
+        for (key, value) in features(record) {
+            if let Some(seen) = values.get_mut(&key) {
+                seen.insert(value);
+            }
+        }
+    }
+    values
+        .into_iter()
+        .filter(|(_, seen)| {
+            seen.len() >= MIN_IDENTIFYING_VALUES
+                && seen.len() as f64 > IDENTIFYING_DISTINCT_SHARE * peers.len() as f64
+        })
+        .map(|(key, _)| key)
+        .collect()
 }
 
 /// Fewest distinct values among the peers for a key to identify them: a
@@ -234,7 +250,18 @@ impl Needles {
 
     fn found_in(&self, record: &Record) -> bool {
         if let Some(network) = &self.network {
-            return features(record).iter().any(|(_, v)| v == network);
+            // Reading a record's features is costly; an address in the
+            // network is written with its first three octets, dotted or (in
+            // a host name) dashed, so a record without either cannot hold one.
+            let dotted = network.rsplit_once('.').map_or("", |(prefix, _)| prefix);
+            let dashed = dotted.replace('.', "-");
+            let holds = |text: &str| {
+                !dotted.is_empty() && (text.contains(dotted) || text.contains(&dashed))
+            };
+            let may_hold = record.host.as_deref().is_some_and(holds)
+                || holds(&record.body)
+                || record.fields.values().any(|v| value_holds(v, &holds));
+            return may_hold && features(record).iter().any(|(_, v)| v == network);
         }
         self.words.iter().any(|word| {
             record.host.as_deref().is_some_and(|h| mentions(h, word))
@@ -246,6 +273,15 @@ impl Needles {
                     .any(|part| part == word)
                 || record.fields.values().any(|v| value_mentions(v, word))
         })
+    }
+}
+
+fn value_holds(value: &serde_json::Value, holds: &dyn Fn(&str) -> bool) -> bool {
+    match value {
+        serde_json::Value::String(s) => holds(s),
+        serde_json::Value::Object(map) => map.values().any(|v| value_holds(v, holds)),
+        serde_json::Value::Array(items) => items.iter().any(|v| value_holds(v, holds)),
+        _ => false,
     }
 }
 
