@@ -10,7 +10,7 @@ use tracing::{debug, instrument};
 
 use crate::answer::{Answer, EvidenceRole, Remediation, RootCause};
 use crate::answer_builder::{AnswerBuilder, Section, no_evidence};
-use crate::change_summary::{ChangedLine, summarize};
+use crate::change_summary::summarize;
 use crate::entity_evidence::{
     describe_followed, describe_precursors, follow_entities, outside_cause,
 };
@@ -832,45 +832,45 @@ fn change_text(change: &Record) -> String {
 /// What the change did, at most [`CHANGED_LINES_QUOTED`] effects: settings
 /// it modified first, then lines naming a term shared with the symptoms.
 fn changed_lines_quoted(change: &Record, shared: &[String]) -> Vec<String> {
-    let effects: Vec<ChangedLine> = change
+    // (is a modification, its text), each effect's text made once.
+    let effects: Vec<(bool, String)> = change
         .field_str("changed_lines")
         .map(|lines| summarize(&lines))
         .unwrap_or_default()
         .into_iter()
-        .filter(|e| !is_patch_header(&e.text()) && !is_comment(&e.text()))
+        .map(|e| (e.is_modification(), e.text()))
+        .filter(|(_, text)| !is_patch_header(text) && !is_comment(text))
         .collect();
     // How many of the change's lines each token is in: a token in one
     // line only (a name, an address, a limit) says what this line does;
     // one in every line (the namespace, the file's kind) says nothing.
     let mut lines_with: HashMap<String, usize> = HashMap::new();
-    for effect in &effects {
-        let tokens: HashSet<String> = line_tokens(&effect.text()).collect();
+    for (_, text) in &effects {
+        let tokens: HashSet<String> = line_tokens(text).collect();
         for token in tokens {
             *lines_with.entry(token).or_default() += 1;
         }
     }
-    let informative = |effect: &ChangedLine| -> usize {
-        line_tokens(&effect.text())
+    let informative = |text: &str| -> usize {
+        line_tokens(text)
             .filter(|t| lines_with.get(t) == Some(&1))
             .map(|t| if is_identifier_like(&t) { 2 } else { 1 })
             .sum()
     };
-    let names_shared = |effect: &ChangedLine| {
-        let lower = effect.text().to_lowercase();
+    let names_shared = |text: &str| {
+        let lower = text.to_lowercase();
         shared.iter().any(|term| lower.contains(term.as_str()))
     };
-    let mut ordered: Vec<(&ChangedLine, usize)> =
-        effects.iter().map(|e| (e, informative(e))).collect();
-    ordered.sort_by_key(|(e, score)| {
-        (
-            !e.is_modification(),
-            std::cmp::Reverse(*score),
-            !names_shared(e),
-        )
+    let mut ordered: Vec<(&(bool, String), usize, bool)> = effects
+        .iter()
+        .map(|e| (e, informative(&e.1), names_shared(&e.1)))
+        .collect();
+    ordered.sort_by_key(|((modification, _), score, shares)| {
+        (!modification, std::cmp::Reverse(*score), !shares)
     });
     let mut quoted: Vec<String> = Vec::new();
-    for (effect, _) in ordered {
-        let text = crate::answer::excerpt(&effect.text(), 120);
+    for ((_, text), _, _) in ordered {
+        let text = crate::answer::excerpt(text, 120);
         if !quoted.contains(&text) {
             quoted.push(text);
         }
@@ -881,10 +881,18 @@ fn changed_lines_quoted(change: &Record, shared: &[String]) -> Vec<String> {
     quoted
 }
 
+/// A changed line's content, without the `+ `/`- ` its text starts with.
+fn line_content(text: &str) -> &str {
+    text.strip_prefix("+ ")
+        .or_else(|| text.strip_prefix("- "))
+        .unwrap_or(text)
+        .trim_start()
+}
+
 /// A patch's own bookkeeping (`diff --git`, `index`, `+++`/`---` file
 /// names), which says which file changed, not what.
 fn is_patch_header(text: &str) -> bool {
-    let line = text.trim_start_matches(['+', '-', ' ']);
+    let line = line_content(text).trim_start_matches(['+', '-', ' ']);
     line.starts_with("diff --git ")
         || line.starts_with("index ")
         || line.starts_with("a/")
@@ -893,11 +901,7 @@ fn is_patch_header(text: &str) -> bool {
 
 /// A comment line (`#`, `//`, `--`, `;`), which changes no behaviour.
 fn is_comment(text: &str) -> bool {
-    let line = text
-        .strip_prefix("+ ")
-        .or_else(|| text.strip_prefix("- "))
-        .unwrap_or(text)
-        .trim_start();
+    let line = line_content(text);
     line.starts_with('#')
         || line.starts_with("//")
         || line.starts_with("-- ")

@@ -183,9 +183,9 @@ const BOUND_RECORD_SHARE: f64 = 0.9;
 /// contrast alone and only from two templates up, so that the failing
 /// template's own constant values decide nothing.
 fn template_bound_keys<'a>(
-    contrast: impl Iterator<Item = (&'a &'a Record, &'a Vec<(String, String)>)>,
+    contrast: impl Iterator<Item = (&'a &'a Record, &'a Features)>,
 ) -> HashSet<String> {
-    let mut by_template: HashMap<&str, Vec<&Vec<(String, String)>>> = HashMap::new();
+    let mut by_template: HashMap<&str, Vec<&Features>> = HashMap::new();
     for (record, structured) in contrast {
         if let Some(template) = &record.template {
             by_template
@@ -246,9 +246,7 @@ fn g_statistic(k1: usize, n1: usize, k2: usize, n2: usize) -> f64 {
 
 /// How many records carry each feature (once per record), given each
 /// record's features.
-fn feature_counts(
-    records: impl Iterator<Item = Vec<(String, String)>>,
-) -> HashMap<(String, String), usize> {
+fn feature_counts(records: impl Iterator<Item = Features>) -> HashMap<(String, String), usize> {
     let mut counts = HashMap::new();
     for mut features in records {
         features.sort_unstable();
@@ -262,12 +260,12 @@ fn feature_counts(
 
 /// A record's features: host, structured fields (nested objects flattened
 /// with dots), template variables, and the /24 network of IPv4 values.
-pub fn features(record: &Record) -> Vec<(String, String)> {
+pub fn features(record: &Record) -> Features {
     features_from(record, structured_features(record))
 }
 
 /// [`features`] given the record's structured features.
-fn features_from(record: &Record, mut out: Vec<(String, String)>) -> Vec<(String, String)> {
+fn features_from(record: &Record, mut out: Features) -> Features {
     if let Some(template) = &record.template {
         out.extend(template_variables(&template.text, &record.body));
     }

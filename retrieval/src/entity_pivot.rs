@@ -211,7 +211,33 @@ fn template_key(record: &Record) -> &str {
 /// or, for a network (`10.30.3.0/24`), any address in it.
 struct Needles {
     words: Vec<String>,
-    network: Option<String>,
+    network: Option<Network>,
+}
+
+/// A /24 network and the two ways its addresses start in records: dotted
+/// (`10.30.3.`) and, in a host name, dashed (`10-30-3-`).
+struct Network {
+    cidr: String,
+    dotted: String,
+    dashed: String,
+}
+
+impl Network {
+    fn of(cidr: &str) -> Self {
+        let dotted = cidr
+            .rsplit_once('.')
+            .map_or(String::new(), |(prefix, _)| format!("{prefix}."));
+        Network {
+            cidr: cidr.to_string(),
+            dashed: dotted.replace('.', "-"),
+            dotted,
+        }
+    }
+
+    /// Whether `text` may hold an address of the network.
+    fn may_be_in(&self, text: &str) -> bool {
+        !self.dotted.is_empty() && (text.contains(&self.dotted) || text.contains(&self.dashed))
+    }
 }
 
 /// Shorter values are too common to pivot on (a status, a digit).
@@ -222,7 +248,7 @@ impl Needles {
         if value.ends_with("/24") {
             return Needles {
                 words: Vec::new(),
-                network: Some(value.to_string()),
+                network: Some(Network::of(value)),
             };
         }
         let mut words = vec![value.to_string()];
@@ -245,23 +271,21 @@ impl Needles {
 
     /// Whether `value` is one of the entity's own forms.
     fn names(&self, value: &str) -> bool {
-        self.words.iter().any(|w| w == value) || self.network.as_deref() == Some(value)
+        self.words.iter().any(|w| w == value)
+            || self.network.as_ref().is_some_and(|n| n.cidr == value)
     }
 
     fn found_in(&self, record: &Record) -> bool {
         if let Some(network) = &self.network {
-            // Reading a record's features is costly; an address in the
-            // network is written with its first three octets, dotted or (in
-            // a host name) dashed, so a record without either cannot hold one.
-            let dotted = network.rsplit_once('.').map_or("", |(prefix, _)| prefix);
-            let dashed = dotted.replace('.', "-");
-            let holds = |text: &str| {
-                !dotted.is_empty() && (text.contains(dotted) || text.contains(&dashed))
-            };
-            let may_hold = record.host.as_deref().is_some_and(holds)
-                || holds(&record.body)
-                || record.fields.values().any(|v| value_holds(v, &holds));
-            return may_hold && features(record).iter().any(|(_, v)| v == network);
+            // Reading a record's features is costly; a record none of whose
+            // texts starts an address of the network cannot hold one.
+            let may_hold = record.host.as_deref().is_some_and(|h| network.may_be_in(h))
+                || network.may_be_in(&record.body)
+                || record
+                    .fields
+                    .values()
+                    .any(|v| any_text(v, &|t| network.may_be_in(t)));
+            return may_hold && features(record).iter().any(|(_, v)| *v == network.cidr);
         }
         self.words.iter().any(|word| {
             record.host.as_deref().is_some_and(|h| mentions(h, word))
@@ -271,25 +295,21 @@ impl Needles {
                     .source
                     .split(['/', '\\'])
                     .any(|part| part == word)
-                || record.fields.values().any(|v| value_mentions(v, word))
+                || record
+                    .fields
+                    .values()
+                    .any(|v| any_text(v, &|t| mentions(t, word)))
         })
     }
 }
 
-fn value_holds(value: &serde_json::Value, holds: &dyn Fn(&str) -> bool) -> bool {
+/// Whether any text inside `value` (nested objects and arrays included)
+/// satisfies `test`.
+fn any_text(value: &serde_json::Value, test: &dyn Fn(&str) -> bool) -> bool {
     match value {
-        serde_json::Value::String(s) => holds(s),
-        serde_json::Value::Object(map) => map.values().any(|v| value_holds(v, holds)),
-        serde_json::Value::Array(items) => items.iter().any(|v| value_holds(v, holds)),
-        _ => false,
-    }
-}
-
-fn value_mentions(value: &serde_json::Value, word: &str) -> bool {
-    match value {
-        serde_json::Value::String(s) => mentions(s, word),
-        serde_json::Value::Object(map) => map.values().any(|v| value_mentions(v, word)),
-        serde_json::Value::Array(items) => items.iter().any(|v| value_mentions(v, word)),
+        serde_json::Value::String(s) => test(s),
+        serde_json::Value::Object(map) => map.values().any(|v| any_text(v, test)),
+        serde_json::Value::Array(items) => items.iter().any(|v| any_text(v, test)),
         _ => false,
     }
 }
