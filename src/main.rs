@@ -207,6 +207,9 @@ enum EvalTarget {
         /// Print the scores as JSON.
         #[arg(long)]
         json: bool,
+        /// Also write each question's answer, as a reader sees it, to DIR/<id>.txt.
+        #[arg(long, value_name = "DIR")]
+        answers: Option<PathBuf>,
     },
     /// Template-mining accuracy on LogHub-style labelled samples.
     Loghub {
@@ -380,10 +383,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval {
-            target: Some(EvalTarget::Postmortems { dir, json }),
+            target: Some(EvalTarget::Postmortems { dir, json, answers }),
             ..
         } => {
-            let report = evals::evaluate_postmortem_set(&dir)?;
+            let report = evals::evaluate_postmortem_set(&dir, answers.as_deref())?;
             report::postmortem_set(&report, json)?;
             Ok(ExitCode::SUCCESS)
         }

@@ -2,9 +2,10 @@
 //! stops with a clear error, the store still opens holding only whole
 //! commits, and once space is back a re-run completes the job.
 //!
-//! Needs a small filesystem of its own: a 12 MiB tmpfs mounted for the test
-//! (root on Linux), which fills after two of the ingest's three commits.
-//! Where mounting is not allowed the test says so and skips.
+//! Needs a small filesystem of its own: a tmpfs mounted for the test (root
+//! on Linux), sized from a run in a roomy directory to fill during the
+//! third of the ingest's three commits. Where mounting is not allowed the
+//! test says so and skips.
 
 mod common;
 
@@ -98,13 +99,47 @@ fn assert_clear_failure(output: &std::process::Output, expected: &str) {
     );
 }
 
+/// Bytes allocated on disk for the files under `dir`.
+fn allocated_bytes(dir: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let meta = entry.metadata().expect("metadata");
+        total += if meta.is_dir() {
+            allocated_bytes(&entry.path())
+        } else {
+            meta.blocks() * 512
+        };
+    }
+    total
+}
+
+/// A volume size that holds the store after the first two commits of
+/// [`LINES`] records but not the third: measured by ingesting one and two
+/// batches into a roomy directory, plus a quarter of what a commit adds to
+/// the text index (the vector index grows by whole preallocated files).
+fn size_full_after_two_commits(scratch: &Path) -> u64 {
+    let store_after = |batches: usize| {
+        let corpus = scratch.join(format!("first-{batches}.log"));
+        write_corpus(&corpus, batches * ingest::BATCH_RECORDS);
+        let home = scratch.join(format!("home-{batches}"));
+        let run = ingest_to_end(&home, &corpus);
+        assert!(run.status.success(), "a roomy ingest completes");
+        (allocated_bytes(&home), allocated_bytes(&home.join("text")))
+    };
+    let (_, text_one) = store_after(1);
+    let (two, text_two) = store_after(2);
+    two + text_two.saturating_sub(text_one) / 4
+}
+
 #[test]
 fn a_full_then_read_only_data_directory_fails_cleanly_and_recovers() {
-    let volume = match SmallVolume::mount("12m") {
+    let input = tempfile::tempdir().expect("tempdir");
+    let size = size_full_after_two_commits(input.path());
+    let volume = match SmallVolume::mount(&format!("{}k", size.div_ceil(1024))) {
         Ok(volume) => volume,
         Err(reason) => return skip(&reason),
     };
-    let input = tempfile::tempdir().expect("tempdir");
     let corpus = input.path().join("app.log");
     write_corpus(&corpus, LINES);
     let expected = expected_ids(&corpus);
@@ -137,7 +172,7 @@ fn a_full_then_read_only_data_directory_fails_cleanly_and_recovers() {
         "nothing changed"
     );
 
-    volume.remount("size=512m");
+    volume.remount(&format!("size={}k", size.div_ceil(1024) * 4));
     let rerun = ingest_to_end(&home, &corpus);
     assert!(
         rerun.status.success(),

@@ -92,8 +92,12 @@ pub struct PostmortemReport {
 
 /// Ingests every report of `dir`, answers every question of its
 /// `qa.jsonl` in evidence mode, and compares the extracted times with
-/// `durations.jsonl`.
-pub fn evaluate_postmortem_set(dir: &Path) -> Result<PostmortemReport> {
+/// `durations.jsonl`; with `answers`, each answer's text is also written
+/// there as `<question id>.txt`, to read what was scored.
+pub fn evaluate_postmortem_set(dir: &Path, answers: Option<&Path>) -> Result<PostmortemReport> {
+    if let Some(answers) = answers {
+        std::fs::create_dir_all(answers).map_err(|e| EvalError::io(answers, e))?;
+    }
     let scratch = tempfile::tempdir().map_err(|e| EvalError::io(&std::env::temp_dir(), e))?;
     let documents = copy_reports(dir, dir, scratch.path())?;
     let tenant = "eval";
@@ -109,7 +113,12 @@ pub fn evaluate_postmortem_set(dir: &Path) -> Result<PostmortemReport> {
     let mut questions = Vec::new();
     for question in read_jsonl::<Question>(&dir.join("qa.jsonl"))? {
         let answer = engine.ask(tenant, &question.question)?;
-        let read = first_chars(&agent::answer_text(&answer), READ_CHARS).to_lowercase();
+        let text = agent::answer_text(&answer);
+        if let Some(answers) = answers {
+            let file = answers.join(format!("{}.txt", question.id));
+            std::fs::write(&file, &text).map_err(|e| EvalError::io(&file, e))?;
+        }
+        let read = first_chars(&text, READ_CHARS).to_lowercase();
         let mut cited_documents: Vec<String> = Vec::new();
         for citation in &answer.citations {
             if !cited_documents.contains(&citation.origin.source) {

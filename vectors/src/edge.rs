@@ -17,6 +17,14 @@ use serde::{Deserialize, Serialize};
 use crate::unit::{check_dimension, field, point_number};
 use crate::{Result, UnitPayload, VectorError, VectorFilter, VectorHit, VectorPoint, VectorStore};
 
+/// How many times a write's own bytes must be free before the engine takes
+/// it: its write-ahead log, the appendable segment's vectors and payload,
+/// and their flushed copies each hold the points once.
+const ROOM_FACTOR: u64 = 4;
+/// Bytes a point costs the engine beyond its vector and payload (ids,
+/// offsets, record headers), rounded up.
+const POINT_OVERHEAD_BYTES: u64 = 128;
+
 /// Records which vectors an index folder holds, so a run with another
 /// model never mixes its vectors in.
 const META_FILE: &str = "oncall-vectors.json";
@@ -113,7 +121,73 @@ fn key(name: &str) -> Result<JsonPath> {
     JsonPath::try_from(name).map_err(|_| engine(format!("bad payload key {name}")))
 }
 
+/// What one point of `dimension` components and `payload` costs on disk.
+fn point_bytes(dimension: usize, payload: &serde_json::Value) -> u64 {
+    let payload_bytes = payload.to_string().len();
+    (dimension * std::mem::size_of::<f32>() + payload_bytes) as u64 + POINT_OVERHEAD_BYTES
+}
+
+/// Allocates the blocks of every file under `dir` that has fewer than its
+/// length (a file sized with `set_len` has none), so that writing through
+/// its memory map cannot meet a full disk. Files the engine removes
+/// meanwhile are skipped.
+fn back_mapped_files(dir: &Path) -> std::io::Result<()> {
+    use fs4::FileExt;
+    use std::os::unix::fs::MetadataExt;
+    let entries = match std::fs::read_dir(dir) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        entries => entries?,
+    };
+    for entry in entries {
+        let entry = entry?;
+        let path = entry.path();
+        let Ok(meta) = entry.metadata() else { continue };
+        if meta.is_dir() {
+            back_mapped_files(&path)?;
+        } else if meta.is_file() && meta.blocks().saturating_mul(512) < meta.len() {
+            match std::fs::OpenOptions::new().write(true).open(&path) {
+                Ok(file) => FileExt::allocate(&file, meta.len())?,
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => return Err(error),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A full disk as the error the operating system gives for one.
+fn no_room(dir: &Path, available: u64, needed: u64) -> VectorError {
+    VectorError::Io {
+        path: dir.to_path_buf(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::StorageFull,
+            format!(
+                "No space left on device: {available} bytes free, this write needs about {needed}"
+            ),
+        ),
+    }
+}
+
 impl EdgeStore {
+    /// Refuses a write that the disk under the index cannot hold. The
+    /// engine writes through memory maps of files it sizes without
+    /// allocating them (its log among them), and a full disk under a mapped
+    /// page kills the process with SIGBUS rather than returning an error;
+    /// so every file of the index gets its blocks first (a full disk then
+    /// fails here, as an error), and the write's own bytes must be free.
+    fn ensure_room(&self, needed: u64) -> Result<()> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| VectorError::Io { path, source }
+        };
+        back_mapped_files(&self.dir).map_err(io(&self.dir))?;
+        let available = fs4::available_space(&self.dir).map_err(io(&self.dir))?;
+        if available < needed {
+            return Err(no_room(&self.dir, available, needed));
+        }
+        Ok(())
+    }
+
     /// Opens the index in `dir`, creating it when absent, for vectors of
     /// `model` with `dimension` components.
     pub fn open(dir: &Path, model: &str, dimension: usize) -> Result<Self> {
@@ -250,11 +324,14 @@ impl VectorStore for EdgeStore {
             return Ok(());
         }
         let mut list = Vec::with_capacity(points.len());
+        let mut bytes = 0;
         for point in points {
             check_dimension(self.dimension, &point.vector)?;
             let payload = serde_json::to_value(&point.payload).map_err(engine)?;
+            bytes += point_bytes(point.vector.len(), &payload);
             list.push(PointStruct::new(point_number(&point.key), point.vector, payload).into());
         }
+        self.ensure_room(bytes.saturating_mul(ROOM_FACTOR))?;
         let shard = self.shard.write().unwrap_or_else(|p| p.into_inner());
         shard
             .update(UpdateOperation::PointOperation(
@@ -361,5 +438,34 @@ mod tests {
         );
         assert!(!FLUSHING.get(), "the flag is reset for the next panic");
         assert!(flush_guarded(|| ()).is_ok());
+    }
+
+    #[test]
+    fn a_write_the_disk_cannot_hold_is_refused_as_a_full_disk() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = EdgeStore::open(dir.path(), "test", 4).expect("open");
+        let error = store
+            .ensure_room(u64::MAX)
+            .expect_err("no disk is that large");
+        assert!(
+            error.to_string().contains("No space left on device"),
+            "{error}"
+        );
+        store.ensure_room(1).expect("a byte fits");
+        let sparse = dir.path().join("sparse.bin");
+        std::fs::File::create(&sparse)
+            .and_then(|f| f.set_len(1 << 20))
+            .expect("a sparse file");
+        back_mapped_files(dir.path()).expect("blocks allocated");
+        let meta = std::fs::metadata(&sparse).expect("metadata");
+        assert!(
+            std::os::unix::fs::MetadataExt::blocks(&meta) * 512 >= 1 << 20,
+            "the sparse file is backed"
+        );
+        let payload = serde_json::json!({"tenant": "t"});
+        assert_eq!(
+            point_bytes(4, &payload),
+            16 + payload.to_string().len() as u64 + POINT_OVERHEAD_BYTES
+        );
     }
 }
