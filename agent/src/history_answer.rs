@@ -121,12 +121,25 @@ pub(crate) fn answer_from_history(
     let weights = term_weights(&terms, &held);
     // A report that covers more of the question's rare terms anywhere in
     // its text is the better match; the sections' ranks break ties.
+    // Terms of the title (the author's own summary) count twice.
     for document in &mut documents {
+        let titled: BTreeSet<String> = stores
+            .text()
+            .analyze(&title(&document.best))?
+            .into_iter()
+            .collect();
         document.coverage = held
             .get(document.source.as_str())
             .into_iter()
             .flatten()
-            .filter_map(|t| weights.get(t))
+            .filter_map(|t| {
+                let weight = weights.get(t)?;
+                Some(if titled.contains(t) {
+                    2.0 * weight
+                } else {
+                    *weight
+                })
+            })
             .sum();
     }
     documents.sort_by(|a, b| {
@@ -257,12 +270,21 @@ fn facts_of(record: &Record) -> String {
         }
     }
     if let Some(minutes) = record.field_str("time_to_resolve_min") {
-        parts.push(format!("{minutes} min to resolve"));
+        parts.push(format!("{} to resolve", duration_text(&minutes)));
     }
     if parts.is_empty() {
         String::new()
     } else {
         format!(", {}", parts.join(", "))
+    }
+}
+
+/// `110 min (1h50m)`: minutes, with hours and minutes past an hour, as
+/// reports state durations.
+fn duration_text(minutes: &str) -> String {
+    match minutes.trim().parse::<u64>() {
+        Ok(m) if m >= 60 => format!("{m} min ({}h{:02}m)", m / 60, m % 60),
+        _ => format!("{} min", minutes.trim()),
     }
 }
 
@@ -360,33 +382,75 @@ fn choose_passages<'r>(
         .collect())
 }
 
-/// A section body as passages: its lines, long lines cut into sentences,
-/// the heading line, table rules and bare markup left out.
+/// A section body as passages: its paragraphs and list items with their
+/// hard-wrapped lines joined (Markdown wraps prose at a fixed width, so a
+/// line is often half a sentence), long ones cut into sentences; lines of
+/// code blocks and table rows stay lines; the heading line, table rules
+/// and bare markup are left out.
 fn passages(body: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for line in body.lines().skip(1) {
-        let line = line.trim().trim_start_matches(['-', '*', '>', '#']).trim();
-        let is_rule = line.chars().all(|c| "|-: ".contains(c));
-        if line.chars().count() < MIN_PASSAGE_CHARS || is_rule {
+    let mut unit = String::new();
+    let mut in_code = false;
+    for raw in body.lines().skip(1) {
+        let trimmed = raw.trim();
+        if trimmed.starts_with("```") {
+            push_passage(&mut out, &mut unit);
+            in_code = !in_code;
             continue;
         }
-        if line.chars().count() <= MAX_PASSAGE_CHARS {
-            out.push(line.to_string());
+        let starts_unit = in_code || trimmed.is_empty() || starts_block(trimmed);
+        if starts_unit {
+            push_passage(&mut out, &mut unit);
+        }
+        let line = trimmed.trim_start_matches(['-', '*', '>', '#', '+']).trim();
+        if line.is_empty() {
             continue;
         }
-        let mut sentence = String::new();
-        for word in line.split_inclusive(". ") {
-            sentence.push_str(word);
-            if sentence.chars().count() >= MIN_PASSAGE_CHARS * 4 {
-                out.push(excerpt(sentence.trim(), MAX_PASSAGE_CHARS));
-                sentence.clear();
-            }
+        if !unit.is_empty() {
+            unit.push(' ');
         }
-        if sentence.trim().chars().count() >= MIN_PASSAGE_CHARS {
-            out.push(excerpt(sentence.trim(), MAX_PASSAGE_CHARS));
+        unit.push_str(line);
+        if in_code || trimmed.starts_with('|') {
+            push_passage(&mut out, &mut unit);
         }
     }
+    push_passage(&mut out, &mut unit);
     out
+}
+
+/// Whether a line opens a block of its own: a list item, a heading, a
+/// quote or a table row.
+fn starts_block(line: &str) -> bool {
+    let numbered = line
+        .split_once(['.', ')'])
+        .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+    numbered || line.starts_with(['-', '*', '+', '#', '>', '|'])
+}
+
+/// Adds the gathered `unit` to `out` as passages (sentences when long) and
+/// clears it.
+fn push_passage(out: &mut Vec<String>, unit: &mut String) {
+    let text = std::mem::take(unit);
+    let text = text.trim();
+    let is_rule = text.chars().all(|c| "|-: ".contains(c));
+    if text.chars().count() < MIN_PASSAGE_CHARS || is_rule {
+        return;
+    }
+    if text.chars().count() <= MAX_PASSAGE_CHARS {
+        out.push(text.to_string());
+        return;
+    }
+    let mut sentence = String::new();
+    for word in text.split_inclusive(". ") {
+        sentence.push_str(word);
+        if sentence.chars().count() >= MIN_PASSAGE_CHARS * 4 {
+            out.push(excerpt(sentence.trim(), MAX_PASSAGE_CHARS));
+            sentence.clear();
+        }
+    }
+    if sentence.trim().chars().count() >= MIN_PASSAGE_CHARS {
+        out.push(excerpt(sentence.trim(), MAX_PASSAGE_CHARS));
+    }
 }
 
 #[cfg(test)]
@@ -394,10 +458,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn passages_are_lines_and_sentences_of_long_lines() {
+    fn durations_past_an_hour_also_read_in_hours() {
+        assert_eq!(duration_text("110"), "110 min (1h50m)");
+        assert_eq!(duration_text("540"), "540 min (9h00m)");
+        assert_eq!(duration_text("37"), "37 min");
+    }
+
+    #[test]
+    fn wrapped_lines_are_joined_into_paragraphs_and_list_items() {
+        let body = "Root cause\nThe hub pod ran out of\nmemory on startup.\n\n1. It works when the server\n   starts within 10s.\n2. It fails\n   otherwise.\n```\nOOMKilled pod hub-1\nOOMKilled pod hub-2\n```";
+        let found = passages(body);
+        assert_eq!(
+            found,
+            [
+                "The hub pod ran out of memory on startup.",
+                "1. It works when the server starts within 10s.",
+                "2. It fails otherwise.",
+                "OOMKilled pod hub-1",
+                "OOMKilled pod hub-2",
+            ]
+        );
+    }
+
+    #[test]
+    fn passages_are_rows_items_and_sentences_of_long_paragraphs() {
         let long = format!("{}. {}.", "a".repeat(200), "b".repeat(200));
         let body =
-            format!("Timeline\n| time | event |\n|---|---|\n- 10:43 paged on-call\nok\n{long}");
+            format!("Timeline\n| time | event |\n|---|---|\n- 10:43 paged on-call\n\nok\n\n{long}");
         let found = passages(&body);
         assert_eq!(found[0], "| time | event |");
         assert_eq!(found[1], "10:43 paged on-call");

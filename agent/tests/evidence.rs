@@ -204,6 +204,41 @@ fn a_history_question_is_answered_from_a_postmortem_years_older_than_the_logs() 
     );
 }
 
+/// A long report that mentions a question's words in passing loses to the
+/// one whose title names the symptom, and its hard-wrapped prose is quoted
+/// as whole sentences, not as the halves of lines.
+#[test]
+fn a_report_titled_by_the_symptom_wins_and_its_wrapped_prose_is_quoted_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("postmortems")).expect("dir");
+    std::fs::write(
+        dir.path().join("postmortems/2018-logins.md"),
+        "# Deploy broke logins\n\nDate: 2018-05-02\n\n## Summary\n\nA deploy to the login service left the session cache empty, and logins failed\nfor an hour while builds of the fix queued.\n\n## Timeline\n\n- 10:02 logging shows sessions missing on two nodes\n- 10:20 disk space on the cache device checked, not the problem\n- 11:02 rollback deployed, logins back\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("postmortems/2019-disk.md"),
+        "# No space left on device on build nodes\n\nDate: 2019-01-10\n\n## Summary\n\nDocker image layers filled the\nnodes' disks and builds failed.\nWe cordoned the nodes and\nrecreated the node pool with larger disks.\n",
+    )
+    .expect("write");
+    let stores = stores_of(dir.path(), "t");
+    let answer = EvidenceEngine::new(&stores)
+        .ask(
+            "t",
+            "nodes logging no space left on device and builds failing: have we had disk problems before?",
+        )
+        .expect("answer");
+    let text = agent::answer_text(&answer);
+    assert_eq!(
+        answer.citations[0].origin.source, "postmortems/2019-disk.md",
+        "{text}"
+    );
+    assert!(
+        text.contains("We cordoned the nodes and recreated the node pool with larger disks."),
+        "{text}"
+    );
+}
+
 /// The failing records concentrate on one node and one upstream; the
 /// answer names both with their shares, from the records themselves.
 #[test]
