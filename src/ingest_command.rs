@@ -70,7 +70,7 @@ pub fn run(
     let options = ReadOptions {
         format: args.format,
         header: args.header,
-        zone: args.timezone.unwrap_or(ReadOptions::new(tenant).zone),
+        zone: args.timezone,
         include: args.include,
         exclude: args.exclude,
         ..ReadOptions::new(tenant)

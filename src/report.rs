@@ -16,6 +16,11 @@ pub fn ingest_summary(summary: &IngestSummary, quarantine: &Path, json: bool) ->
             "bad": summary.bad,
             "quarantine": quarantine,
             "up_to_date": summary.up_to_date,
+            "inferred_zones": summary.inferred_zones.iter().map(|inferred| serde_json::json!({
+                "source": inferred.source,
+                "zone": inferred.zone.to_string(),
+                "aligned_with": inferred.aligned_with,
+            })).collect::<Vec<_>>(),
             "vector_units": summary.units,
             "embedded_texts": summary.embedded,
             "embedding_secs": summary.embedding_secs,
@@ -29,6 +34,13 @@ pub fn ingest_summary(summary: &IngestSummary, quarantine: &Path, json: bool) ->
         "ingested {} records from {} files; {} vector units ({} texts embedded)",
         summary.records, summary.files, summary.units, summary.embedded
     )?;
+    for inferred in &summary.inferred_zones {
+        writeln!(
+            out,
+            "{}: times without a zone read as UTC{} (its span then matches {}; --timezone overrides)",
+            inferred.source, inferred.zone, inferred.aligned_with
+        )?;
+    }
     if !summary.bad.is_empty() {
         let mut err = crate::terminal::stderr();
         for bad in &summary.bad {

@@ -628,7 +628,7 @@ impl<'a> EvidenceEngine<'a> {
         question_terms: &BTreeSet<String>,
         anchor: Option<DateTime<Utc>>,
     ) -> f64 {
-        let problem_weight = match (anomaly.direction, anomaly.severity) {
+        let problem_weight = match (anomaly.direction, problem_severity(anomaly)) {
             (
                 Direction::New | Direction::Spike,
                 Severity::Warn | Severity::Error | Severity::Fatal,
@@ -1141,8 +1141,18 @@ const EXAMPLE_CHARS: usize = 160;
 
 fn is_problem(anomaly: &Anomaly) -> bool {
     match anomaly.direction {
-        Direction::New | Direction::Spike => anomaly.severity >= Severity::Warn,
-        Direction::Drop => anomaly.severity <= Severity::Info,
+        Direction::New | Direction::Spike => problem_severity(anomaly) >= Severity::Warn,
+        Direction::Drop => problem_severity(anomaly) <= Severity::Info,
+    }
+}
+
+/// The anomaly's severity, at least a warning when its template states a
+/// failure in words: a failure its writer logged at info level is still one.
+fn problem_severity(anomaly: &Anomaly) -> Severity {
+    if anomaly.severity < Severity::Warn && crate::failure_text::states_failure(&anomaly.template) {
+        Severity::Warn
+    } else {
+        anomaly.severity
     }
 }
 

@@ -19,9 +19,19 @@ pub struct Checkpoint {
     pub offset: u64,
     /// Lines consumed.
     pub line: u64,
+    /// Zone the file's zone-less times were read in, seconds east of UTC
+    /// (`None` in checkpoints written before zones were inferred).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone_offset_secs: Option<i32>,
 }
 
 impl Checkpoint {
+    /// The zone the file was read in, if recorded.
+    pub fn zone(&self) -> Option<chrono::FixedOffset> {
+        self.zone_offset_secs
+            .and_then(chrono::FixedOffset::east_opt)
+    }
+
     /// True when a source starting with `head` is the file this checkpoint
     /// was taken of.
     pub fn matches(&self, head: &[u8]) -> bool {

@@ -27,6 +27,7 @@ mod record;
 mod sources;
 mod template_miner;
 mod timestamp;
+mod zone_inference;
 mod zone_name;
 
 pub use bad_input::BadInput;
@@ -35,8 +36,8 @@ pub use error::{IngestError, Result};
 pub use format::Format;
 pub use header_format::{HeaderFormat, HeaderFormatError};
 pub use reader::{
-    BATCH_RECORDS, IngestReport, Ingestor, MAX_DOCUMENT_BYTES, MAX_GZIP_EXPANSION, MAX_LINE_BYTES,
-    Parsed, ReadOptions, RecordSink, SinkError, read_path,
+    BATCH_RECORDS, InferredZone, IngestReport, Ingestor, MAX_DOCUMENT_BYTES, MAX_GZIP_EXPANSION,
+    MAX_LINE_BYTES, Parsed, ReadOptions, RecordSink, SinkError, read_path,
 };
 pub use record::{Origin, Record, RecordId, Severity, SourceKind, TemplateRef};
 pub use template_miner::{MinerConfig, TemplateMiner};

@@ -12,6 +12,7 @@ use crate::sources::{
     parse_header_line, parse_json_document, parse_json_line, parse_markdown, parse_plain_text_line,
     parse_syslog_line, parse_terraform,
 };
+use crate::zone_inference::{SampledTimes, aligned_offset, sample_times};
 use crate::{
     BadInput, Checkpoint, Format, HeaderFormat, IngestState, Origin, Record, SourceKind,
     TemplateMiner,
@@ -39,8 +40,10 @@ pub struct ReadOptions {
     pub format: Option<Format>,
     /// Layout of plain-text lines; when set, text files are read with it.
     pub header: Option<HeaderFormat>,
-    /// Zone of timestamps written without one.
-    pub zone: chrono::FixedOffset,
+    /// Zone of timestamps written without one; `None`: each file's zone is
+    /// inferred from the other files of the directory ingested
+    /// ([`crate::zone_inference`]), UTC when nothing tells.
+    pub zone: Option<chrono::FixedOffset>,
     /// In directories, read only files matching one of these globs (all when empty).
     pub include: Vec<String>,
     /// In directories, skip files matching any of these globs.
@@ -57,7 +60,7 @@ impl ReadOptions {
             tenant: tenant.to_string(),
             format: None,
             header: None,
-            zone: crate::sources::UTC,
+            zone: None,
             include: Vec::new(),
             exclude: Vec::new(),
             max_decompressed_bytes: None,
@@ -93,6 +96,20 @@ pub struct IngestReport {
     pub bad: Vec<BadInput>,
     /// Files whose checkpoint showed nothing new.
     pub up_to_date: Vec<String>,
+    /// Files whose zone-less times were read in an inferred zone.
+    pub inferred_zones: Vec<InferredZone>,
+}
+
+/// A file whose times carry no zone, read in the zone that lines its span
+/// up with another file's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InferredZone {
+    /// The file read in `zone`.
+    pub source: String,
+    /// The zone its times were read in.
+    pub zone: chrono::FixedOffset,
+    /// The zoned file whose span it then matches.
+    pub aligned_with: String,
 }
 
 /// Reads sources into a [`RecordSink`], streaming line formats in batches
@@ -136,15 +153,28 @@ impl Ingestor {
             let mut files = Vec::new();
             collect_files(path, &mut files)?;
             files.sort();
-            for file in files {
-                let relative = source_name(file.strip_prefix(path).unwrap_or(&file));
-                if self.selected(&relative) {
-                    self.ingest_file(&file, &relative, sink, &mut report)?;
-                }
+            let selected: Vec<(PathBuf, String)> = files
+                .into_iter()
+                .map(|file| {
+                    let relative = source_name(file.strip_prefix(path).unwrap_or(&file));
+                    (file, relative)
+                })
+                .filter(|(_, relative)| self.selected(relative))
+                .collect();
+            if self.options.zone.is_none() {
+                report.inferred_zones = self.infer_zones(&selected);
+            }
+            for (file, relative) in &selected {
+                let zone = report
+                    .inferred_zones
+                    .iter()
+                    .find(|inferred| &inferred.source == relative)
+                    .map(|inferred| inferred.zone);
+                self.ingest_file(file, relative, zone, sink, &mut report)?;
             }
         } else {
             let name = path.file_name().map(PathBuf::from).unwrap_or_default();
-            self.ingest_file(path, &source_name(&name), sink, &mut report)?;
+            self.ingest_file(path, &source_name(&name), None, sink, &mut report)?;
         }
         if std::mem::take(&mut self.moved) {
             sink.commit(&self.state)
@@ -153,10 +183,69 @@ impl Ingestor {
         Ok(report)
     }
 
+    /// The zones of the files among `files` whose times carry none, from a
+    /// sample of the head and tail of each line-based file.
+    fn infer_zones(&self, files: &[(PathBuf, String)]) -> Vec<InferredZone> {
+        let mut zoned = Vec::new();
+        let mut zoneless = Vec::new();
+        for (path, source) in files {
+            let Some(lines) = sample_lines(path, self.options.max_decompressed_bytes) else {
+                continue;
+            };
+            let first_line = lines.iter().find(|line| !line.trim().is_empty());
+            let Some(format) = self.format_of(source, first_line.map(String::as_str)) else {
+                continue;
+            };
+            if !format.is_line_based() {
+                continue;
+            }
+            let service = default_service(source);
+            let time_in = |text: &str, zone: chrono::FixedOffset| {
+                let ctx = SourceContext {
+                    tenant: &self.options.tenant,
+                    source,
+                    default_service: &service,
+                    zone,
+                };
+                parse_line(format, self.options.header.as_ref(), &ctx, 0, text)
+                    .ok()
+                    .and_then(|record| record.ts)
+            };
+            match sample_times(lines.iter().map(String::as_str), time_in) {
+                Some(SampledTimes::Zoned(span)) => zoned.push((source.clone(), span)),
+                Some(SampledTimes::Zoneless(span)) => zoneless.push((source.clone(), span)),
+                None => {}
+            }
+        }
+        zoneless
+            .into_iter()
+            .filter_map(|(source, span)| {
+                let (zone, aligned_with) = aligned_offset(span, &zoned)?;
+                debug!(source, %zone, aligned_with, "zone-less times read in an inferred zone");
+                Some(InferredZone {
+                    source,
+                    zone,
+                    aligned_with: aligned_with.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// The format to read `source` with: the one asked for, else detected
+    /// from its name and first line.
+    fn format_of(&self, source: &str, first_line: Option<&str>) -> Option<Format> {
+        let detected = Format::detect(Path::new(source), first_line);
+        self.options.format.or(match detected {
+            Some(Format::PlainText) if self.options.header.is_some() => Some(Format::Header),
+            other => other,
+        })
+    }
+
     fn ingest_file(
         &mut self,
         path: &Path,
         source: &str,
+        inferred_zone: Option<chrono::FixedOffset>,
         sink: &mut dyn RecordSink,
         report: &mut IngestReport,
     ) -> Result<()> {
@@ -202,11 +291,7 @@ impl Ingestor {
             .split(|b| *b == b'\n')
             .find(|l| !l.iter().all(u8::is_ascii_whitespace))
             .map(String::from_utf8_lossy);
-        let detected = Format::detect(Path::new(source), first_line.as_deref());
-        let format = self.options.format.or(match detected {
-            Some(Format::PlainText) if self.options.header.is_some() => Some(Format::Header),
-            other => other,
-        });
+        let format = self.format_of(source, first_line.as_deref());
         report.files.push((source.to_string(), format));
         let Some(format) = format else {
             debug!(source, "empty input");
@@ -218,6 +303,13 @@ impl Ingestor {
             Some(checkpoint) => (checkpoint.fingerprint.clone(), checkpoint.fingerprint_len),
             None => (fingerprint(&head[..fingerprint_len]), fingerprint_len),
         };
+        // A resumed file keeps the zone it was first read in.
+        let zone = resume
+            .as_ref()
+            .and_then(Checkpoint::zone)
+            .or(inferred_zone)
+            .or(self.options.zone)
+            .unwrap_or(crate::sources::UTC);
         let service = default_service(source);
         let mut file = FileRead {
             source,
@@ -225,6 +317,7 @@ impl Ingestor {
             fingerprint: &fingerprint,
             fingerprint_len,
             service: &service,
+            zone,
             resume,
         };
         if format.is_line_based() {
@@ -332,7 +425,7 @@ impl Ingestor {
         if let std::borrow::Cow::Owned(_) = text {
             bad.push(file.bad_at(1, "invalid UTF-8 replaced with U+FFFD".into()));
         }
-        let ctx = file.context(&self.options.tenant, self.options.zone);
+        let ctx = file.context(&self.options.tenant);
         let records = match format {
             _ if oversized => Vec::new(),
             Format::Terraform => {
@@ -359,6 +452,7 @@ impl Ingestor {
                 fingerprint_len: file.fingerprint_len,
                 offset,
                 line,
+                zone_offset_secs: Some(file.zone.local_minus_utc()),
             },
             sink,
             report,
@@ -374,16 +468,6 @@ impl Ingestor {
         report: &mut IngestReport,
     ) -> Result<()> {
         let header = self.options.header.clone();
-        let parse_line = |ctx: &SourceContext<'_>, line: u64, text: &str| match (format, &header) {
-            (Format::JsonLines, _) => parse_json_line(ctx, line, text),
-            (Format::AccessLog, _) => parse_access_log_line(ctx, line, text),
-            (Format::Syslog, _) => parse_syslog_line(ctx, line, text),
-            (Format::Header, Some(header)) => parse_header_line(ctx, header, line, text),
-            (Format::Header, None) => {
-                Err("the header format needs a format string (--header)".to_string())
-            }
-            _ => parse_plain_text_line(ctx, line, text),
-        };
         let (mut offset, mut line_no) = file.resume.as_ref().map_or((0, 0), |c| (c.offset, c.line));
         if offset > 0 {
             let skipped = std::io::copy(&mut reader.take(offset), &mut std::io::sink())
@@ -398,7 +482,6 @@ impl Ingestor {
             }
         }
         let ctx_tenant = self.options.tenant.clone();
-        let zone = self.options.zone;
         let mut records = Vec::new();
         let mut bad = Vec::new();
         let mut buffer = Vec::new();
@@ -434,7 +517,13 @@ impl Ingestor {
                 ));
             } else if !line.iter().all(u8::is_ascii_whitespace) {
                 match std::str::from_utf8(line) {
-                    Ok(text) => match parse_line(&file.context(&ctx_tenant, zone), line_no, text) {
+                    Ok(text) => match parse_line(
+                        format,
+                        header.as_ref(),
+                        &file.context(&ctx_tenant),
+                        line_no,
+                        text,
+                    ) {
                         Ok(record) => records.push(record),
                         Err(reason) => bad.push(file.bad_at(line_no, reason)),
                     },
@@ -450,6 +539,7 @@ impl Ingestor {
                     fingerprint_len: file.fingerprint_len,
                     offset: settled_offset,
                     line: settled_line,
+                    zone_offset_secs: Some(file.zone.local_minus_utc()),
                 };
                 self.flush(
                     file,
@@ -475,6 +565,7 @@ impl Ingestor {
             fingerprint_len: file.fingerprint_len,
             offset: settled_offset,
             line: settled_line,
+            zone_offset_secs: Some(file.zone.local_minus_utc()),
         };
         self.flush(file, records, bad, checkpoint, sink, report)
     }
@@ -524,16 +615,18 @@ struct FileRead<'a> {
     fingerprint: &'a str,
     fingerprint_len: usize,
     service: &'a str,
+    /// Zone of the times written without one.
+    zone: chrono::FixedOffset,
     resume: Option<Checkpoint>,
 }
 
 impl FileRead<'_> {
-    fn context<'t>(&'t self, tenant: &'t str, zone: chrono::FixedOffset) -> SourceContext<'t> {
+    fn context<'t>(&'t self, tenant: &'t str) -> SourceContext<'t> {
         SourceContext {
             tenant,
             source: self.source,
             default_service: self.service,
-            zone,
+            zone: self.zone,
         }
     }
 
@@ -546,6 +639,75 @@ impl FileRead<'_> {
             reason,
         }
     }
+}
+
+/// Reads one line of a line-based `format`.
+fn parse_line(
+    format: Format,
+    header: Option<&HeaderFormat>,
+    ctx: &SourceContext<'_>,
+    line: u64,
+    text: &str,
+) -> std::result::Result<Record, String> {
+    match (format, header) {
+        (Format::JsonLines, _) => parse_json_line(ctx, line, text),
+        (Format::AccessLog, _) => parse_access_log_line(ctx, line, text),
+        (Format::Syslog, _) => parse_syslog_line(ctx, line, text),
+        (Format::Header, Some(header)) => parse_header_line(ctx, header, line, text),
+        (Format::Header, None) => {
+            Err("the header format needs a format string (--header)".to_string())
+        }
+        _ => parse_plain_text_line(ctx, line, text),
+    }
+}
+
+/// Bytes read from each end of a file to sample its times.
+const SAMPLE_BYTES: u64 = 64 << 10;
+
+/// Whole lines from the first and (for a plain file) the last
+/// [`SAMPLE_BYTES`] of a file; `None` when it cannot be read as text.
+fn sample_lines(path: &Path, max_decompressed: Option<u64>) -> Option<Vec<String>> {
+    use std::io::{Seek, SeekFrom};
+    let mut head = Vec::new();
+    open_stream(path, max_decompressed)
+        .ok()?
+        .take(SAMPLE_BYTES)
+        .read_to_end(&mut head)
+        .ok()?;
+    if head.iter().take(8192).any(|b| *b == 0) {
+        return None;
+    }
+    let whole_lines = |bytes: &[u8], skip_first: bool, keep_last: bool| -> Vec<String> {
+        let mut lines: Vec<String> = String::from_utf8_lossy(bytes)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        if !keep_last {
+            lines.pop();
+        }
+        if skip_first && !lines.is_empty() {
+            lines.remove(0);
+        }
+        lines
+    };
+    let mut file = File::open(path).ok()?;
+    let length = file.metadata().ok()?.len();
+    // A compressed stream cannot be entered at its end: its head stands for it.
+    let compressed = is_gzip(path).ok()?;
+    if length <= SAMPLE_BYTES || compressed {
+        return Some(whole_lines(
+            &head,
+            false,
+            length <= SAMPLE_BYTES && !compressed,
+        ));
+    }
+    let mut tail = Vec::new();
+    file.seek(SeekFrom::Start(length.saturating_sub(SAMPLE_BYTES)))
+        .ok()?;
+    file.take(SAMPLE_BYTES).read_to_end(&mut tail).ok()?;
+    let mut lines = whole_lines(&head, false, false);
+    lines.extend(whole_lines(&tail, length > 2 * SAMPLE_BYTES, true));
+    Some(lines)
 }
 
 fn assign_template(miner: &mut TemplateMiner, record: &mut Record) {
@@ -645,13 +807,17 @@ fn read_line_capped(
     }
 }
 
+/// True when the file starts with gzip's magic bytes.
+fn is_gzip(path: &Path) -> std::io::Result<bool> {
+    let mut magic = [0u8; 2];
+    Ok(File::open(path)?.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b])
+}
+
 /// Opens a file, gunzipping gzip content (by magic bytes, not by name) up
 /// to the expansion limits, `absolute` among them.
 fn open_stream(path: &Path, absolute: Option<u64>) -> std::io::Result<Box<dyn BufRead>> {
-    let mut magic = [0u8; 2];
-    let is_gzip = File::open(path)?.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
     let file = File::open(path)?;
-    Ok(if is_gzip {
+    Ok(if is_gzip(path)? {
         let compressed = file.metadata()?.len();
         let inflated = ExpansionLimit::new(MultiGzDecoder::new(file), compressed, absolute);
         Box::new(BufReader::with_capacity(1 << 16, inflated))

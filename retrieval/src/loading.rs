@@ -21,6 +21,8 @@ pub struct IngestSummary {
     pub bad: Vec<BadInput>,
     /// Files with nothing new since their checkpoint.
     pub up_to_date: usize,
+    /// Files whose zone-less times were read in an inferred zone.
+    pub inferred_zones: Vec<ingest::InferredZone>,
     /// Evidence units written to the vector store.
     pub units: usize,
     /// Distinct unit texts that went through the embedding model.
@@ -68,6 +70,7 @@ pub fn ingest_files(
         summary.files += report.files.len();
         summary.records += report.records as usize;
         summary.up_to_date += report.up_to_date.len();
+        summary.inferred_zones.extend(report.inferred_zones);
         summary.bad.extend(report.bad.into_iter().map(|mut bad| {
             if let Some(filter) = at_rest {
                 redact_bad(filter, &mut bad);
