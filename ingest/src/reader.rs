@@ -1380,4 +1380,166 @@ mod tests {
         assert_eq!(report.records, 0);
         assert_eq!(report.up_to_date, vec!["app.log".to_string()]);
     }
+
+    /// Ingests `dir` and returns the records with the report.
+    fn ingest_dir(ingestor: &mut Ingestor, dir: &Path) -> (Vec<Record>, IngestReport) {
+        let mut sink = Collect(Vec::new());
+        let report = ingestor.ingest(dir, &mut sink).expect("ingests");
+        (sink.0, report)
+    }
+
+    fn first_time_of(records: &[Record], source: &str) -> String {
+        records
+            .iter()
+            .find(|r| r.origin.source == source)
+            .and_then(|r| r.ts)
+            .map(|ts| ts.to_rfc3339())
+            .unwrap_or_default()
+    }
+
+    /// Two unrelated layouts whose times carry no zone, each beside a file
+    /// whose times do: an nginx error log next to an access log written at
+    /// -05:00, and a Spring Boot log next to UTC JSON lines at +01:00.
+    #[test]
+    fn zoneless_files_are_read_in_the_zone_that_aligns_them_with_their_neighbours() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let edge = dir.path().join("edge");
+        std::fs::create_dir(&edge).expect("mkdir");
+        let access: String = (0..30)
+            .map(|i| {
+                format!("10.0.0.{i} - - [27/Oct/2026:20:{:02}:00 -0500] \"GET /login HTTP/1.1\" 502 0 \"-\" \"curl\"\n", i + 10)
+            })
+            .collect();
+        let error: String = (0..30)
+            .map(|i| {
+                format!(
+                    "2026/10/27 20:{:02}:30 [error] 7#7: *{i} upstream timed out\n",
+                    i + 12
+                )
+            })
+            .collect();
+        std::fs::write(edge.join("access.log"), access).expect("write");
+        std::fs::write(edge.join("error.log"), error).expect("write");
+        let mut ingestor = Ingestor::new(options(), IngestState::default());
+        let (records, report) = ingest_dir(&mut ingestor, &edge);
+        assert_eq!(
+            first_time_of(&records, "error.log"),
+            "2026-10-28T01:12:30+00:00"
+        );
+        assert_eq!(
+            report.inferred_zones.len(),
+            1,
+            "{:?}",
+            report.inferred_zones
+        );
+        assert_eq!(report.inferred_zones[0].zone.to_string(), "-05:00");
+        assert_eq!(report.inferred_zones[0].aligned_with, "access.log");
+
+        let app = dir.path().join("app");
+        std::fs::create_dir(&app).expect("mkdir");
+        let json: String = (0..20)
+            .map(|i| format!("{{\"ts\":\"2026-11-20T14:{:02}:00Z\",\"level\":\"error\",\"msg\":\"payment declined\"}}\n", i * 2))
+            .collect();
+        let spring: String = (0..20)
+            .map(|i| format!("2026-11-20 15:{:02}:10.123  WARN 1 --- [nio-8080-exec-{i}] c.e.PaymentClient : retrying charge\n", i * 2 + 1))
+            .collect();
+        std::fs::write(app.join("payments.jsonl"), json).expect("write");
+        std::fs::write(app.join("service.log"), spring).expect("write");
+        let (records, report) = ingest_dir(&mut ingestor, &app);
+        assert_eq!(
+            first_time_of(&records, "service.log"),
+            "2026-11-20T14:01:10.123+00:00"
+        );
+        assert_eq!(
+            report.inferred_zones.len(),
+            1,
+            "{:?}",
+            report.inferred_zones
+        );
+        assert_eq!(report.inferred_zones[0].zone.to_string(), "+01:00");
+    }
+
+    /// Without a zoned neighbour, or with a zone given, zone-less times are
+    /// read as the options say and nothing is inferred.
+    #[test]
+    fn zoneless_files_alone_or_with_a_given_zone_are_not_inferred() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let error: String = (0..10)
+            .map(|i| {
+                format!(
+                    "2026/10/27 20:{:02}:30 [error] 7#7: *{i} upstream timed out\n",
+                    i + 12
+                )
+            })
+            .collect();
+        std::fs::write(dir.path().join("error.log"), error).expect("write");
+        let mut ingestor = Ingestor::new(options(), IngestState::default());
+        let (records, report) = ingest_dir(&mut ingestor, dir.path());
+        assert!(report.inferred_zones.is_empty());
+        assert_eq!(
+            first_time_of(&records, "error.log"),
+            "2026-10-27T20:12:30+00:00"
+        );
+
+        let access: String = (0..10)
+            .map(|i| {
+                format!("10.0.0.{i} - - [27/Oct/2026:20:{:02}:00 -0500] \"GET / HTTP/1.1\" 200 5 \"-\" \"curl\"\n", i + 12)
+            })
+            .collect();
+        std::fs::write(dir.path().join("access.log"), access).expect("write");
+        let given = ReadOptions {
+            zone: chrono::FixedOffset::east_opt(3600),
+            ..options()
+        };
+        let mut ingestor = Ingestor::new(given, IngestState::default());
+        let (records, report) = ingest_dir(&mut ingestor, dir.path());
+        assert!(
+            report.inferred_zones.is_empty(),
+            "{:?}",
+            report.inferred_zones
+        );
+        assert_eq!(
+            first_time_of(&records, "error.log"),
+            "2026-10-27T19:12:30+00:00"
+        );
+    }
+
+    /// Lines appended to a file after its first read are read in the zone
+    /// the file was first read in, even when the neighbour that decided it
+    /// is gone.
+    #[test]
+    fn a_resumed_file_keeps_the_zone_it_was_first_read_in() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let access: String = (0..30)
+            .map(|i| {
+                format!("10.0.0.{i} - - [27/Oct/2026:20:{:02}:00 +0200] \"GET / HTTP/1.1\" 200 5 \"-\" \"curl\"\n", i + 10)
+            })
+            .collect();
+        let line = |i: usize| {
+            format!(
+                "2026/10/27 20:{:02}:30 [error] 7#7: *{i} connect() failed\n",
+                i + 12
+            )
+        };
+        let first: String = (0..20).map(line).collect();
+        std::fs::write(dir.path().join("access.log"), access).expect("write");
+        std::fs::write(dir.path().join("error.log"), &first).expect("write");
+        let mut ingestor = Ingestor::new(options(), IngestState::default());
+        let (_, report) = ingest_dir(&mut ingestor, dir.path());
+        assert_eq!(
+            report.inferred_zones.len(),
+            1,
+            "{:?}",
+            report.inferred_zones
+        );
+        std::fs::remove_file(dir.path().join("access.log")).expect("remove");
+        let grown: String = (0..25).map(line).collect();
+        std::fs::write(dir.path().join("error.log"), grown).expect("grow");
+        let (records, _) = ingest_dir(&mut ingestor, dir.path());
+        assert_eq!(records.len(), 5, "only the appended lines");
+        assert_eq!(
+            first_time_of(&records, "error.log"),
+            "2026-10-27T18:32:30+00:00"
+        );
+    }
 }

@@ -97,10 +97,10 @@ pub(crate) fn sample_times<'l>(
 
 /// The offset a zoneless file's times were written in, and the zoned file
 /// they then line up with; `None` when UTC fits as well or nothing fits.
-pub(crate) fn aligned_offset<'r>(
+pub(crate) fn aligned_offset(
     file: TimeSpan,
-    references: &'r [(String, TimeSpan)],
-) -> Option<(FixedOffset, &'r str)> {
+    references: &[(String, TimeSpan)],
+) -> Option<(FixedOffset, &str)> {
     let best_reference = |shift_minutes: i32| {
         let shifted = file.shifted(Duration::minutes(i64::from(-shift_minutes)));
         references
