@@ -76,7 +76,7 @@ enum Command {
         /// Keep only these services.
         #[arg(long)]
         service: Vec<String>,
-        /// Keep only these source kinds (log, auth, config, change, knowledge, incident).
+        /// Keep only these source kinds (log, auth, config, change, knowledge, incident, metric).
         #[arg(long, value_parser = parse_kind)]
         kind: Vec<SourceKind>,
         /// Keep only these severities (debug, info, warn, error, fatal).

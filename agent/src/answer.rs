@@ -44,6 +44,8 @@ pub enum EvidenceRole {
     Entity,
     /// A warning first seen shortly before the onset.
     Precursor,
+    /// The sample where a metric series began to shift.
+    Metric,
 }
 
 impl EvidenceRole {
@@ -56,6 +58,7 @@ impl EvidenceRole {
             EvidenceRole::Match => "match",
             EvidenceRole::Entity => "entity",
             EvidenceRole::Precursor => "precursor",
+            EvidenceRole::Metric => "metric",
         }
     }
 }

@@ -11,6 +11,8 @@ use retrieval::{Attribution, EntityFinding, Precursor, pivot};
 
 use crate::answer::{EvidenceRole, excerpt};
 use crate::answer_builder::AnswerBuilder;
+use crate::metric_evidence::MetricFinding;
+use crate::wording::{readable, relation_to_onset};
 
 /// Attributed values followed into other sources per answer.
 pub(crate) const ENTITIES_FOLLOWED: usize = 4;
@@ -204,16 +206,41 @@ const IMMEDIATE_PRECURSOR_MINUTES: i64 = 5;
 /// entity that began by the onset (the earliest, since what starts first
 /// drives the rest), else the first precursor that began within minutes of
 /// the onset.
+/// A metric series labelled with an implicated entity that began to shift
+/// by the onset counts as that entity's warning.
 pub(crate) struct OutsideCause<'r> {
     pub(crate) record: &'r Record,
     pub(crate) text: String,
+    /// It is a warning or a metric of an entity the failures concentrate
+    /// on, not only a first-seen warning.
+    pub(crate) entity_scoped: bool,
 }
 
 pub(crate) fn outside_cause<'r>(
     followed: &[FollowedEntity<'r>],
     found: &[Precursor<'r>],
+    metrics: &[MetricFinding<'r>],
+    implicated: &[Attribution],
     onset: DateTime<Utc>,
 ) -> Option<OutsideCause<'r>> {
+    let metric_of_entity = metrics
+        .iter()
+        .filter_map(|finding| {
+            let entity = implicated.iter().find(|attribution| {
+                let value = attribution.value.as_str();
+                finding.first.labels.iter().any(|label| {
+                    let (_, labelled) = label.split_once('=').unwrap_or_default();
+                    let labelled = labelled.trim_matches('"');
+                    labelled == value
+                        || labelled
+                            .strip_prefix(value)
+                            .is_some_and(|rest| rest.starts_with(':'))
+                })
+            })?;
+            let lead = (onset - finding.first.starts()?).num_minutes();
+            (lead >= -retrieval::ONSET_SLACK.num_minutes()).then_some((entity, finding, lead))
+        })
+        .max_by_key(|(_, _, lead)| *lead);
     let entity_event = followed
         .iter()
         .flat_map(|entity| entity.findings.iter().map(move |f| (entity, f)))
@@ -229,8 +256,34 @@ pub(crate) fn outside_cause<'r>(
             (lead >= -retrieval::ONSET_SLACK.num_minutes()).then_some((entity, f, first, lead))
         })
         .max_by_key(|(_, _, _, lead)| *lead);
+    let metric_leads = match (&entity_event, &metric_of_entity) {
+        (Some((_, _, _, event_lead)), Some((_, _, metric_lead))) => metric_lead > event_lead,
+        (None, Some(_)) => true,
+        _ => false,
+    };
+    if let Some((entity, finding, lead)) = metric_of_entity.filter(|_| metric_leads) {
+        let shift = &finding.first;
+        return Some(OutsideCause {
+            record: shift.start,
+            text: format!(
+                "metric {} {} from {} to {} on {}={}, from {} UTC ({})",
+                shift.metric,
+                if shift.rose() { "rose" } else { "fell" },
+                readable(shift.before),
+                readable(shift.after),
+                entity.key,
+                entity.value,
+                shift
+                    .starts()
+                    .map_or_else(String::new, |t| t.format("%H:%M").to_string()),
+                relation_to_onset(lead)
+            ),
+            entity_scoped: true,
+        });
+    }
     if let Some((entity, finding, first, lead)) = entity_event {
         return Some(OutsideCause {
+            entity_scoped: true,
             record: first,
             text: format!(
                 "{} \"{}\" on {}={}, from {} UTC ({})",
@@ -251,6 +304,7 @@ pub(crate) fn outside_cause<'r>(
         .iter()
         .find(|p| p.lead_minutes <= IMMEDIATE_PRECURSOR_MINUTES)?;
     Some(OutsideCause {
+        entity_scoped: false,
         record: precursor.first,
         text: format!(
             "{} \"{}\", first seen {}",
@@ -259,13 +313,4 @@ pub(crate) fn outside_cause<'r>(
             relation_to_onset(precursor.lead_minutes)
         ),
     })
-}
-
-/// `12 min before the onset`, `at the onset`, `2 min after the onset`.
-fn relation_to_onset(lead: i64) -> String {
-    match lead {
-        0 => "at the onset".to_string(),
-        l if l > 0 => format!("{l} min before the onset"),
-        l => format!("{} min after the onset", -l),
-    }
 }

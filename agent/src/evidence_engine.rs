@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use ingest::{Record, RecordId, Severity, SourceKind};
 use retrieval::{
     Anomaly, Attribution, Direction, Filters, SearchMode, SearchQuery, Stores, TimeRange, Timeline,
-    attribute, detect_anomalies, precursors,
+    attribute, detect_anomalies, metric_shifts, precursors,
 };
 use tracing::{debug, instrument};
 
@@ -17,6 +17,7 @@ use crate::entity_evidence::{
 use crate::error::Result;
 use crate::history_answer::answer_from_history;
 use crate::intent::classify;
+use crate::metric_evidence::{describe_metric_findings, metric_findings};
 use crate::question_time::question_time;
 use crate::remediation_plan::{
     EntityClass, entity_class, isolate_step, revert_step, ticket_of, verify_step,
@@ -301,6 +302,18 @@ impl<'a> EvidenceEngine<'a> {
             PRECURSORS_QUOTED,
         );
         describe_precursors(&mut builder, &found_precursors);
+        let metric_records = self.stores.text().scan(
+            tenant,
+            &Filters {
+                kinds: vec![SourceKind::Metric],
+                time: window,
+                ..Filters::default()
+            },
+            SCAN_LIMIT,
+        )?;
+        let (shifts, series_per_metric) = metric_shifts(&metric_records);
+        let found_metrics = metric_findings(&shifts, &series_per_metric, onset);
+        describe_metric_findings(&mut builder, &found_metrics, onset);
         let mut symptom_terms = self.terms_of(&primary, &correlated)?;
         // The values that concentrate the failures link a change that names
         // them (a node, a client, a network) as strongly as shared words.
@@ -314,6 +327,12 @@ impl<'a> EvidenceEngine<'a> {
         // How common a term was before the incident, across every source.
         let baseline = Filters {
             time: TimeRange::between(start, onset),
+            // Metric samples repeat their labels thousands of times: they
+            // would make every service's name a common word.
+            kinds: SourceKind::ALL
+                .into_iter()
+                .filter(|kind| *kind != SourceKind::Metric)
+                .collect(),
             ..Filters::default()
         };
         // The entities the failures concentrate on, as a change would write
@@ -355,7 +374,13 @@ impl<'a> EvidenceEngine<'a> {
                 lead: change.ts.map(|ts| (onset - ts).num_minutes()),
                 shared,
                 names,
-                same_service: symptom_services.contains(change.service.as_str()),
+                // A change fed from a deploy tool is filed under that tool,
+                // but its text (a chart path, a service key) names what it
+                // touched.
+                same_service: symptom_services.contains(change.service.as_str())
+                    || symptom_services
+                        .iter()
+                        .any(|service| names_word(&text, service)),
                 change,
             });
         }
@@ -363,7 +388,21 @@ impl<'a> EvidenceEngine<'a> {
         // onset. Timing and service alone make a suspect, never a verdict:
         // the cause shares something specific with the symptoms.
         links.sort_by_key(|l| l.rank());
-        let cause = links.first().filter(|l| l.is_linked());
+        let outside = outside_cause(
+            &followed,
+            &found_precursors,
+            &found_metrics,
+            &attributed,
+            onset,
+        );
+        // Words alone, from a change to another service, are weaker evidence
+        // than a warning or a metric of the very entity the failures
+        // concentrate on.
+        let entity_evidence = outside.as_ref().is_some_and(|o| o.entity_scoped);
+        let cause = links
+            .first()
+            .filter(|l| l.is_linked())
+            .filter(|l| !(entity_evidence && l.names.is_empty() && !l.same_service));
         let alternatives: Vec<String> = links
             .iter()
             .filter(|l| cause.is_none_or(|c| c.change.id != l.change.id))
@@ -504,16 +543,25 @@ impl<'a> EvidenceEngine<'a> {
             None => {
                 let preceding = if links.is_empty() {
                     "no recorded change precedes the onset in the day before it".to_string()
+                } else if links.first().is_some_and(|l| l.is_linked()) {
+                    format!(
+                        "{} change(s) precede the onset, none naming the implicated entities or touching a failing service, only sharing words with the symptoms",
+                        links.len()
+                    )
                 } else {
                     format!(
                         "{} change(s) precede the onset, none linked to the symptoms by shared terms or entities",
                         links.len()
                     )
                 };
-                let outside = outside_cause(&followed, &found_precursors, onset);
                 let statement = match &outside {
                     Some(found) => {
-                        let cite = builder.cite(found.record, EvidenceRole::Precursor);
+                        let role = if found.record.kind == SourceKind::Metric {
+                            EvidenceRole::Metric
+                        } else {
+                            EvidenceRole::Precursor
+                        };
+                        let cite = builder.cite(found.record, role);
                         builder.line_in(
                             Section::Cause,
                             format!(
@@ -1173,6 +1221,23 @@ struct ChangeLink<'r> {
 /// named, shared terms, same service, within minutes, within a quarter hour.
 type LinkStrength = (usize, usize, bool, bool, bool);
 
+/// Whether `text` names `word` (case-insensitive) as a whole name: the
+/// characters beside it are neither letters, digits, `-` nor `_`, so
+/// `mfa` is not named by `mfa-verify`.
+fn names_word(text: &str, word: &str) -> bool {
+    let text = text.to_lowercase();
+    let word = word.to_lowercase();
+    if word.is_empty() {
+        return false;
+    }
+    let part_of_name = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
+    text.match_indices(word.as_str()).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !before.is_some_and(part_of_name) && !after.is_some_and(part_of_name)
+    })
+}
+
 /// A change this close to the onset is a suspect on timing alone.
 const CLOSE_LEAD_MINUTES: i64 = 15;
 /// Within this, timing is strong evidence: most bad changes bite at once.
@@ -1301,6 +1366,18 @@ fn capitalize(text: &str) -> String {
 mod tests {
     use super::*;
     use ingest::Origin;
+
+    #[test]
+    fn a_service_is_named_only_as_a_whole_name() {
+        assert!(names_word(
+            "FINOPS-219 (files: charts/token-issuer/values-prod.yaml)",
+            "token-issuer"
+        ));
+        assert!(names_word("service=mfa version=3.14.0", "MFA"));
+        assert!(!names_word("service=mfa-verify version=3.14.0", "mfa"));
+        assert!(!names_word("bump mfaverify", "mfa"));
+        assert!(!names_word("anything", ""));
+    }
 
     fn record(body: &str, fields: &[(&str, &str)]) -> Record {
         let origin = Origin {

@@ -27,6 +27,7 @@ mod intent;
 mod llm_agent;
 mod llm_client;
 mod local_llm;
+mod metric_evidence;
 mod prompts;
 mod question_time;
 mod remediation_plan;
@@ -34,6 +35,7 @@ mod render;
 #[cfg(feature = "testing")]
 pub mod scripted_llm;
 mod toolbox;
+mod wording;
 
 pub use answer::{AgentStep, Answer, AnswerMode, Citation, EvidenceRole, Remediation, RootCause};
 pub use error::{AgentError, LlmFailure, Result};

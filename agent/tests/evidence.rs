@@ -449,3 +449,102 @@ fn a_change_naming_the_implicated_network_is_linked_across_hours() {
         answer.alternatives
     );
 }
+
+/// A cause that writes no error: the disk of the node the failures
+/// concentrate on saturates, seen only in a Prometheus range query saved
+/// beside the logs, while a change to another service an hour earlier
+/// shares a word with the symptom.
+#[test]
+fn a_metric_of_the_implicated_node_outweighs_a_change_linked_by_words_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let start = 1_795_338_000_i64; // 2026-11-22T09:00:00Z
+    let mut api = String::new();
+    for i in 0..5400u32 {
+        let (minute, second) = (i / 60, i % 60);
+        let ts = format!(
+            "2026-11-22T{:02}:{:02}:{second:02}.000Z",
+            9 + minute / 60,
+            minute % 60
+        );
+        writeln!(
+            api,
+            r#"{{"ts":"{ts}","level":"info","msg":"verify served","service":"api","node":"node-{}"}}"#,
+            i % 6
+        )
+        .expect("write");
+        if minute >= 60 && i % 6 == 4 {
+            writeln!(
+                api,
+                r#"{{"ts":"{ts}","level":"error","msg":"verify aborted: deadline exceeded","service":"api","node":"node-4"}}"#
+            )
+            .expect("write");
+        }
+    }
+    std::fs::write(dir.path().join("api.jsonl"), api).expect("write");
+    let series: Vec<String> = (0..6)
+        .map(|node| {
+            let values: Vec<String> = (0..180)
+                .map(|step| {
+                    let jitter = f64::from((step * 37 + node * 11) % 7) / 1000.0;
+                    let busy = if node == 4 && step >= 114 { 0.98 } else { 0.05 };
+                    format!("[{},\"{:.3}\"]", start + i64::from(step) * 30, busy + jitter)
+                })
+                .collect();
+            format!(
+                r#"{{"metric":{{"instance":"node-{node}:9100","job":"node-exporter"}},"values":[{}]}}"#,
+                values.join(",")
+            )
+        })
+        .collect();
+    std::fs::create_dir(dir.path().join("metrics")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("metrics").join("node_disk_busy_ratio.json"),
+        format!(
+            r#"{{"status":"success","data":{{"resultType":"matrix","result":[{}]}}}}"#,
+            series.join(",")
+        ),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("deploys.jsonl"),
+        r#"{"ts":"2026-11-22T09:05:00Z","change_id":"CHG-9","service":"billing","summary":"raise export deadline for invoices"}"#,
+    )
+    .expect("write");
+    let stores = stores_of(dir.path(), "t");
+    let answer = EvidenceEngine::new(&stores)
+        .ask("t", "verify requests failing since 10:00, what broke?")
+        .expect("answer");
+    assert!(
+        answer.text.contains(
+            "Metric node_disk_busy_ratio rose from 0.053 to 0.983 from 09:57 UTC, 3 min before the onset in 1 of its 6 series, first instance=\"node-4:9100\""
+        ),
+        "{}",
+        answer.text
+    );
+    let cause = answer.root_cause.expect("a cause");
+    assert!(!cause.statement.contains("raise export"), "{}", answer.text);
+    assert!(
+        cause
+            .statement
+            .starts_with("Metric node_disk_busy_ratio rose from 0.053 to 0.983 on host=node-4"),
+        "{}",
+        cause.statement
+    );
+    assert!(
+        answer
+            .citations
+            .iter()
+            .any(|c| c.role == agent::EvidenceRole::Metric
+                && c.origin.source == "metrics/node_disk_busy_ratio.json"),
+        "{:?}",
+        answer.citations
+    );
+    assert!(
+        answer
+            .alternatives
+            .iter()
+            .any(|a| a.contains("raise export deadline") && a.contains("ruled out")),
+        "{:?}",
+        answer.alternatives
+    );
+}

@@ -98,7 +98,9 @@ impl Format {
         let line = first_line?.trim_start();
         if line.starts_with('{') {
             // A pretty-printed JSON document starts with a lone brace.
-            let complete = serde_json::from_str::<serde_json::Value>(line).is_ok();
+            // A query response is one document even when written on one line.
+            let complete = serde_json::from_str::<serde_json::Value>(line)
+                .is_ok_and(|value| !crate::sources::is_query_response(&value));
             return Some(if complete {
                 Format::JsonLines
             } else {
@@ -150,6 +152,11 @@ mod tests {
         );
         check("a.log.gz", Some(r#"{"msg":"x"}"#), Some(Format::JsonLines));
         check("a.json", Some("{"), Some(Format::JsonDocument));
+        check(
+            "metrics/p99.json",
+            Some(r#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#),
+            Some(Format::JsonDocument),
+        );
         check("events.json", Some("["), Some(Format::JsonDocument));
         check(
             "events.log",

@@ -55,17 +55,20 @@ pub enum SourceKind {
     Knowledge,
     /// Incident records from a paging system.
     Incident,
+    /// Samples of metric series (a Prometheus query's result).
+    Metric,
 }
 
 impl SourceKind {
     /// Every kind, in a stable order.
-    pub const ALL: [SourceKind; 6] = [
+    pub const ALL: [SourceKind; 7] = [
         SourceKind::Log,
         SourceKind::Auth,
         SourceKind::Config,
         SourceKind::Change,
         SourceKind::Knowledge,
         SourceKind::Incident,
+        SourceKind::Metric,
     ];
 
     /// The lowercase name used in filters and stores.
@@ -77,6 +80,7 @@ impl SourceKind {
             SourceKind::Change => "change",
             SourceKind::Knowledge => "knowledge",
             SourceKind::Incident => "incident",
+            SourceKind::Metric => "metric",
         }
     }
 

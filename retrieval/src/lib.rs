@@ -27,6 +27,7 @@ mod entity_pivot;
 mod error;
 mod loading;
 mod log_tokenizer;
+mod metric_shifts;
 mod precursors;
 mod query;
 mod stores;
@@ -42,6 +43,7 @@ pub use error::{Result, RetrievalError};
 pub use loading::{
     IngestProgress, IngestSummary, ingest_files, quarantine_file, quarantined, tenant_folder,
 };
+pub use metric_shifts::{MetricShift, metric_shifts};
 pub use precursors::{MIN_QUIET, ONSET_SLACK, PRECURSOR_LOOKBACK, Precursor, precursors};
 pub use query::{Filters, Hit, Ranks, SearchMode, SearchQuery, TimeRange};
 pub use stores::Stores;

@@ -189,6 +189,9 @@ impl UnitBuilder {
                 );
                 return;
             }
+            // Samples are numbers: their series are searched by text and
+            // read by the metric analysis, not embedded one by one.
+            SourceKind::Metric => return,
             SourceKind::Log | SourceKind::Auth => {}
         }
         if let Some(template) = &record.template {

@@ -37,7 +37,7 @@ pub(crate) struct SearchParams {
     pub q: String,
     /// Only this service.
     pub service: Option<String>,
-    /// Only this source kind (log, auth, config, change, knowledge, incident).
+    /// Only this source kind (log, auth, config, change, knowledge, incident, metric).
     pub kind: Option<String>,
     /// Only this severity (debug, info, warn, error, fatal).
     pub severity: Option<String>,

@@ -1,11 +1,13 @@
 //! Whole-file JSON documents: `kubectl get events -o json`, Terraform plans
 //! (`terraform show -json`), PagerDuty and Opsgenie incident exports, arrays
-//! of log or auth events; anything else is one config record. A document
+//! of log or auth events, Prometheus query responses (`query_response`);
+//! anything else is one config record. A document
 //! has no lines per item, so an item's origin line is its 1-based index.
 
 use serde_json::{Map, Value};
 
 use super::json_lines::record_from_object;
+use super::query_response::{is_query_response, parse_query_response};
 use super::{RecordDraft, SourceContext};
 use crate::timestamp::parse_timestamp;
 use crate::{BadInput, Origin, Record, Severity, SourceKind};
@@ -28,7 +30,9 @@ pub(crate) fn parse_json_document(
         }
     };
     let items = |key: &str| value.get(key).and_then(Value::as_array);
-    let records = if let Some(events) =
+    let records = if is_query_response(&value) {
+        parse_query_response(ctx, &value)
+    } else if let Some(events) =
         items("items").filter(|_| is_kind(&value, "List") || is_kind(&value, "EventList"))
     {
         each(ctx, events, kubernetes_event)

@@ -14,6 +14,7 @@ mod jwt;
 mod knowledge;
 mod okta;
 mod plain_text;
+mod query_response;
 mod syslog;
 mod terraform;
 
@@ -25,6 +26,7 @@ pub(crate) use json_document::parse_json_document;
 pub(crate) use json_lines::parse_json_line;
 pub(crate) use knowledge::parse_markdown;
 pub(crate) use plain_text::parse_plain_text_line;
+pub(crate) use query_response::is_query_response;
 pub(crate) use syslog::{looks_like_syslog, parse_syslog_line};
 pub(crate) use terraform::parse_terraform;
 
