@@ -86,12 +86,28 @@ pub(crate) fn summarize(changed_lines: &str) -> Vec<ChangedLine> {
 /// is not part of it).
 fn setting(line: &str) -> Option<(&str, &str)> {
     let line = line.trim_start_matches("- ").trim();
-    let at = line.find([':', '='])?;
+    // A qualified key names list items in brackets (`[name=x].key`).
+    let mut depth = 0i32;
+    let at = line.char_indices().find_map(|(at, c)| {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            ':' | '=' if depth <= 0 => return Some(at),
+            _ => {}
+        }
+        None
+    })?;
     let (key, value) = (line[..at].trim(), line[at + 1..].trim());
+    let mut depth = 0i32;
     let is_key = !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_alphanumeric() || "_-.\"'[]".contains(c));
+        && key.chars().all(|c| {
+            match c {
+                '[' => depth += 1,
+                ']' => depth -= 1,
+                _ => {}
+            }
+            depth > 0 || c.is_alphanumeric() || "_-.\"'[]".contains(c)
+        });
     (is_key && !value.is_empty()).then_some((key, value))
 }
 
@@ -117,6 +133,16 @@ mod tests {
         assert_eq!(
             effects[0].text(),
             "scopes_required: [invoices] -> [invoices:read]"
+        );
+    }
+
+    #[test]
+    fn a_key_qualified_by_a_list_item_pairs_whole() {
+        let lines = "-  [name=oidc route=v2].config.scopes: [invoices]\n+  [name=oidc route=v2].config.scopes: [invoices:read]";
+        let texts: Vec<String> = summarize(lines).iter().map(ChangedLine::text).collect();
+        assert_eq!(
+            texts,
+            ["[name=oidc route=v2].config.scopes: [invoices] -> [invoices:read]"]
         );
     }
 

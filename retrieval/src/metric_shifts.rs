@@ -66,8 +66,7 @@ impl MetricShift<'_> {
 /// series at most; the mean of a metric's series when none of them shifts
 /// alone), earliest first, and how many series each metric has.
 pub fn metric_shifts(records: &[Record]) -> (Vec<MetricShift<'_>>, BTreeMap<String, usize>) {
-    let mut series: HashMap<(String, Vec<String>), Vec<Sample<'_>>> =
-        HashMap::new();
+    let mut series: HashMap<(String, Vec<String>), Vec<Sample<'_>>> = HashMap::new();
     for record in records.iter().filter(|r| r.kind == SourceKind::Metric) {
         let (Some(ts), Some(value), Some(metric)) = (
             record.ts,
@@ -140,9 +139,7 @@ fn shift_of<'r>(
 
 /// The mean of the samples taken at each instant, in time order; each
 /// instant keeps one of its records to cite.
-fn mean_per_instant(
-    mut samples: Vec<Sample<'_>>,
-) -> Vec<Sample<'_>> {
+fn mean_per_instant(mut samples: Vec<Sample<'_>>) -> Vec<Sample<'_>> {
     samples.sort_by_key(|(ts, _, _)| *ts);
     let mut means: Vec<Sample<'_>> = Vec::new();
     let mut count = 0.0;

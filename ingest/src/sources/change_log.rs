@@ -96,18 +96,127 @@ fn commit(ctx: &SourceContext<'_>, start: usize, lines: &[&str]) -> Record {
 
 /// Lines a patch adds or removes, with their `+`/`-`, at most
 /// [`MAX_CHANGED_LINES`]: what the change did, for linking it to symptoms
-/// and quoting it.
+/// and quoting it. In a YAML file a changed `key: value` is written with
+/// the keys of the mappings it sits in (`resources.limits.cpu: 500m`), read
+/// from the hunk's indentation: `cpu` alone does not say which one changed.
 fn changed_lines(patch: &[&str]) -> Vec<String> {
-    patch
-        .iter()
-        .filter(|l| {
-            (l.starts_with('+') && !l.starts_with("+++"))
-                || (l.starts_with('-') && !l.starts_with("---"))
-        })
-        .filter(|l| l.len() > 1 && !l[1..].trim().is_empty())
-        .take(MAX_CHANGED_LINES)
-        .map(|l| l.trim_end().to_string())
-        .collect()
+    let mut yaml = false;
+    let mut parents: Vec<(usize, Parent)> = Vec::new();
+    let mut changed = Vec::new();
+    for line in patch {
+        if let Some(path) = line
+            .strip_prefix("+++ ")
+            .or_else(|| line.strip_prefix("diff --git "))
+        {
+            let path = path.rsplit(' ').next().unwrap_or(path);
+            yaml = path.ends_with(".yaml") || path.ends_with(".yml");
+            parents.clear();
+            continue;
+        }
+        if line.starts_with("@@") || line.starts_with("---") {
+            parents.clear();
+            continue;
+        }
+        let (sign, content) = line.split_at(line.len().min(1));
+        let qualified = if yaml && matches!(sign, " " | "+" | "-") {
+            yaml_path(&mut parents, content)
+        } else {
+            None
+        };
+        let is_change = matches!(sign, "+" | "-") && !content.trim().is_empty();
+        if is_change && changed.len() < MAX_CHANGED_LINES {
+            changed.push(match qualified {
+                Some(qualified) => format!("{sign}{qualified}"),
+                None => line.trim_end().to_string(),
+            });
+        }
+    }
+    changed
+}
+
+/// A mapping a YAML line sits in: a key that opened it, or a list item,
+/// named by its first scalar fields (`name=openid-connect route=invoices-v2`),
+/// since an item has no key of its own.
+enum Parent {
+    Key(String),
+    Item(Vec<String>),
+}
+
+/// Fields of a list item that name it.
+const ITEM_NAME_FIELDS: usize = 2;
+
+/// Tracks the mappings open at `content`'s indentation; for a `key: value`
+/// line inside one, the line with its key qualified by theirs
+/// (`plugins[name=oidc route=v2].config.scopes: [read]`).
+fn yaml_path(parents: &mut Vec<(usize, Parent)>, content: &str) -> Option<String> {
+    let trimmed = content.trim_start();
+    if trimmed.is_empty() || trimmed.starts_with('#') {
+        return None;
+    }
+    let line_indent = content.len() - trimmed.len();
+    let (item, body, indent) = match trimmed.strip_prefix("- ") {
+        Some(rest) => {
+            let body = rest.trim_start();
+            (true, body, content.len() - body.len())
+        }
+        None => (false, trimmed, line_indent),
+    };
+    // An item sits one column left of its fields, so its siblings keep it
+    // open; the next item closes it and everything within it, though not
+    // the key it is listed under, which may share its dash's column.
+    while parents.last().is_some_and(|(open, parent)| match parent {
+        Parent::Item(_) if item => *open >= line_indent,
+        Parent::Key(_) if item => *open > line_indent,
+        _ => *open >= indent,
+    }) {
+        parents.pop();
+    }
+    if item {
+        parents.push((indent - 1, Parent::Item(Vec::new())));
+    }
+    let (key, value) = body.split_once(':')?;
+    let is_key = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || "_-./\"'".contains(c));
+    if !is_key {
+        return None;
+    }
+    let value = value.trim();
+    if value.is_empty() || value == "|" || value == ">" {
+        parents.push((indent, Parent::Key(key.to_string())));
+        return None;
+    }
+    let path = path_of(parents);
+    if let Some((_, Parent::Item(fields))) = parents.last_mut()
+        && fields.len() < ITEM_NAME_FIELDS
+    {
+        fields.push(format!("{key}={value}"));
+    }
+    if item || path.is_empty() {
+        return None;
+    }
+    Some(format!("{}{path}.{key}: {value}", &content[..line_indent]))
+}
+
+/// `a.b[name=x].c`: the open mappings, outermost first.
+fn path_of(parents: &[(usize, Parent)]) -> String {
+    let mut path = String::new();
+    for (_, parent) in parents {
+        match parent {
+            Parent::Key(key) => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+            }
+            Parent::Item(fields) if !fields.is_empty() => {
+                path.push_str(&format!("[{}]", fields.join(" ")));
+            }
+            Parent::Item(_) => path.push_str("[]"),
+        }
+    }
+    path
 }
 
 /// Changed lines kept per commit.
@@ -193,6 +302,88 @@ fn file_diffs(ctx: &SourceContext<'_>, lines: &[&str]) -> Vec<Record> {
 
 #[cfg(test)]
 mod tests {
+    /// Two unrelated YAML layouts: a Helm chart's resources, whose `cpu`
+    /// appears under requests and limits, and a Kubernetes NetworkPolicy.
+    #[test]
+    fn yaml_settings_are_qualified_by_the_mappings_they_sit_in() {
+        let helm = [
+            "diff --git a/charts/api/values.yaml b/charts/api/values.yaml",
+            "--- a/charts/api/values.yaml",
+            "+++ b/charts/api/values.yaml",
+            "@@ -18,6 +18,6 @@ image:",
+            " resources:",
+            "   requests:",
+            "-    cpu: \"1\"",
+            "+    cpu: 250m",
+            "     memory: 512Mi",
+            "   limits:",
+            "-    cpu: \"2\"",
+            "+    cpu: 500m",
+        ];
+        assert_eq!(
+            super::changed_lines(&helm),
+            vec![
+                "-    resources.requests.cpu: \"1\"",
+                "+    resources.requests.cpu: 250m",
+                "-    resources.limits.cpu: \"2\"",
+                "+    resources.limits.cpu: 500m",
+            ]
+        );
+        let policy = [
+            "+++ b/k8s/netpol.yml",
+            "@@ -1,9 +1,9 @@",
+            " spec:",
+            "   podSelector:",
+            "     matchLabels:",
+            "-      app: ledger",
+            "+      app: ledger-v2",
+            "   egress:",
+            "-  - to: []",
+            "+    - ports: [5432]",
+        ];
+        assert_eq!(
+            super::changed_lines(&policy),
+            vec![
+                "-      spec.podSelector.matchLabels.app: ledger",
+                "+      spec.podSelector.matchLabels.app: ledger-v2",
+                "-  - to: []",
+                "+    - ports: [5432]",
+            ]
+        );
+        let kong = [
+            "+++ b/kong/plugins.yaml",
+            "@@ -88,6 +88,6 @@ plugins:",
+            "   - name: openid-connect",
+            "     route: invoices-v2",
+            "     config:",
+            "-      scopes_required: [invoices]",
+            "+      scopes_required: [invoices:read]",
+            "+   - name: openid-connect",
+            "+     route: invoices-v2-write",
+        ];
+        assert_eq!(
+            super::changed_lines(&kong),
+            vec![
+                "-      [name=openid-connect route=invoices-v2].config.scopes_required: [invoices]",
+                "+      [name=openid-connect route=invoices-v2].config.scopes_required: [invoices:read]",
+                "+   - name: openid-connect",
+                "+     [name=openid-connect].route: invoices-v2-write",
+            ]
+        );
+        let code = [
+            "+++ b/src/main.rs",
+            "@@ -1 +1 @@",
+            " fn main() {",
+            "-    let a: u8 = 1;",
+            "+    let a: u8 = 2;",
+        ];
+        assert_eq!(
+            super::changed_lines(&code),
+            vec!["-    let a: u8 = 1;", "+    let a: u8 = 2;"],
+            "only YAML files are read as mappings"
+        );
+    }
+
     use super::*;
 
     fn ctx() -> SourceContext<'static> {
