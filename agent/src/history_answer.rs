@@ -358,6 +358,11 @@ fn choose_passages<'r>(
             if key {
                 score += 0.5 * mean_weight;
             }
+            // What the responders found to be the cause is what a later
+            // reader came for, wherever the report put it (often mid-timeline).
+            if states_cause(&passage) {
+                score += 0.5 * mean_weight;
+            }
             if score > 0.0 {
                 candidates.push((candidates.len(), score, section, passage));
             }
@@ -380,6 +385,27 @@ fn choose_passages<'r>(
         .into_iter()
         .map(|(_, _, record, passage)| (*record, passage.clone()))
         .collect())
+}
+
+/// Discourse markers by which English prose attributes a cause or states
+/// a finding (lower case, matched as substrings).
+const CAUSE_MARKERS: &[&str] = &[
+    "cause",
+    "because",
+    "due to",
+    "the problem",
+    "the issue",
+    "this means",
+    "resulted in",
+    "led to",
+    "triggered",
+    "was responsible",
+];
+
+/// Whether a passage attributes a cause or states a finding.
+fn states_cause(passage: &str) -> bool {
+    let lower = passage.to_lowercase();
+    CAUSE_MARKERS.iter().any(|marker| lower.contains(marker))
 }
 
 /// A section body as passages: its paragraphs and list items with their
@@ -456,6 +482,22 @@ fn push_passage(out: &mut Vec<String>, unit: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passages_that_attribute_a_cause_are_told_apart() {
+        assert!(states_cause(
+            "It looks like the problem in the above query is the LEFT OUTER JOIN"
+        ));
+        assert!(states_cause(
+            "The outage was due to an expired certificate."
+        ));
+        assert!(states_cause(
+            "I think this is probably the cause of our crash"
+        ));
+        assert!(!states_cause(
+            "5:41 Team starts a live call, successfully restarts the hub"
+        ));
+    }
 
     #[test]
     fn durations_past_an_hour_also_read_in_hours() {
