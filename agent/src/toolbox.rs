@@ -2,7 +2,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use ingest::{Record, RecordId, Severity, SourceKind};
-use retrieval::{Filters, SearchMode, SearchQuery, Stores, TimeRange, Timeline, detect_anomalies};
+use retrieval::{
+    Filters, SearchMode, SearchQuery, Stores, TimeRange, Timeline, detect_anomalies, metric_shifts,
+};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -31,6 +33,8 @@ const EXCERPT_CHARS: usize = 240;
 const SCAN_LIMIT: usize = 200_000;
 const MAX_SEARCH_LIMIT: usize = 100;
 const MAX_ANOMALIES: usize = 10;
+/// Metric series shifts shown by `anomalies`, earliest first.
+const MAX_METRIC_SHIFTS: usize = 8;
 const MAX_CHANGES: usize = 20;
 const MAX_CONFIG_VERSIONS: usize = 5;
 const MAX_DOCUMENTS: usize = 5;
@@ -206,8 +210,36 @@ impl<'a> Toolbox<'a> {
                 "examples": examples.iter().map(|r| self.show(r)).collect::<Vec<_>>(),
             }));
         }
-        let mut value =
-            json!({"tool": "anomalies", "window": window_json(&filters.time), "anomalies": list});
+        let samples = self.stores.text().scan(
+            self.tenant,
+            &Filters {
+                kinds: vec![SourceKind::Metric],
+                ..filters.clone()
+            },
+            SCAN_LIMIT,
+        )?;
+        let (shifts, _) = metric_shifts(&samples);
+        let shifted: Vec<Value> = shifts
+            .iter()
+            .take(MAX_METRIC_SHIFTS)
+            .map(|shift| {
+                json!({
+                    "metric": shift.metric,
+                    "labels": shift.labels,
+                    "direction": if shift.rose() { "rose" } else { "fell" },
+                    "before": shift.before,
+                    "after": shift.after,
+                    "starts": shift.starts().map(format_ts),
+                    "example": self.show(shift.start),
+                })
+            })
+            .collect();
+        let mut value = json!({
+            "tool": "anomalies",
+            "window": window_json(&filters.time),
+            "anomalies": list,
+            "metric_shifts": shifted,
+        });
         if anomalies.len() > MAX_ANOMALIES {
             value["omitted"] = json!(format!(
                 "{} weaker anomalies not shown; narrow the window to see them",
@@ -743,5 +775,54 @@ mod tests {
             toolbox.shown().keys().any(|id| id.0 == cited),
             "what the tool showed can be cited"
         );
+    }
+
+    /// The anomalies tool shows a metric series' shift with the sample it
+    /// began at, citable like any record it shows.
+    #[test]
+    fn anomalies_show_metric_shifts_with_citable_samples() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let start = 1_795_338_000_i64; // 2026-11-22T09:00:00Z
+        let values: Vec<String> = (0..60)
+            .map(|step| {
+                let level = if step < 40 { 0.02 } else { 0.7 };
+                let jitter = f64::from(step % 5) / 1000.0;
+                format!("[{},\"{}\"]", start + i64::from(step) * 60, level + jitter)
+            })
+            .collect();
+        std::fs::write(
+            dir.path().join("throttled.json"),
+            format!(
+                r#"{{"status":"success","data":{{"resultType":"matrix","result":[{{"metric":{{"container":"signer"}},"values":[{}]}}]}}}}"#,
+                values.join(",")
+            ),
+        )
+        .expect("write");
+        let parsed = ingest::read_path(
+            dir.path(),
+            &ingest::ReadOptions::new("acme"),
+            &mut ingest::TemplateMiner::default(),
+        )
+        .expect("read");
+        assert_eq!(parsed.records.len(), 60);
+        let stores = Stores::new(TextStore::in_memory().expect("store"), None);
+        stores.upsert(&parsed.records).expect("upsert");
+        stores.commit().expect("commit");
+        let mut toolbox = Toolbox::new(&stores, "acme", TimeRange::default());
+        let result: Value = serde_json::from_str(
+            &toolbox
+                .call(
+                    "anomalies",
+                    r#"{"from": "2026-11-22T09:00:00Z", "to": "2026-11-22T10:00:00Z"}"#,
+                )
+                .expect("runs"),
+        )
+        .expect("json");
+        let shift = &result["metric_shifts"][0];
+        assert_eq!(shift["metric"], "throttled", "{result}");
+        assert_eq!(shift["direction"], "rose");
+        assert_eq!(shift["starts"], "2026-11-22T09:40:00Z");
+        let cited = shift["example"]["id"].as_str().expect("an id");
+        assert!(toolbox.shown().keys().any(|id| id.0 == cited));
     }
 }
