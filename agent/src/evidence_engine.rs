@@ -278,6 +278,20 @@ impl<'a> EvidenceEngine<'a> {
             })
             .map(|r| r.origin.source.as_str())
             .collect();
+        // A metric's shift is the mechanism's evidence: it comes right
+        // after the symptoms it explains.
+        let metric_records = self.stores.text().scan(
+            tenant,
+            &Filters {
+                kinds: vec![SourceKind::Metric],
+                time: window,
+                ..Filters::default()
+            },
+            SCAN_LIMIT,
+        )?;
+        let (shifts, series_per_metric) = metric_shifts(&metric_records);
+        let found_metrics = metric_findings(&shifts, &series_per_metric, onset);
+        describe_metric_findings(&mut builder, &found_metrics, onset);
         let followed = follow_entities(
             &attributed,
             &aliases,
@@ -302,18 +316,6 @@ impl<'a> EvidenceEngine<'a> {
             PRECURSORS_QUOTED,
         );
         describe_precursors(&mut builder, &found_precursors);
-        let metric_records = self.stores.text().scan(
-            tenant,
-            &Filters {
-                kinds: vec![SourceKind::Metric],
-                time: window,
-                ..Filters::default()
-            },
-            SCAN_LIMIT,
-        )?;
-        let (shifts, series_per_metric) = metric_shifts(&metric_records);
-        let found_metrics = metric_findings(&shifts, &series_per_metric, onset);
-        describe_metric_findings(&mut builder, &found_metrics, onset);
         let mut symptom_terms = self.terms_of(&primary, &correlated)?;
         // The values that concentrate the failures link a change that names
         // them (a node, a client, a network) as strongly as shared words.
