@@ -231,7 +231,12 @@ impl<'a> EvidenceEngine<'a> {
         ));
         let mut attributed = Vec::new();
         let mut aliases = Vec::new();
-        let found = attribution_of(&primary, &records);
+        let rising: HashSet<&str> = anomalies
+            .iter()
+            .filter(|a| a.direction != Direction::Drop && is_problem(a))
+            .map(|a| a.template_id.as_str())
+            .collect();
+        let found = attribution_of(&primary, &records, &rising);
         let primary_entity = found.first().cloned();
         if let Some(line) = describe_attribution(&found[..found.len().min(ATTRIBUTIONS_NAMED)]) {
             builder.line(line);
@@ -250,7 +255,7 @@ impl<'a> EvidenceEngine<'a> {
                     example_of(Some(record)),
                     cite
                 ));
-                let found = attribution_of(anomaly, &records);
+                let found = attribution_of(anomaly, &records, &rising);
                 if let Some(line) =
                     describe_attribution(&found[..found.len().min(ATTRIBUTIONS_NAMED)])
                 {
@@ -1045,7 +1050,11 @@ const ATTRIBUTIONS_WEIGHED: usize = 24;
 /// The values that concentrate an anomaly's records: its template from the
 /// onset on, against the other records of the same sources (the ones that
 /// did not fail, when the anomaly is a failure). Drops have no failing set.
-fn attribution_of(anomaly: &Anomaly, records: &[Record]) -> Vec<Attribution> {
+fn attribution_of(
+    anomaly: &Anomaly,
+    records: &[Record],
+    rising: &HashSet<&str>,
+) -> Vec<Attribution> {
     if anomaly.direction == Direction::Drop {
         return Vec::new();
     }
@@ -1058,9 +1067,18 @@ fn attribution_of(anomaly: &Anomaly, records: &[Record]) -> Vec<Attribution> {
     };
     let failing: Vec<&Record> = records.iter().filter(|r| is_failing(r)).collect();
     let sources: BTreeSet<&str> = failing.iter().map(|r| r.origin.source.as_str()).collect();
+    // The contrast is what did not fail: records of the other templates
+    // that rose at the incident are failures too, and would hide what
+    // the failures share.
+    let is_rising = |r: &Record| {
+        r.template
+            .as_ref()
+            .is_some_and(|t| rising.contains(t.id.as_str()))
+    };
     let contrast: Vec<&Record> = records
         .iter()
         .filter(|r| sources.contains(r.origin.source.as_str()) && !is_failing(r))
+        .filter(|r| !is_rising(r))
         .filter(|r| anomaly.severity < Severity::Warn || r.severity < Severity::Warn)
         .collect();
     // A value that defines the failing set (a constant word of its
@@ -1108,7 +1126,7 @@ fn describe_attribution(found: &[Attribution]) -> Option<String> {
                 format!(", {:.0} % of the others", 100.0 * a.contrast_share())
             };
             // A network is read as one: `k8s_node in subnet 10.30.3.0/24`.
-            let named = match a.key.strip_suffix("/24") {
+            let named = match retrieval::network_key_base(&a.key) {
                 Some(base) => format!("{base} in subnet {}", a.value),
                 None => format!("{}={}", a.key, a.value),
             };

@@ -28,7 +28,7 @@ pub(crate) enum EntityClass {
 pub(crate) fn entity_class(attribution: &Attribution) -> EntityClass {
     let key = attribution.key.to_lowercase();
     let has = |words: &[&str]| words.iter().any(|w| key.contains(w));
-    if key.ends_with("/24") {
+    if retrieval::network_key_base(&key).is_some() {
         EntityClass::Network
     } else if attribution
         .value

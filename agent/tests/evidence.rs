@@ -548,3 +548,55 @@ fn a_metric_of_the_implicated_node_outweighs_a_change_linked_by_words_alone() {
         answer.alternatives
     );
 }
+
+/// Two failure patterns of one edge log, both from a partner's range that
+/// spans many /24s: each is the other's failure, not its contrast, so the
+/// range is named for both.
+#[test]
+fn a_range_shared_by_two_failure_patterns_is_named_by_its_network() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut log = String::new();
+    for second in 0..5400u32 {
+        let ts = format!(
+            "2026/11/22 {:02}:{:02}:{:02}",
+            9 + second / 3600,
+            second / 60 % 60,
+            second % 60
+        );
+        if second % 10 == 0 {
+            writeln!(
+                log,
+                "{ts} [info] 31#31: *{second} client 81.2.{}.9 closed keepalive connection",
+                second % 40
+            )
+            .expect("write");
+        }
+        if second >= 3600 && second % 2 == 0 {
+            let (a, b) = (second * 7 % 250, second % 200 + 3);
+            let pattern = if second % 4 == 0 {
+                "while SSL handshaking"
+            } else {
+                "while sending response to client"
+            };
+            writeln!(
+                log,
+                "{ts} [info] 31#31: *{second} client timed out (110: Connection timed out) {pattern}, client: 172.22.{a}.{b}, server: 0.0.0.0:443"
+            )
+            .expect("write");
+        }
+    }
+    std::fs::write(dir.path().join("error.log"), log).expect("write");
+    let stores = stores_of(dir.path(), "t");
+    let answer = EvidenceEngine::new(&stores)
+        .ask("t", "login page hangs for one customer since 10:00, why?")
+        .expect("answer");
+    assert_eq!(
+        answer
+            .text
+            .matches("in subnet 172.22.0.0/16 (100 %")
+            .count(),
+        2,
+        "{}",
+        answer.text
+    );
+}

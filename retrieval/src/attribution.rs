@@ -6,7 +6,9 @@
 //! client id, the address, the app version): those live in the masked
 //! variables and the structured fields. Each record is read as features
 //! `key=value` (host, structured fields, the template's variables named by
-//! the constant before them, and the /24 network of every IPv4 address),
+//! the constant before them, and the /24 and /16 networks of every IPv4
+//! address: a subnet of nodes is a /24, a partner's interconnect range or a
+//! VPC often a /16),
 //! and each feature is scored by a log-likelihood ratio (G statistic) of its
 //! share among the failing records against its share in the contrast,
 //! kept only when it covers a real part of the failures ([`MIN_SHARE`]) and
@@ -34,7 +36,7 @@ type Features = Vec<(String, String)>;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Attribution {
     /// What the value is of: a field name, `host`, `var:<word before it>`,
-    /// or `<key>/24` for the network of an address.
+    /// or `<key>/24` and `<key>/16` for the networks of an address.
     pub key: String,
     /// The value.
     pub value: String,
@@ -115,13 +117,21 @@ pub fn attribute(failing: &[&Record], contrast: &[&Record], limit: usize) -> Vec
             })
         })
         .collect();
+    // Among equals the narrower place wins: an address over its /24, a /24
+    // over its /16.
+    let specificity = |a: &Attribution| {
+        network_key_base(&a.key)
+            .and(network_prefix(&a.value))
+            .map_or(u8::MAX, |(prefix, _)| prefix)
+    };
     found.sort_by(|a, b| {
         b.g.total_cmp(&a.g)
+            .then_with(|| specificity(b).cmp(&specificity(a)))
             .then_with(|| a.key.cmp(&b.key))
             .then_with(|| a.value.cmp(&b.value))
     });
-    // One value per key; an address and its network are one finding, named
-    // by whichever ranks first.
+    // One value per key; an address and its networks are one finding,
+    // named by whichever ranks first.
     let mut keys = HashSet::new();
     let mut kept: Vec<Attribution> = Vec::new();
     for attribution in found {
@@ -129,12 +139,10 @@ pub fn attribute(failing: &[&Record], contrast: &[&Record], limit: usize) -> Vec
             continue;
         }
         let same_place = |kept: &Attribution| {
-            let (a, b) = (&kept.key, &attribution.key);
-            let network_of = |address: &str| network_24(address);
-            (b.strip_suffix("/24") == Some(a.as_str())
-                && network_of(&kept.value).as_deref() == Some(attribution.value.as_str()))
-                || (a.strip_suffix("/24") == Some(b.as_str())
-                    && network_of(&attribution.value).as_deref() == Some(kept.value.as_str()))
+            let base = |key: &str| network_key_base(key).unwrap_or(key).to_string();
+            base(&kept.key) == base(&attribution.key)
+                && (holds(&kept.value, &attribution.value)
+                    || holds(&attribution.value, &kept.value))
         };
         if !kept.iter().any(same_place) {
             kept.push(attribution);
@@ -271,7 +279,11 @@ fn features_from(record: &Record, mut out: Features) -> Features {
     }
     let networks: Vec<(String, String)> = out
         .iter()
-        .filter_map(|(key, value)| Some((format!("{key}/24"), network_24(value)?)))
+        .flat_map(|(key, value)| {
+            NETWORK_PREFIXES.iter().filter_map(move |&prefix| {
+                Some((format!("{key}/{prefix}"), network_of(value, prefix)?))
+            })
+        })
         .collect();
     out.extend(networks);
     out.retain(|(_, value)| !value.is_empty() && value.chars().count() <= MAX_VALUE_CHARS);
@@ -340,8 +352,46 @@ pub fn template_variables(template: &str, body: &str) -> Vec<(String, String)> {
     out
 }
 
-/// `10.30.3.17` or `10.30.3.17:5432` -> `10.30.3.0/24`.
-fn network_24(value: &str) -> Option<String> {
+/// Prefix lengths of the networks an address is grouped into.
+pub const NETWORK_PREFIXES: [u8; 2] = [24, 16];
+
+/// The key an address came from, when `key` names one of its networks
+/// (`client/24` -> `client`).
+pub fn network_key_base(key: &str) -> Option<&str> {
+    let (base, prefix) = key.rsplit_once('/')?;
+    let prefix: u8 = prefix.parse().ok()?;
+    NETWORK_PREFIXES.contains(&prefix).then_some(base)
+}
+
+/// The network of `cidr` (`172.22.0.0/16`): its prefix length, and the
+/// dotted octets every address in it starts with (`172.22.`).
+pub fn network_prefix(cidr: &str) -> Option<(u8, String)> {
+    let (address, prefix) = cidr.split_once('/')?;
+    let prefix: u8 = prefix.parse().ok()?;
+    if !NETWORK_PREFIXES.contains(&prefix) {
+        return None;
+    }
+    let octets: Vec<&str> = address.split('.').collect();
+    let kept = usize::from(prefix / 8);
+    (octets.len() == 4).then(|| (prefix, format!("{}.", octets[..kept].join("."))))
+}
+
+/// Whether `network` (a CIDR) holds `value` (an address or a narrower
+/// network); a value that is no network of `network`'s kind does not.
+fn holds(network: &str, value: &str) -> bool {
+    let Some((prefix, _)) = network_prefix(network) else {
+        return false;
+    };
+    let (address, narrower) = match value.split_once('/') {
+        Some((address, inner)) => (address, inner.parse::<u8>().is_ok_and(|p| p >= prefix)),
+        None => (value, true),
+    };
+    narrower && network_of(address, prefix).as_deref() == Some(network)
+}
+
+/// `10.30.3.17` or `10.30.3.17:5432` -> `10.30.3.0/24` (prefix 24) or
+/// `10.30.0.0/16` (prefix 16).
+fn network_of(value: &str, prefix: u8) -> Option<String> {
     let address = value.rsplit_once(':').map_or(value, |(host, port)| {
         if port.bytes().all(|b| b.is_ascii_digit()) {
             host
@@ -351,7 +401,11 @@ fn network_24(value: &str) -> Option<String> {
     });
     let ip: Ipv4Addr = address.parse().ok().or_else(|| embedded_address(address))?;
     let [a, b, c, _] = ip.octets();
-    Some(format!("{a}.{b}.{c}.0/24"))
+    match prefix {
+        24 => Some(format!("{a}.{b}.{c}.0/24")),
+        16 => Some(format!("{a}.{b}.0.0/16")),
+        _ => None,
+    }
 }
 
 /// The address a host name spells in its first label, as cloud providers
@@ -471,6 +525,34 @@ mod tests {
         assert_eq!(found[0].key, "client/24");
         assert_eq!(found[0].value, "172.22.4.0/24");
         assert_eq!(found[0].failing, 12);
+    }
+
+    /// Clients spread over many /24s of one range: the /16 concentrates.
+    #[test]
+    fn a_range_wider_than_a_subnet_is_named_by_its_16() {
+        let failing: Vec<Record> = (0..30)
+            .map(|i| {
+                with_fields(
+                    "timeout",
+                    &[("client", &format!("172.22.{}.{}", i * 7 % 250, i + 3))],
+                    i,
+                )
+            })
+            .collect();
+        let contrast: Vec<Record> = (0..60)
+            .map(|i| with_fields("ok", &[("client", &format!("81.2.{}.9", i % 40))], i))
+            .collect();
+        let found = attribute(
+            &failing.iter().collect::<Vec<_>>(),
+            &contrast.iter().collect::<Vec<_>>(),
+            3,
+        );
+        assert_eq!(found[0].key, "client/16", "{found:?}");
+        assert_eq!(found[0].value, "172.22.0.0/16");
+        assert_eq!(
+            found.iter().filter(|a| a.key.starts_with("client")).count(),
+            1
+        );
     }
 
     #[test]
@@ -596,14 +678,19 @@ mod tests {
     #[test]
     fn host_names_that_spell_an_address_group_by_network() {
         assert_eq!(
-            network_24("ip-10-30-3-17.eu-west-1.compute.internal").as_deref(),
+            network_of("ip-10-30-3-17.eu-west-1.compute.internal", 24).as_deref(),
             Some("10.30.3.0/24")
         );
         assert_eq!(
-            network_24("node-192-168-7-2").as_deref(),
-            Some("192.168.7.0/24")
+            network_of("node-192-168-7-2", 16).as_deref(),
+            Some("192.168.0.0/16")
         );
-        assert_eq!(network_24("mfa-verify-85b7c6d9f-1jol6"), None);
-        assert_eq!(network_24("2026-08-20"), None);
+        assert_eq!(network_of("mfa-verify-85b7c6d9f-1jol6", 24), None);
+        assert_eq!(network_of("2026-08-20", 16), None);
+        assert!(holds("10.30.0.0/16", "10.30.3.0/24") && holds("10.30.3.0/24", "10.30.3.17:5432"));
+        assert!(!holds("10.30.3.0/24", "10.30.0.0/16") && !holds("client", "10.30.3.17"));
+        assert!(!holds("10.30.0.0/24", "10.30.0.0/16"), "a /24 holds no /16");
+        assert_eq!(network_key_base("client/16"), Some("client"));
+        assert_eq!(network_key_base("route/v2"), None);
     }
 }

@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use chrono::{DateTime, Utc};
 
-use crate::attribution::{Attribution, attribute, features};
+use crate::attribution::{Attribution, attribute, features, network_prefix};
 use crate::precursors::{MIN_QUIET, ONSET_SLACK, PRECURSOR_LOOKBACK};
 
 /// Share of a template's records on the entity for the template to count
@@ -214,8 +214,9 @@ struct Needles {
     network: Option<Network>,
 }
 
-/// A /24 network and the two ways its addresses start in records: dotted
-/// (`10.30.3.`) and, in a host name, dashed (`10-30-3-`).
+/// A network (`10.30.3.0/24`, `172.22.0.0/16`) and the two ways its
+/// addresses start in records: dotted (`10.30.3.`) and, in a host name,
+/// dashed (`10-30-3-`).
 struct Network {
     cidr: String,
     dotted: String,
@@ -223,15 +224,13 @@ struct Network {
 }
 
 impl Network {
-    fn of(cidr: &str) -> Self {
-        let dotted = cidr
-            .rsplit_once('.')
-            .map_or(String::new(), |(prefix, _)| format!("{prefix}."));
-        Network {
+    fn of(cidr: &str) -> Option<Self> {
+        let (_, dotted) = network_prefix(cidr)?;
+        Some(Network {
             cidr: cidr.to_string(),
             dashed: dotted.replace('.', "-"),
             dotted,
-        }
+        })
     }
 
     /// Whether `text` may hold an address of the network.
@@ -245,10 +244,10 @@ const MIN_NEEDLE_CHARS: usize = 4;
 
 impl Needles {
     fn of(value: &str) -> Self {
-        if value.ends_with("/24") {
+        if let Some(network) = Network::of(value) {
             return Needles {
                 words: Vec::new(),
-                network: Some(Network::of(value)),
+                network: Some(network),
             };
         }
         let mut words = vec![value.to_string()];

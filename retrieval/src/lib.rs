@@ -37,7 +37,10 @@ mod units;
 mod vector_index;
 
 pub use anomalies::{Anomaly, Direction, MIN_Z, detect_anomalies};
-pub use attribution::{Attribution, attribute, features, template_variables};
+pub use attribution::{
+    Attribution, NETWORK_PREFIXES, attribute, features, network_key_base, network_prefix,
+    template_variables,
+};
 pub use entity_pivot::{EntityFinding, MIN_ENTITY_SHARE, pivot};
 pub use error::{Result, RetrievalError};
 pub use loading::{
