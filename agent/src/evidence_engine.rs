@@ -17,7 +17,7 @@ use crate::entity_evidence::{
 use crate::error::Result;
 use crate::history_answer::answer_from_history;
 use crate::intent::classify;
-use crate::metric_evidence::{describe_metric_findings, metric_findings};
+use crate::metric_evidence::{describe_metric_findings, metric_findings, metric_verify_step};
 use crate::question_time::question_time;
 use crate::remediation_plan::{
     EntityClass, entity_class, isolate_step, revert_step, ticket_of, verify_step,
@@ -624,6 +624,10 @@ impl<'a> EvidenceEngine<'a> {
                 )
             }
         };
+        // The series that moved is the fix's measure too.
+        remediation
+            .steps
+            .extend(found_metrics.first().map(metric_verify_step));
         if let Some(link) = cause
             && let Some((header, source, patch)) = self.revert_patch(tenant, link.change)?
         {

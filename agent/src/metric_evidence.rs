@@ -87,3 +87,21 @@ pub(crate) fn describe_metric_findings(
         ));
     }
 }
+
+/// The step that checks a fix by the metric that moved first: its series
+/// back near the level it held before.
+pub(crate) fn metric_verify_step(finding: &MetricFinding<'_>) -> String {
+    let shift = &finding.first;
+    let scope = if shift.labels.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", shift.labels.join(", "))
+    };
+    format!(
+        "Verify {}{scope} returns to about {} (it {} to {}).",
+        shift.metric,
+        readable(shift.before),
+        if shift.rose() { "rose" } else { "fell" },
+        readable(shift.after)
+    )
+}

@@ -547,6 +547,12 @@ fn a_metric_of_the_implicated_node_outweighs_a_change_linked_by_words_alone() {
         "{:?}",
         answer.alternatives
     );
+    assert!(
+        answer.remediation.steps.iter().any(|s| s
+            == "Verify node_disk_busy_ratio (instance=\"node-4:9100\", job=\"node-exporter\") returns to about 0.053 (it rose to 0.983)."),
+        "{:?}",
+        answer.remediation.steps
+    );
 }
 
 /// Two failure patterns of one edge log, both from a partner's range that
