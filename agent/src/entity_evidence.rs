@@ -11,7 +11,7 @@ use retrieval::{Attribution, EntityFinding, Precursor, pivot};
 
 use crate::answer::{EvidenceRole, excerpt};
 use crate::answer_builder::AnswerBuilder;
-use crate::metric_evidence::MetricFinding;
+use crate::metric_evidence::{MetricFinding, direction};
 use crate::wording::{readable, relation_to_onset};
 
 /// Attributed values followed into other sources per answer.
@@ -268,7 +268,7 @@ pub(crate) fn outside_cause<'r>(
             text: format!(
                 "metric {} {} from {} to {} on {}={}, from {} UTC ({})",
                 shift.metric,
-                if shift.rose() { "rose" } else { "fell" },
+                direction(shift),
                 readable(shift.before),
                 readable(shift.after),
                 entity.key,
