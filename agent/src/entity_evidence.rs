@@ -226,17 +226,9 @@ pub(crate) fn outside_cause<'r>(
     let metric_of_entity = metrics
         .iter()
         .filter_map(|finding| {
-            let entity = implicated.iter().find(|attribution| {
-                let value = attribution.value.as_str();
-                finding.first.labels.iter().any(|label| {
-                    let (_, labelled) = label.split_once('=').unwrap_or_default();
-                    let labelled = labelled.trim_matches('"');
-                    labelled == value
-                        || labelled
-                            .strip_prefix(value)
-                            .is_some_and(|rest| rest.starts_with(':'))
-                })
-            })?;
+            let entity = implicated
+                .iter()
+                .find(|attribution| finding.first.names(&attribution.value))?;
             let lead = (onset - finding.first.starts()?).num_minutes();
             (lead >= -retrieval::ONSET_SLACK.num_minutes()).then_some((entity, finding, lead))
         })
@@ -256,12 +248,11 @@ pub(crate) fn outside_cause<'r>(
             (lead >= -retrieval::ONSET_SLACK.num_minutes()).then_some((entity, f, first, lead))
         })
         .max_by_key(|(_, _, _, lead)| *lead);
-    let metric_leads = match (&entity_event, &metric_of_entity) {
-        (Some((_, _, _, event_lead)), Some((_, _, metric_lead))) => metric_lead > event_lead,
-        (None, Some(_)) => true,
-        _ => false,
-    };
-    if let Some((entity, finding, lead)) = metric_of_entity.filter(|_| metric_leads) {
+    // Whichever began first leads.
+    let event_lead = entity_event.as_ref().map(|(_, _, _, lead)| *lead);
+    if let Some((entity, finding, lead)) =
+        metric_of_entity.filter(|(_, _, lead)| event_lead.is_none_or(|event| *lead > event))
+    {
         let shift = &finding.first;
         return Some(OutsideCause {
             record: shift.start,

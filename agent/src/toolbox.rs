@@ -724,6 +724,21 @@ mod tests {
     use super::*;
     use retrieval::TextStore;
 
+    /// Stores holding every record read under `dir` for tenant `acme`, and
+    /// how many records that is.
+    fn stores_of(dir: &std::path::Path) -> (Stores, usize) {
+        let parsed = ingest::read_path(
+            dir,
+            &ingest::ReadOptions::new("acme"),
+            &mut ingest::TemplateMiner::default(),
+        )
+        .expect("read");
+        let stores = Stores::new(TextStore::in_memory().expect("store"), None);
+        stores.upsert(&parsed.records).expect("upsert");
+        stores.commit().expect("commit");
+        (stores, parsed.records.len())
+    }
+
     #[test]
     fn auth_flows_shows_failed_flows_and_flags_with_citable_records() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -737,15 +752,7 @@ mod tests {
             })
             .collect();
         std::fs::write(dir.path().join("tenant-logs.jsonl"), lines).expect("write");
-        let parsed = ingest::read_path(
-            dir.path(),
-            &ingest::ReadOptions::new("acme"),
-            &mut ingest::TemplateMiner::default(),
-        )
-        .expect("read");
-        let stores = Stores::new(TextStore::in_memory().expect("store"), None);
-        stores.upsert(&parsed.records).expect("upsert");
-        stores.commit().expect("commit");
+        let (stores, _) = stores_of(dir.path());
         let mut toolbox = Toolbox::new(&stores, "acme", TimeRange::default());
         let result: Value =
             serde_json::from_str(&toolbox.call("auth_flows", "{}").expect("runs")).expect("json");
@@ -798,16 +805,8 @@ mod tests {
             ),
         )
         .expect("write");
-        let parsed = ingest::read_path(
-            dir.path(),
-            &ingest::ReadOptions::new("acme"),
-            &mut ingest::TemplateMiner::default(),
-        )
-        .expect("read");
-        assert_eq!(parsed.records.len(), 60);
-        let stores = Stores::new(TextStore::in_memory().expect("store"), None);
-        stores.upsert(&parsed.records).expect("upsert");
-        stores.commit().expect("commit");
+        let (stores, records) = stores_of(dir.path());
+        assert_eq!(records, 60);
         let mut toolbox = Toolbox::new(&stores, "acme", TimeRange::default());
         let result: Value = serde_json::from_str(
             &toolbox

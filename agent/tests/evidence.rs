@@ -53,6 +53,34 @@ fn stores_of(path: &std::path::Path, tenant: &str) -> Stores {
     stores
 }
 
+/// `api.jsonl`: 90 minutes from 09:00 of requests served by node-0..5,
+/// and from 10:00 verify failures on node-4 alone.
+fn write_api_failing_on_node_4(dir: &std::path::Path) {
+    let mut api = String::new();
+    for i in 0..5400u32 {
+        let (minute, second) = (i / 60, i % 60);
+        let ts = format!(
+            "2026-11-22T{:02}:{:02}:{second:02}.000Z",
+            9 + minute / 60,
+            minute % 60
+        );
+        writeln!(
+            api,
+            r#"{{"ts":"{ts}","level":"info","msg":"verify served","service":"api","node":"node-{}"}}"#,
+            i % 6
+        )
+        .expect("write");
+        if minute >= 60 && i % 6 == 4 {
+            writeln!(
+                api,
+                r#"{{"ts":"{ts}","level":"error","msg":"verify aborted: deadline exceeded","service":"api","node":"node-4"}}"#
+            )
+            .expect("write");
+        }
+    }
+    std::fs::write(dir.join("api.jsonl"), api).expect("write");
+}
+
 #[test]
 fn a_change_sharing_the_symptoms_words_is_the_linked_cause() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -289,7 +317,7 @@ fn a_diagnosis_names_the_values_that_concentrate_the_failures() {
 #[test]
 fn a_decoy_deploy_on_the_same_service_is_ruled_out_and_the_node_is_named() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut api = String::new();
+    write_api_failing_on_node_4(dir.path());
     let mut journal = String::new();
     for i in 0..5400u32 {
         let (minute, second) = (i / 60, i % 60);
@@ -298,19 +326,6 @@ fn a_decoy_deploy_on_the_same_service_is_ruled_out_and_the_node_is_named() {
             9 + minute / 60,
             minute % 60
         );
-        let node = format!("node-{}", i % 6);
-        writeln!(
-            api,
-            r#"{{"ts":"{ts}","level":"info","msg":"verify served","service":"api","node":"{node}"}}"#
-        )
-        .expect("write");
-        if minute >= 60 && i % 6 == 4 {
-            writeln!(
-                api,
-                r#"{{"ts":"{ts}","level":"error","msg":"verify aborted: deadline exceeded","service":"api","node":"node-4"}}"#
-            )
-            .expect("write");
-        }
         if minute >= 58 && second == 0 {
             writeln!(
                 journal,
@@ -323,7 +338,6 @@ fn a_decoy_deploy_on_the_same_service_is_ruled_out_and_the_node_is_named() {
             writeln!(journal, "{ts} node-4 kubelet: probe ok").expect("write");
         }
     }
-    std::fs::write(dir.path().join("api.jsonl"), api).expect("write");
     std::fs::create_dir(dir.path().join("node-4")).expect("mkdir");
     std::fs::write(dir.path().join("node-4").join("journal.log"), journal).expect("write");
     std::fs::write(
@@ -458,29 +472,7 @@ fn a_change_naming_the_implicated_network_is_linked_across_hours() {
 fn a_metric_of_the_implicated_node_outweighs_a_change_linked_by_words_alone() {
     let dir = tempfile::tempdir().expect("tempdir");
     let start = 1_795_338_000_i64; // 2026-11-22T09:00:00Z
-    let mut api = String::new();
-    for i in 0..5400u32 {
-        let (minute, second) = (i / 60, i % 60);
-        let ts = format!(
-            "2026-11-22T{:02}:{:02}:{second:02}.000Z",
-            9 + minute / 60,
-            minute % 60
-        );
-        writeln!(
-            api,
-            r#"{{"ts":"{ts}","level":"info","msg":"verify served","service":"api","node":"node-{}"}}"#,
-            i % 6
-        )
-        .expect("write");
-        if minute >= 60 && i % 6 == 4 {
-            writeln!(
-                api,
-                r#"{{"ts":"{ts}","level":"error","msg":"verify aborted: deadline exceeded","service":"api","node":"node-4"}}"#
-            )
-            .expect("write");
-        }
-    }
-    std::fs::write(dir.path().join("api.jsonl"), api).expect("write");
+    write_api_failing_on_node_4(dir.path());
     let series: Vec<String> = (0..6)
         .map(|node| {
             let values: Vec<String> = (0..180)

@@ -906,7 +906,7 @@ fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
 fn default_service(source: &str) -> String {
     match source.split_once('/') {
         Some((dir, _)) => dir.to_string(),
-        None => source.split('.').next().unwrap_or(source).to_string(),
+        None => crate::sources::file_stem(source).to_string(),
     }
 }
 

@@ -60,6 +60,29 @@ impl MetricShift<'_> {
     pub fn rose(&self) -> bool {
         self.after > self.before
     }
+
+    /// Whether a label of the series names `entity`: as its value, or with
+    /// a port (`instance="node-4:9100"` names `node-4`). The mean of all
+    /// series names nothing.
+    pub fn names(&self, entity: &str) -> bool {
+        !self.labels.is_empty()
+            && series_labels(self.start).any(|(_, value)| {
+                value.as_str().is_some_and(|value| {
+                    value == entity
+                        || value
+                            .strip_prefix(entity)
+                            .is_some_and(|rest| rest.starts_with(':'))
+                })
+            })
+    }
+}
+
+/// A sample record's labels: its fields but the metric's name and value.
+fn series_labels(record: &Record) -> impl Iterator<Item = (&String, &serde_json::Value)> {
+    record
+        .fields
+        .iter()
+        .filter(|(key, _)| key.as_str() != "value" && key.as_str() != "metric")
 }
 
 /// The significant shifts among the metric records of `records` (one per
@@ -78,10 +101,7 @@ pub fn metric_shifts(records: &[Record]) -> (Vec<MetricShift<'_>>, BTreeMap<Stri
         ) else {
             continue;
         };
-        let labels: Vec<String> = record
-            .fields
-            .iter()
-            .filter(|(key, _)| key.as_str() != "value" && key.as_str() != "metric")
+        let labels: Vec<String> = series_labels(record)
             .map(|(key, value)| format!("{key}={value}"))
             .collect();
         series
@@ -141,27 +161,13 @@ fn shift_of<'r>(
 /// instant keeps one of its records to cite.
 fn mean_per_instant(mut samples: Vec<Sample<'_>>) -> Vec<Sample<'_>> {
     samples.sort_by_key(|(ts, _, _)| *ts);
-    let mut means: Vec<Sample<'_>> = Vec::new();
-    let mut count = 0.0;
-    for (ts, value, record) in samples {
-        match means.last_mut() {
-            Some((at, sum, _)) if *at == ts => {
-                *sum += value;
-                count += 1.0;
-            }
-            _ => {
-                if let Some((_, sum, _)) = means.last_mut() {
-                    *sum /= count;
-                }
-                means.push((ts, value, record));
-                count = 1.0;
-            }
-        }
-    }
-    if let Some((_, sum, _)) = means.last_mut() {
-        *sum /= count;
-    }
-    means
+    samples
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|instant| {
+            let mean = instant.iter().map(|(_, v, _)| v).sum::<f64>() / instant.len() as f64;
+            (instant[0].0, mean, instant[0].2)
+        })
+        .collect()
 }
 
 /// A step in a series' mean.

@@ -48,6 +48,13 @@ pub(crate) struct SourceContext<'a> {
     pub zone: FixedOffset,
 }
 
+/// A file's name without its folders and extensions (`metrics/p99.json.gz`
+/// -> `p99`).
+pub(crate) fn file_stem(source: &str) -> &str {
+    let name = source.rsplit('/').next().unwrap_or(source);
+    name.split('.').next().unwrap_or(name)
+}
+
 /// Zone-less timestamps are UTC unless the user says otherwise.
 pub(crate) const UTC: FixedOffset = match FixedOffset::east_opt(0) {
     Some(zone) => zone,

@@ -6,7 +6,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Map, Value};
 
-use super::{RecordDraft, SourceContext};
+use super::{RecordDraft, SourceContext, file_stem};
 use crate::{Record, SourceKind};
 
 /// Labels that name the emitting service, most specific first: the
@@ -31,7 +31,7 @@ pub(crate) fn is_query_response(value: &Value) -> bool {
 /// `__name__` label, else the file's name (a saved query has no other).
 pub(crate) fn parse_query_response(ctx: &SourceContext<'_>, value: &Value) -> Vec<Record> {
     let data = &value["data"];
-    let file_metric = file_stem(ctx.source);
+    let file_metric = file_stem(ctx.source).to_string();
     let mut records = Vec::new();
     let Some(result) = data.get("result") else {
         return records;
@@ -61,14 +61,6 @@ pub(crate) fn parse_query_response(ctx: &SourceContext<'_>, value: &Value) -> Ve
         _ => {}
     }
     records
-}
-
-fn file_stem(source: &str) -> String {
-    let name = source.rsplit('/').next().unwrap_or(source);
-    let name = name.strip_suffix(".gz").unwrap_or(name);
-    name.split_once('.')
-        .map_or(name, |(stem, _)| stem)
-        .to_string()
 }
 
 /// One `[unix_seconds, "value"]` sample; `None` when it is not one.
