@@ -185,15 +185,23 @@ pub(crate) fn describe_precursors(builder: &mut AnswerBuilder, found: &[Precurso
         let record = precursor.first;
         let cite = builder.cite(record, EvidenceRole::Precursor);
         let relation = relation_to_onset(precursor.lead_minutes);
+        // A line without variables is its own template: quoted once.
+        let example = if record.body == precursor.template {
+            String::new()
+        } else {
+            format!(
+                ", e.g. \"{}\"",
+                excerpt(&record.body, FINDING_EXCERPT_CHARS)
+            )
+        };
         builder.line(format!(
-            "First seen {relation}: {} \"{}\" ({} records from {} UTC), e.g. \"{}\" {cite}.",
-            record.service,
+            "First seen {relation}: {} \"{}\" ({} records from {} UTC){example} {cite}.",
+            crate::wording::source_of(record),
             excerpt(&precursor.template, FINDING_EXCERPT_CHARS),
             precursor.count,
             record
                 .ts
                 .map_or_else(String::new, |t| t.format("%H:%M").to_string()),
-            excerpt(&record.body, FINDING_EXCERPT_CHARS),
         ));
     }
 }
@@ -299,7 +307,7 @@ pub(crate) fn outside_cause<'r>(
         record: precursor.first,
         text: format!(
             "{} \"{}\", first seen {}",
-            precursor.first.service,
+            crate::wording::source_of(precursor.first),
             excerpt(&precursor.template, FINDING_EXCERPT_CHARS),
             relation_to_onset(precursor.lead_minutes)
         ),

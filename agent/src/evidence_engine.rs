@@ -224,7 +224,7 @@ impl<'a> EvidenceEngine<'a> {
             "UTC",
             primary.service,
             describe_direction(primary.direction),
-            crate::answer::excerpt(&primary.template, TEMPLATE_CHARS),
+            quoted_template(&primary.template),
             describe_rates(&primary),
             example_of(symptom_ids.first().copied()),
             cites
@@ -250,7 +250,7 @@ impl<'a> EvidenceEngine<'a> {
                     "At the same time {} shows {} \"{}\" ({}){} {}.",
                     anomaly.service,
                     describe_direction(anomaly.direction),
-                    crate::answer::excerpt(&anomaly.template, TEMPLATE_CHARS),
+                    quoted_template(&anomaly.template),
                     describe_rates(anomaly),
                     example_of(Some(record)),
                     cite
@@ -419,7 +419,7 @@ impl<'a> EvidenceEngine<'a> {
                     "Change on {} {} (\"{}\"): ruled out, {}.",
                     l.change.service,
                     l.when(),
-                    crate::answer::excerpt(&l.change.body, STATEMENT_CHANGE_CHARS),
+                    crate::answer::excerpt(headline(&l.change.body), STATEMENT_CHANGE_CHARS),
                     l.weakness()
                 )
             })
@@ -440,7 +440,7 @@ impl<'a> EvidenceEngine<'a> {
             .map(|a| isolate_step(a, &primary.service))
             .collect();
         let verify = verify_step(
-            &primary.template,
+            &quoted_template(&primary.template),
             &primary.service,
             primary_entity.as_ref(),
             primary.rate_before,
@@ -484,7 +484,11 @@ impl<'a> EvidenceEngine<'a> {
                             .ts
                             .map(|t| t.format("%H:%M:%S").to_string())
                             .unwrap_or_else(|| "an unrecorded time".into()),
-                        change.body,
+                        crate::wording::excerpt_showing(
+                            headline(&change.body),
+                            link.names.first().map_or("", String::as_str),
+                            HEADLINE_CHARS
+                        ),
                         cite,
                         reasons.join("; ")
                     ),
@@ -501,7 +505,7 @@ impl<'a> EvidenceEngine<'a> {
                 let statement = format!(
                     "Change on {} (\"{}\"), made {}, then {}.",
                     change.service,
-                    crate::answer::excerpt(&change.body, STATEMENT_CHANGE_CHARS),
+                    crate::answer::excerpt(headline(&change.body), STATEMENT_CHANGE_CHARS),
                     link.when(),
                     symptoms_phrase(&primary, &correlated)
                 );
@@ -613,7 +617,7 @@ impl<'a> EvidenceEngine<'a> {
                             .chain(isolation.clone())
                             .chain(std::iter::once(format!(
                                 "Inspect the first \"{}\" records from {} for the failing dependency or client.",
-                                primary.template, primary.service
+                                quoted_template(&primary.template), primary.service
                             )))
                             .chain(std::iter::once(verify.clone()))
                             .collect(),
@@ -1120,26 +1124,34 @@ fn evenly<'r>(items: &[&'r Record], n: usize) -> Vec<&'r Record> {
 
 /// "Concentrated on node=ip-10-8-44-12 (94 % of 312, 3 % of the others)":
 /// the others are the records of the same sources that did not fail.
+/// Values with the same shares are stated together, the shares once:
+/// "a=x, b=y (100 % of 460, 0 % of the others)".
 fn describe_attribution(found: &[Attribution]) -> Option<String> {
-    let parts: Vec<String> = found
-        .iter()
-        .map(|a| {
-            let before = if a.contrast_total == 0 {
-                String::new()
-            } else {
-                format!(", {:.0} % of the others", 100.0 * a.contrast_share())
-            };
-            // A network is read as one: `k8s_node in subnet 10.30.3.0/24`.
-            let named = match retrieval::network_key_base(&a.key) {
-                Some(base) => format!("{base} in subnet {}", a.value),
-                None => format!("{}={}", a.key, a.value),
-            };
-            format!(
-                "{named} ({:.0} % of {}{before})",
-                100.0 * a.share(),
-                a.failing_total
-            )
-        })
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for a in found {
+        let before = if a.contrast_total == 0 {
+            String::new()
+        } else {
+            format!(", {:.0} % of the others", 100.0 * a.contrast_share())
+        };
+        let shares = format!("{:.0} % of {}{before}", 100.0 * a.share(), a.failing_total);
+        // A network is read as one: `k8s_node in subnet 10.30.3.0/24`.
+        let named = match retrieval::network_key_base(&a.key) {
+            Some(base) => format!("{base} in subnet {}", a.value),
+            None => format!(
+                "{}={}",
+                a.key,
+                crate::answer::excerpt(&a.value, ATTRIBUTION_VALUE_CHARS)
+            ),
+        };
+        match groups.iter_mut().find(|(s, _)| *s == shares) {
+            Some((_, names)) => names.push(named),
+            None => groups.push((shares, vec![named])),
+        }
+    }
+    let parts: Vec<String> = groups
+        .into_iter()
+        .map(|(shares, names)| format!("{} ({shares})", names.join(", ")))
         .collect();
     (!parts.is_empty()).then(|| format!("  Concentrated on {}.", parts.join("; ")))
 }
@@ -1152,8 +1164,11 @@ fn example_of(record: Option<&Record>) -> String {
         // A body with no variables repeats its template: only the details
         // the fields add are news.
         let body_is_template = r.template.as_ref().is_some_and(|t| t.text == r.body);
+        if body_is_template && details.is_empty() {
+            return String::new();
+        }
         let mut quoted = Vec::new();
-        if !body_is_template || details.is_empty() {
+        if !body_is_template {
             quoted.push(format!(
                 "\"{}\"",
                 crate::answer::excerpt(&r.body, EXAMPLE_CHARS)
@@ -1199,6 +1214,8 @@ fn message_fields(record: &Record) -> Vec<(String, String)> {
 /// Characters of a change's text in the root-cause statement and in the
 /// alternatives ruled out.
 const STATEMENT_CHANGE_CHARS: usize = 120;
+/// Characters of a change's first line in the root-cause line.
+const HEADLINE_CHARS: usize = 200;
 /// Message-like fields quoted with an example record.
 const DETAIL_FIELDS: usize = 2;
 /// Plain lower-case words a field's text needs to read as a message
@@ -1210,6 +1227,10 @@ const DETAIL_MIN_WORDS: usize = 2;
 const TEMPLATE_CHARS: usize = 120;
 /// Characters of a symptom's example record quoted in its line.
 const EXAMPLE_CHARS: usize = 160;
+/// Characters of a concentrated value quoted (a message field can be long).
+const ATTRIBUTION_VALUE_CHARS: usize = 100;
+/// Words of a template in the search a remediation verifies with.
+const VERIFY_QUERY_WORDS: usize = 12;
 
 fn is_problem(anomaly: &Anomaly) -> bool {
     match anomaly.direction {
@@ -1221,7 +1242,7 @@ fn is_problem(anomaly: &Anomaly) -> bool {
 /// The anomaly's severity, at least a warning when its template states a
 /// failure in words: a failure its writer logged at info level is still one.
 fn problem_severity(anomaly: &Anomaly) -> Severity {
-    if anomaly.severity < Severity::Warn && crate::failure_text::states_failure(&anomaly.template) {
+    if anomaly.severity < Severity::Warn && retrieval::states_failure(&anomaly.template) {
         Severity::Warn
     } else {
         anomaly.severity
@@ -1328,7 +1349,7 @@ fn symptoms_phrase(primary: &Anomaly, correlated: &[&Anomaly]) -> String {
         format!(
             "{} \"{}\" in {}",
             describe_direction(a.direction),
-            a.template,
+            quoted_template(&a.template),
             a.service
         )
     };
@@ -1344,12 +1365,18 @@ fn affected_components(primary: &Anomaly, correlated: &[&Anomaly]) -> String {
     for anomaly in std::iter::once(primary).chain(correlated.iter().copied()) {
         if !seen.contains(&anomaly.service.as_str()) {
             seen.push(&anomaly.service);
-            parts.push(format!("{} (\"{}\")", anomaly.service, anomaly.template));
+            parts.push(format!(
+                "{} (\"{}\")",
+                anomaly.service,
+                quoted_template(&anomaly.template)
+            ));
         }
     }
     parts.join(", ")
 }
 
+/// A search for the symptom's records: its service and the first constant
+/// words of its template, enough to find them.
 fn verify_query(anomaly: &Anomaly) -> String {
     format!(
         "oncall search --service {} \"{}\"",
@@ -1358,9 +1385,25 @@ fn verify_query(anomaly: &Anomaly) -> String {
             .template
             .replace("<*>", "")
             .split_whitespace()
+            .take(VERIFY_QUERY_WORDS)
             .collect::<Vec<_>>()
             .join(" ")
     )
+}
+
+/// A template as the answer quotes it: long ones cut, since the example
+/// record beside it shows the rest.
+fn quoted_template(template: &str) -> String {
+    crate::answer::excerpt(template, TEMPLATE_CHARS)
+}
+
+/// A record's first non-blank line (a commit's subject, a change's
+/// summary): the whole of a diff is quoted by the lines it changed.
+fn headline(body: &str) -> &str {
+    body.lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .unwrap_or_default()
 }
 
 fn describe_direction(direction: Direction) -> &'static str {
@@ -1466,7 +1509,9 @@ mod tests {
         );
         assert!(example_of(Some(&tls)).contains("unable to get local issuer"));
         let plain = record("GET /v1/session 503", &[("ua", "okhttp/4.12.0")]);
-        assert_eq!(example_of(Some(&plain)), ", e.g. \"GET /v1/session 503\"");
+        // Nor does a line with neither variables nor details: its template
+        // says it all.
+        assert_eq!(example_of(Some(&plain)), "");
     }
 
     #[test]

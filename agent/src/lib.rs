@@ -20,7 +20,6 @@ mod change_summary;
 mod entity_evidence;
 mod error;
 mod evidence_engine;
-mod failure_text;
 mod faithfulness;
 mod history_answer;
 mod intent;

@@ -25,6 +25,7 @@ mod anomalies;
 mod attribution;
 mod entity_pivot;
 mod error;
+mod failure_text;
 mod loading;
 mod log_tokenizer;
 mod metric_shifts;
@@ -43,6 +44,7 @@ pub use attribution::{
 };
 pub use entity_pivot::{EntityFinding, MIN_ENTITY_SHARE, pivot};
 pub use error::{Result, RetrievalError};
+pub use failure_text::states_failure;
 pub use loading::{
     IngestProgress, IngestSummary, ingest_files, quarantine_file, quarantined, tenant_folder,
 };

@@ -4,7 +4,8 @@
 //! a disk out of burst credits, an upstream failing. They leave a first
 //! record of a kind the sources had not written before, just before the
 //! symptoms. A template is a precursor when its first record in the
-//! window is a warning or worse, falls in the [`PRECURSOR_LOOKBACK`] before
+//! window is a warning or worse (or states a failure in words, whatever
+//! its level), falls in the [`PRECURSOR_LOOKBACK`] before
 //! the onset (or within [`ONSET_SLACK`] after it), and the sources were
 //! observed for at least [`MIN_QUIET`] before that without it.
 
@@ -39,7 +40,8 @@ pub struct Precursor<'r> {
 /// `symptom_sources` that begin at or after the onset. Those from other
 /// sources come first: a new failure in the sources that show the
 /// symptoms is most often another symptom, while the cause is elsewhere.
-/// Then the worst severity, then the nearest the onset.
+/// Then those that began before the onset, then the worst severity, then
+/// the nearest the onset.
 pub fn precursors<'r>(
     records: &'r [Record],
     onset: DateTime<Utc>,
@@ -76,7 +78,7 @@ pub fn precursors<'r>(
             let new = at - observed_from >= MIN_QUIET
                 && at >= onset - PRECURSOR_LOOKBACK
                 && at <= onset + ONSET_SLACK
-                && first.severity >= Severity::Warn;
+                && stated_severity(first) >= Severity::Warn;
             new.then(|| Precursor {
                 first,
                 template: first
@@ -96,12 +98,30 @@ pub fn precursors<'r>(
     found.sort_by(|a, b| {
         in_symptom_source(a)
             .cmp(&in_symptom_source(b))
-            .then(b.first.severity.cmp(&a.first.severity))
+            // What began with the symptoms is as likely one more of them
+            // as what came before them.
+            .then((b.lead_minutes > 0).cmp(&(a.lead_minutes > 0)))
+            .then(stated_severity(b.first).cmp(&stated_severity(a.first)))
             .then(a.lead_minutes.abs().cmp(&b.lead_minutes.abs()))
             .then_with(|| a.template.cmp(&b.template))
     });
     found.truncate(limit);
     found
+}
+
+/// The record's severity, at least a warning when its text states a
+/// failure in its own words: a health check marking a server down for a
+/// timeout is often logged without a level.
+fn stated_severity(record: &Record) -> Severity {
+    let text = record
+        .template
+        .as_ref()
+        .map_or(record.body.as_str(), |t| t.text.as_str());
+    if record.severity < Severity::Warn && crate::states_failure(text) {
+        Severity::Warn
+    } else {
+        record.severity
+    }
 }
 
 #[cfg(test)]
@@ -175,6 +195,36 @@ mod tests {
         let found = precursors(&records, at(50), &HashSet::new(), &sources, 3);
         let services: Vec<&str> = found.iter().map(|p| p.first.service.as_str()).collect();
         assert_eq!(services, ["consul"]);
+    }
+
+    /// A health check's "server DOWN, reason: Layer4 timeout" and a
+    /// router's "BFD session timed out", written without a level, are
+    /// precursors by their words; a new info line that states nothing is not.
+    #[test]
+    fn lines_stating_a_failure_without_a_level_are_precursors() {
+        let mut records: Vec<Record> = (0..60)
+            .map(|minute| record("api", "GET /a 200", Severity::Info, minute))
+            .collect();
+        records.push(record(
+            "haproxy",
+            "Server be/auth-2 is DOWN, reason: Layer4 timeout",
+            Severity::Info,
+            50,
+        ));
+        records.push(record(
+            "router",
+            "neighbor state Full to Down: BFD session timed out",
+            Severity::Info,
+            52,
+        ));
+        records.push(record("api", "cache warmed", Severity::Info, 53));
+        // Beginning with the symptoms, an error elsewhere comes after
+        // what came before them.
+        records.push(record("db", "pool timed out", Severity::Error, 55));
+        records.sort_by_key(|r| r.ts);
+        let found = precursors(&records, at(55), &HashSet::new(), &HashSet::new(), 5);
+        let services: Vec<&str> = found.iter().map(|p| p.first.service.as_str()).collect();
+        assert_eq!(services, ["router", "haproxy", "db"]);
     }
 
     #[test]

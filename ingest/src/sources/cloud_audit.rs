@@ -68,9 +68,12 @@ pub(super) fn draft(object: &Map<String, Value>) -> RecordDraft {
     let parameters = lookup(object, "requestParameters")
         .filter(|v| !v.is_null())
         .map(|v| {
-            let text = v.to_string();
+            let mut leaves = Vec::new();
+            leaf_settings(v, "", &mut leaves);
+            let text = leaves.join(" ");
             text.chars().take(PARAMETER_CHARS).collect::<String>()
-        });
+        })
+        .filter(|text| !text.is_empty());
     let error = first_str(object, &["errorCode"]);
     let mut body = format!("{name} by {user}");
     if console {
@@ -116,6 +119,27 @@ pub(super) fn draft(object: &Map<String, Value>) -> RecordDraft {
     draft
 }
 
+/// The request's values as `key=value` settings, each named by its own
+/// key (`fromPort=5432 cidrIp=10.30.3.0/24`): a reader and a search see
+/// what was set, not JSON punctuation or the empty lists around it.
+fn leaf_settings(value: &serde_json::Value, key: &str, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (child, inner) in map {
+                leaf_settings(inner, child, out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                leaf_settings(item, key, out);
+            }
+        }
+        serde_json::Value::Null => {}
+        serde_json::Value::String(text) => out.push(format!("{key}={text}")),
+        other => out.push(format!("{key}={other}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::SourceKind;
@@ -138,12 +162,10 @@ mod tests {
         );
         assert_eq!(revoke.kind, SourceKind::Change);
         assert_eq!(revoke.service, "ec2");
-        assert!(
-            revoke
-                .body
-                .starts_with("RevokeSecurityGroupIngress by m.okafor: {")
+        assert_eq!(
+            revoke.body,
+            "RevokeSecurityGroupIngress by m.okafor: groupId=sg-0a1 fromPort=5432 cidrIp=10.30.3.0/24"
         );
-        assert!(revoke.body.contains("10.30.3.0/24"));
         assert!(revoke.ts.is_some());
         let sso = parse(
             r#"{"eventTime":"2026-03-23T22:41:13Z","eventSource":"ec2.amazonaws.com","eventName":"AuthorizeSecurityGroupIngress","readOnly":false,"userAgent":"Mozilla/5.0 (Macintosh)","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/AWSReservedSSO_NetworkAdmin_3f/m.okafor@example.com","sessionContext":{"sessionIssuer":{"userName":"AWSReservedSSO_NetworkAdmin_3f"}}}}"#,

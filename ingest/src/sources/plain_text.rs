@@ -26,12 +26,9 @@ pub(crate) fn parse_plain_text_line(
         found = around;
         rest = &found;
     }
-    if let Some((first, after)) = rest.split_once(char::is_whitespace) {
-        let level = first.trim_matches(|c| c == '[' || c == ']' || c == ':');
-        if let Some(severity) = Severity::from_level(level) {
-            draft.severity = severity;
-            rest = after.trim_start();
-        }
+    if let Some((severity, after)) = leading_level(rest) {
+        draft.severity = severity;
+        rest = after;
     }
     if let Some((component, message)) = rest.split_once(": ") {
         let is_component = !component.is_empty()
@@ -48,6 +45,25 @@ pub(crate) fn parse_plain_text_line(
     draft.body = rest.to_string();
     Ok(draft.finish(ctx, line, raw))
 }
+
+/// A level word at the start of `text`, bare (`ERROR`, `warn:`) or in
+/// brackets padded to a width (`[WARN ]`, `[ INFO]`, as hclog and others
+/// align them), and the text after it.
+fn leading_level(text: &str) -> Option<(Severity, &str)> {
+    if let Some(inner) = text.strip_prefix('[')
+        && let Some(close) = inner.find(']').filter(|at| *at <= MAX_BRACKETED_LEVEL)
+        && let Some(severity) = Severity::from_level(inner[..close].trim())
+    {
+        let after = inner[close + 1..].trim_start_matches(':');
+        return Some((severity, after.trim_start()));
+    }
+    let (first, after) = text.split_once(char::is_whitespace)?;
+    let level = first.trim_matches(|c| c == '[' || c == ']' || c == ':');
+    Severity::from_level(level).map(|severity| (severity, after.trim_start()))
+}
+
+/// Bytes inside the brackets of a padded level (`[WARNING  ]`).
+const MAX_BRACKETED_LEVEL: usize = 12;
 
 /// `key=value` pairs in free text become fields, so `kid=abc` is filterable.
 fn key_value_fields(text: &str) -> Vec<(String, serde_json::Value)> {
@@ -86,6 +102,21 @@ mod tests {
         assert_eq!(record.field_str("new_kid").as_deref(), Some("k2"));
         assert_eq!(record.service, "auth-server");
         assert!(record.ts.is_some());
+    }
+
+    #[test]
+    fn a_level_padded_inside_its_brackets_is_read_whole() {
+        let record =
+            parse("2026-07-09T16:02:06.000Z [WARN ] agent.server.raft: Election timeout reached");
+        assert_eq!(record.severity, Severity::Warn);
+        assert_eq!(record.body, "Election timeout reached");
+        assert_eq!(
+            record.field_str("component").as_deref(),
+            Some("agent.server.raft")
+        );
+        let record = parse("2026-07-09 16:02:06 [ INFO] started");
+        assert_eq!(record.severity, Severity::Info);
+        assert_eq!(record.body, "started");
     }
 
     #[test]

@@ -29,7 +29,7 @@ const FAILURE_STEMS: &[&str] = &[
 ];
 
 /// True when a word of `text` states a failure, or it says "timed out".
-pub(crate) fn states_failure(text: &str) -> bool {
+pub fn states_failure(text: &str) -> bool {
     let lower = text.to_lowercase();
     lower.contains("timed out")
         || lower
