@@ -185,19 +185,12 @@ pub(crate) fn describe_precursors(builder: &mut AnswerBuilder, found: &[Precurso
         let record = precursor.first;
         let cite = builder.cite(record, EvidenceRole::Precursor);
         let relation = relation_to_onset(precursor.lead_minutes);
-        // A line without variables is its own template: quoted once.
-        let example = if record.body == precursor.template {
-            String::new()
-        } else {
-            format!(
-                ", e.g. \"{}\"",
-                excerpt(&record.body, FINDING_EXCERPT_CHARS)
-            )
-        };
+        // The first record says what the pattern does, with the values
+        // its template masks (which server, for what reason).
         builder.line(format!(
-            "First seen {relation}: {} \"{}\" ({} records from {} UTC){example} {cite}.",
+            "First seen {relation}: {} \"{}\" ({} records of its kind from {} UTC) {cite}.",
             crate::wording::source_of(record),
-            excerpt(&precursor.template, FINDING_EXCERPT_CHARS),
+            excerpt(&record.body, FINDING_EXCERPT_CHARS),
             precursor.count,
             record
                 .ts
@@ -308,7 +301,7 @@ pub(crate) fn outside_cause<'r>(
         text: format!(
             "{} \"{}\", first seen {}",
             crate::wording::source_of(precursor.first),
-            excerpt(&precursor.template, FINDING_EXCERPT_CHARS),
+            excerpt(&precursor.first.body, FINDING_EXCERPT_CHARS),
             relation_to_onset(precursor.lead_minutes)
         ),
     })

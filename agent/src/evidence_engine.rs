@@ -243,13 +243,29 @@ impl<'a> EvidenceEngine<'a> {
         }
         attributed.extend(found.iter().take(ATTRIBUTIONS_NAMED).cloned());
         aliases.extend(found);
+        // Patterns of one service moving the same way are one line: a
+        // reader sees which of its requests fail without the sentence
+        // repeated per endpoint.
+        let mut groups: Vec<Vec<&Anomaly>> = Vec::new();
         for anomaly in &correlated {
-            if let Some(record) = anomaly.examples.first().and_then(by_id) {
+            match groups
+                .iter_mut()
+                .find(|g| g[0].service == anomaly.service && g[0].direction == anomaly.direction)
+            {
+                Some(group) => group.push(anomaly),
+                None => groups.push(vec![anomaly]),
+            }
+        }
+        for group in &groups {
+            let mut items = Vec::new();
+            let mut concentrations = Vec::new();
+            for anomaly in group {
+                let Some(record) = anomaly.examples.first().and_then(by_id) else {
+                    continue;
+                };
                 let cite = builder.cite(record, EvidenceRole::Correlated);
-                builder.line(format!(
-                    "At the same time {} shows {} \"{}\" ({}){} {}.",
-                    anomaly.service,
-                    describe_direction(anomaly.direction),
+                items.push(format!(
+                    "\"{}\" ({}){} {}",
                     quoted_template(&anomaly.template),
                     describe_rates(anomaly),
                     example_of(Some(record)),
@@ -259,10 +275,42 @@ impl<'a> EvidenceEngine<'a> {
                 if let Some(line) =
                     describe_attribution(&found[..found.len().min(ATTRIBUTIONS_NAMED)])
                 {
-                    builder.line(line);
+                    concentrations.push((anomaly.template.as_str(), line));
                 }
                 attributed.extend(found.iter().take(ATTRIBUTIONS_NAMED).cloned());
                 aliases.extend(found);
+            }
+            let Some(first) = group.first() else {
+                continue;
+            };
+            if items.is_empty() {
+                continue;
+            }
+            builder.line(format!(
+                "At the same time {} shows {} {}.",
+                first.service,
+                if items.len() == 1 {
+                    describe_direction(first.direction)
+                } else {
+                    describe_directions(first.direction)
+                },
+                items.join("; ")
+            ));
+            let several = concentrations.len() > 1;
+            for (template, line) in concentrations {
+                // Several patterns on one line: each concentration says whose.
+                builder.line(if several {
+                    line.replacen(
+                        "Concentrated on",
+                        &format!(
+                            "\"{}\" concentrated on",
+                            crate::answer::excerpt(template, OWNER_TEMPLATE_CHARS)
+                        ),
+                        1,
+                    )
+                } else {
+                    line
+                });
             }
         }
         let symptom_templates: HashSet<&str> = std::iter::once(&primary)
@@ -475,10 +523,22 @@ impl<'a> EvidenceEngine<'a> {
                 if link.lead.is_some_and(|lead| lead <= CLOSE_LEAD_MINUTES) {
                     confidence += 0.1;
                 }
+                // A change is named as its team knows it: its id or commit.
+                let (noun, known_ref) =
+                    match (change.field_str("change_id"), change.field_str("commit")) {
+                        (Some(id), _) => ("change", Some(id)),
+                        (None, Some(commit)) => ("commit", Some(commit.chars().take(12).collect())),
+                        (None, None) => ("change", None),
+                    };
+                let change_ref = known_ref.clone().unwrap_or_else(|| change.id.to_string());
+                let named = match &known_ref {
+                    Some(reference) => format!("{noun} {reference}"),
+                    None => "the change".to_string(),
+                };
                 builder.line_in(
                     Section::Cause,
                     format!(
-                        "Likely root cause: the change on {} at {} UTC, \"{}\" {}: {}.",
+                        "Likely root cause: {named} on {} at {} UTC, \"{}\" {}: {}.",
                         change.service,
                         change
                             .ts
@@ -509,14 +569,6 @@ impl<'a> EvidenceEngine<'a> {
                     link.when(),
                     symptoms_phrase(&primary, &correlated)
                 );
-                let change_ref = change
-                    .field_str("change_id")
-                    .or_else(|| {
-                        change
-                            .field_str("commit")
-                            .map(|c| c.chars().take(12).collect())
-                    })
-                    .unwrap_or_else(|| change.id.to_string());
                 (
                     RootCause {
                         statement,
@@ -524,13 +576,7 @@ impl<'a> EvidenceEngine<'a> {
                     },
                     Remediation {
                         steps: std::iter::once(revert_step(
-                            if change.field_str("change_id").is_none()
-                                && change.field_str("commit").is_some()
-                            {
-                                "commit"
-                            } else {
-                                "change"
-                            },
+                            noun,
                             &change_ref,
                             ticket_of(&change_text(change)).as_deref(),
                             &change.service,
@@ -907,17 +953,19 @@ fn changed_lines_quoted(change: &Record, shared: &[String]) -> Vec<String> {
     // How many of the change's lines each token is in: a token in one
     // line only (a name, an address, a limit) says what this line does;
     // one in every line (the namespace, the file's kind) says nothing.
+    // Only values count: every line has a key path of its own, which
+    // would make each look specific.
     let mut lines_with: HashMap<String, usize> = HashMap::new();
     for (_, text) in &effects {
-        let tokens: HashSet<String> = line_tokens(text).collect();
+        let tokens: HashSet<String> = line_tokens(setting_value(text)).collect();
         for token in tokens {
             *lines_with.entry(token).or_default() += 1;
         }
     }
     let informative = |text: &str| -> usize {
-        line_tokens(text)
+        line_tokens(setting_value(text))
             .filter(|t| lines_with.get(t) == Some(&1))
-            .map(|t| if is_identifier_like(&t) { 2 } else { 1 })
+            .map(|t| value_weight(&t))
             .sum()
     };
     let names_shared = |text: &str| {
@@ -981,10 +1029,24 @@ fn line_tokens(text: &str) -> impl Iterator<Item = String> + '_ {
         .filter(|t| t.chars().count() >= 3)
 }
 
-/// Holds a digit or joins words (`10.60.8.0/24`, `default-deny-egress`):
-/// a name or a value rather than a word of the format.
-fn is_identifier_like(token: &str) -> bool {
-    token.chars().any(|c| c.is_ascii_digit()) || token.contains(['-', '_', '.', '/', ':'])
+/// What a changed line sets: the text after its key (`key: value`), or
+/// the whole line when it has none.
+fn setting_value(text: &str) -> &str {
+    let content = line_content(text);
+    content.split_once(": ").map_or(content, |(_, value)| value)
+}
+
+/// How much a token says about what a line does: a value with digits (an
+/// address, a port, a limit, a ticket) most, then a joined name
+/// (`default-deny-egress`), then a word.
+fn value_weight(token: &str) -> usize {
+    if token.chars().any(|c| c.is_ascii_digit()) {
+        3
+    } else if token.contains(['-', '_', '.', '/', ':']) {
+        2
+    } else {
+        1
+    }
 }
 
 /// Hits read to find the failing records a question names.
@@ -1229,6 +1291,8 @@ const TEMPLATE_CHARS: usize = 120;
 const EXAMPLE_CHARS: usize = 160;
 /// Characters of a concentrated value quoted (a message field can be long).
 const ATTRIBUTION_VALUE_CHARS: usize = 100;
+/// Characters of a template naming whose concentration a line states.
+const OWNER_TEMPLATE_CHARS: usize = 40;
 /// Words of a template in the search a remediation verifies with.
 const VERIFY_QUERY_WORDS: usize = 12;
 
@@ -1411,6 +1475,15 @@ fn describe_direction(direction: Direction) -> &'static str {
         Direction::New => "a new pattern",
         Direction::Spike => "a spike of",
         Direction::Drop => "a drop of",
+    }
+}
+
+/// [`describe_direction`] for several patterns.
+fn describe_directions(direction: Direction) -> &'static str {
+    match direction {
+        Direction::New => "new patterns",
+        Direction::Spike => "spikes of",
+        Direction::Drop => "drops of",
     }
 }
 

@@ -102,6 +102,7 @@ fn commit(ctx: &SourceContext<'_>, start: usize, lines: &[&str]) -> Record {
 fn changed_lines(patch: &[&str]) -> Vec<String> {
     let mut yaml = false;
     let mut parents: Vec<(usize, Parent)> = Vec::new();
+    let mut document = ObjectName::default();
     let mut changed = Vec::new();
     for line in patch {
         if let Some(path) = line
@@ -111,6 +112,7 @@ fn changed_lines(patch: &[&str]) -> Vec<String> {
             let path = path.rsplit(' ').next().unwrap_or(path);
             yaml = path.ends_with(".yaml") || path.ends_with(".yml");
             parents.clear();
+            document = ObjectName::default();
             continue;
         }
         if line.starts_with("@@") || line.starts_with("---") {
@@ -119,7 +121,7 @@ fn changed_lines(patch: &[&str]) -> Vec<String> {
         }
         let (sign, content) = line.split_at(line.len().min(1));
         let qualified = if yaml && matches!(sign, " " | "+" | "-") {
-            yaml_path(&mut parents, content)
+            yaml_path(&mut parents, &mut document, content)
         } else {
             None
         };
@@ -142,15 +144,44 @@ enum Parent {
     Item(Vec<String>),
 }
 
+/// The object a YAML document describes, as Kubernetes-style manifests
+/// name it (`kind: NetworkPolicy`, `metadata.name: default-deny-egress`):
+/// `spec.egress[].to[]` alone does not say which object changed.
+#[derive(Default)]
+struct ObjectName {
+    kind: Option<String>,
+    name: Option<String>,
+}
+
+impl ObjectName {
+    /// `NetworkPolicy/default-deny-egress `, or nothing until both are read.
+    fn prefix(&self) -> String {
+        match (&self.kind, &self.name) {
+            (Some(kind), Some(name)) => format!("{kind}/{name} "),
+            _ => String::new(),
+        }
+    }
+}
+
 /// Fields of a list item that name it.
 const ITEM_NAME_FIELDS: usize = 2;
 
 /// Tracks the mappings open at `content`'s indentation; for a `key: value`
 /// line inside one, the line with its key qualified by theirs
 /// (`plugins[name=oidc route=v2].config.scopes: [read]`).
-fn yaml_path(parents: &mut Vec<(usize, Parent)>, content: &str) -> Option<String> {
+fn yaml_path(
+    parents: &mut Vec<(usize, Parent)>,
+    document: &mut ObjectName,
+    content: &str,
+) -> Option<String> {
     let trimmed = content.trim_start();
     if trimmed.is_empty() || trimmed.starts_with('#') {
+        return None;
+    }
+    // A document separator starts another object.
+    if trimmed.starts_with("---") {
+        parents.clear();
+        *document = ObjectName::default();
         return None;
     }
     let line_indent = content.len() - trimmed.len();
@@ -188,6 +219,12 @@ fn yaml_path(parents: &mut Vec<(usize, Parent)>, content: &str) -> Option<String
         return None;
     }
     let path = path_of(parents);
+    let scalar = || value.trim_matches(|c| c == '"' || c == '\'').to_string();
+    match (path.as_str(), key) {
+        ("", "kind") => document.kind = Some(scalar()),
+        ("metadata", "name") => document.name = Some(scalar()),
+        _ => {}
+    }
     if let Some((_, Parent::Item(fields))) = parents.last_mut()
         && fields.len() < ITEM_NAME_FIELDS
     {
@@ -196,7 +233,16 @@ fn yaml_path(parents: &mut Vec<(usize, Parent)>, content: &str) -> Option<String
     if item || path.is_empty() {
         return None;
     }
-    Some(format!("{}{path}.{key}: {value}", &content[..line_indent]))
+    // The object's own name needs no prefix.
+    let object = if path == "metadata" {
+        String::new()
+    } else {
+        document.prefix()
+    };
+    Some(format!(
+        "{}{object}{path}.{key}: {value}",
+        &content[..line_indent]
+    ))
 }
 
 /// `a.b[name=x].c`: the open mappings, outermost first.
@@ -369,6 +415,42 @@ mod tests {
                 "+   - name: openid-connect",
                 "+     [name=openid-connect].route: invoices-v2-write",
             ]
+        );
+        let manifests = [
+            "+++ b/iam/policies.yaml",
+            "@@ -0,0 +1,12 @@",
+            "+apiVersion: networking.k8s.io/v1",
+            "+kind: NetworkPolicy",
+            "+metadata:",
+            "+  name: default-deny-egress",
+            "+spec:",
+            "+  policyTypes: [Egress]",
+            "+---",
+            "+kind: PeerAuthentication",
+            "+metadata:",
+            "+  name: \"default\"",
+            "+spec:",
+            "+  mtls:",
+            "+    mode: STRICT",
+        ];
+        assert_eq!(
+            super::changed_lines(&manifests),
+            vec![
+                "+apiVersion: networking.k8s.io/v1",
+                "+kind: NetworkPolicy",
+                "+metadata:",
+                "+  metadata.name: default-deny-egress",
+                "+spec:",
+                "+  NetworkPolicy/default-deny-egress spec.policyTypes: [Egress]",
+                "+---",
+                "+kind: PeerAuthentication",
+                "+metadata:",
+                "+  metadata.name: \"default\"",
+                "+spec:",
+                "+  mtls:",
+                "+    PeerAuthentication/default spec.mtls.mode: STRICT",
+            ],
+            "each line names the object of its document"
         );
         let code = [
             "+++ b/src/main.rs",
