@@ -70,7 +70,9 @@ pub(crate) fn describe_metric_findings(
         let Some(at) = shift.starts() else { continue };
         let cite = builder.cite(shift.start, EvidenceRole::Metric);
         let relation = relation_to_onset((onset - at).num_minutes());
-        let series = if shift.labels.is_empty() {
+        // Only a metric of several series is averaged; one without labels
+        // is just its own series.
+        let series = if shift.labels.is_empty() && finding.series > 1 {
             format!(" (the mean of its {} series)", finding.series)
         } else if finding.series > 1 {
             format!(

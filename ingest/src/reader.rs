@@ -2,6 +2,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
 use flate2::read::MultiGzDecoder;
 use sha2::{Digest, Sha256};
 use tracing::{debug, warn};
@@ -487,6 +488,7 @@ impl Ingestor {
         let mut buffer = Vec::new();
         let mut committed_any = false;
         let (mut settled_offset, mut settled_line) = (offset, line_no);
+        let mut clock = LineClock::new(format);
         loop {
             let read = match read_line_capped(reader, &mut buffer, MAX_LINE_BYTES) {
                 Ok(Some(read)) => read,
@@ -524,7 +526,10 @@ impl Ingestor {
                         line_no,
                         text,
                     ) {
-                        Ok(record) => records.push(record),
+                        Ok(mut record) => {
+                            clock.date(&mut record, &mut records);
+                            records.push(record);
+                        }
                         Err(reason) => bad.push(file.bad_at(line_no, reason)),
                     },
                     Err(e) => bad.push(file.bad_at(
@@ -549,6 +554,7 @@ impl Ingestor {
                     sink,
                     report,
                 )?;
+                clock.flushed();
                 committed_any = true;
             }
         }
@@ -642,6 +648,59 @@ impl FileRead<'_> {
 }
 
 /// Reads one line of a line-based `format`.
+/// Dates the untimed lines of a text file from their neighbours. A
+/// transcript or snapshot (`kafka-consumer-groups` output under a dated
+/// comment, `redis-cli INFO` after a `# collected <time>` line, a stack
+/// trace under its log line) writes its time once: a line without one
+/// takes the time of the last line before it that had one, and the lines
+/// before a file's first time take that first time. Structured formats
+/// (JSON, access logs, syslog) time every line, and are left alone.
+struct LineClock {
+    applies: bool,
+    last: Option<DateTime<Utc>>,
+    /// Index, in the batch not yet flushed, of the first untimed record
+    /// that no time has preceded.
+    leading_untimed: Option<usize>,
+}
+
+impl LineClock {
+    fn new(format: Format) -> Self {
+        LineClock {
+            applies: matches!(format, Format::PlainText | Format::Header),
+            last: None,
+            leading_untimed: None,
+        }
+    }
+
+    /// Dates `record` (about to join `batch`) or, when it brings the
+    /// file's first time, the untimed lines of `batch` before it.
+    fn date(&mut self, record: &mut Record, batch: &mut [Record]) {
+        if !self.applies {
+            return;
+        }
+        match (record.ts, self.last) {
+            (Some(ts), None) => {
+                if let Some(from) = self.leading_untimed.take() {
+                    for earlier in batch.iter_mut().skip(from) {
+                        earlier.ts = Some(ts);
+                    }
+                }
+                self.last = Some(ts);
+            }
+            (Some(ts), Some(_)) => self.last = Some(ts),
+            (None, Some(last)) => record.ts = Some(last),
+            (None, None) => {
+                self.leading_untimed.get_or_insert(batch.len());
+            }
+        }
+    }
+
+    /// Records already written keep the time they had.
+    fn flushed(&mut self) {
+        self.leading_untimed = None;
+    }
+}
+
 fn parse_line(
     format: Format,
     header: Option<&HeaderFormat>,
@@ -1091,6 +1150,41 @@ mod tests {
             request.ts.map(|t| t.to_rfc3339()).as_deref(),
             Some("2026-03-23T22:30:00+00:00")
         );
+    }
+
+    #[test]
+    fn untimed_lines_of_a_transcript_take_the_time_written_near_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("groups.txt"),
+            "$ kafka-consumer-groups.sh --describe\n\
+             GROUP TOPIC PARTITION LAG\n\
+             # 2026-05-27T11:00:00Z snapshot\n\
+             indexer audit 2 30\n\
+             # 2026-05-27T11:40:00Z snapshot\n\
+             indexer audit 2 41877\n",
+        )
+        .expect("write");
+        std::fs::write(
+            dir.path().join("events.jsonl"),
+            "{\"msg\":\"untimed\"}\n{\"ts\":\"2026-05-27T11:00:00Z\",\"msg\":\"timed\"}\n",
+        )
+        .expect("write");
+        let parsed = read(dir.path());
+        let time_of = |needle: &str| {
+            parsed
+                .records
+                .iter()
+                .find(|r| r.body.contains(needle))
+                .and_then(|r| r.ts)
+                .map(|t| t.format("%H:%M").to_string())
+        };
+        // Before the file's first time, that first time; after, the last one.
+        assert_eq!(time_of("kafka-consumer-groups").as_deref(), Some("11:00"));
+        assert_eq!(time_of("audit 2 30").as_deref(), Some("11:00"));
+        assert_eq!(time_of("audit 2 41877").as_deref(), Some("11:40"));
+        // A JSON line times itself or stays untimed.
+        assert_eq!(time_of("untimed"), None);
     }
 
     #[test]

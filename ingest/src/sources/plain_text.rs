@@ -41,9 +41,34 @@ pub(crate) fn parse_plain_text_line(
             rest = message;
         }
     }
-    draft.fields.extend(key_value_fields(rest));
+    if let Some((name, value)) = metric_sample(rest) {
+        // A snapshot's `name:number` line (`redis-cli INFO`, `nodetool`,
+        // `/proc/meminfo`) is a sample of a series, not an event.
+        draft.kind = Some(SourceKind::Metric);
+        draft.fields.insert("metric".into(), name.into());
+        draft.fields.insert("value".into(), value);
+    } else {
+        draft.fields.extend(key_value_fields(rest));
+    }
     draft.body = rest.to_string();
     Ok(draft.finish(ctx, line, raw))
+}
+
+/// `name:number` or `name=number` as a whole line, the name a
+/// programmatic identifier (`evicted_keys:1043`, `MemFree: 1024 kB` is
+/// not one: its unit makes it text).
+fn metric_sample(text: &str) -> Option<(&str, serde_json::Value)> {
+    let (name, value) = text.split_once([':', '='])?;
+    let name = name.trim();
+    let is_name = name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+    let number = value.trim().parse::<f64>().ok().filter(|n| n.is_finite())?;
+    is_name
+        .then(|| serde_json::Number::from_f64(number))
+        .flatten()
+        .map(|n| (name, serde_json::Value::Number(n)))
 }
 
 /// A level word at the start of `text`, bare (`ERROR`, `warn:`) or in
@@ -117,6 +142,28 @@ mod tests {
         let record = parse("2026-07-09 16:02:06 [ INFO] started");
         assert_eq!(record.severity, Severity::Info);
         assert_eq!(record.body, "started");
+    }
+
+    #[test]
+    fn a_name_and_a_number_alone_on_a_line_is_a_metric_sample() {
+        let record = parse("evicted_keys:1043");
+        assert_eq!(record.kind, SourceKind::Metric);
+        assert_eq!(record.field_str("metric").as_deref(), Some("evicted_keys"));
+        assert_eq!(
+            record.fields.get("value").and_then(|v| v.as_f64()),
+            Some(1043.0)
+        );
+        let record = parse("2026-06-18T05:30:00Z mem_fragmentation_ratio=1.08");
+        assert_eq!(record.kind, SourceKind::Metric);
+        // Text, a unit, several pairs or a sentence stay log lines.
+        for line in [
+            "maxmemory_policy:volatile-lru",
+            "MemFree: 1024 kB",
+            "retries=3 status=ok",
+            "2026-06-18 05:30:00 connection closed: 3",
+        ] {
+            assert_eq!(parse(line).kind, SourceKind::Log, "{line}");
+        }
     }
 
     #[test]
