@@ -238,10 +238,10 @@ impl<'a> EvidenceEngine<'a> {
             .collect();
         let found = attribution_of(&primary, &records, &rising);
         let primary_entity = found.first().cloned();
-        if let Some(line) = describe_attribution(&found[..found.len().min(ATTRIBUTIONS_NAMED)]) {
+        if let Some(line) = describe_attribution(named(&found)) {
             builder.line(line);
         }
-        attributed.extend(found.iter().take(ATTRIBUTIONS_NAMED).cloned());
+        attributed.extend(named(&found).iter().cloned());
         aliases.extend(found);
         // Patterns of one service moving the same way are one line: a
         // reader sees which of its requests fail without the sentence
@@ -272,12 +272,10 @@ impl<'a> EvidenceEngine<'a> {
                     cite
                 ));
                 let found = attribution_of(anomaly, &records, &rising);
-                if let Some(line) =
-                    describe_attribution(&found[..found.len().min(ATTRIBUTIONS_NAMED)])
-                {
+                if let Some(line) = describe_attribution(named(&found)) {
                     concentrations.push((anomaly.template.as_str(), line));
                 }
-                attributed.extend(found.iter().take(ATTRIBUTIONS_NAMED).cloned());
+                attributed.extend(named(&found).iter().cloned());
                 aliases.extend(found);
             }
             let Some(first) = group.first() else {
@@ -452,12 +450,15 @@ impl<'a> EvidenceEngine<'a> {
         );
         // Words alone, from a change to another service, are weaker evidence
         // than a warning or a metric of the very entity the failures
-        // concentrate on.
+        // concentrate on; and, made long before the onset, weaker than a
+        // failure first seen as the symptoms begin.
         let entity_evidence = outside.as_ref().is_some_and(|o| o.entity_scoped);
-        let cause = links
-            .first()
-            .filter(|l| l.is_linked())
-            .filter(|l| !(entity_evidence && l.names.is_empty() && !l.same_service));
+        let outside_evidence = outside.is_some();
+        let cause = links.first().filter(|l| l.is_linked()).filter(|l| {
+            let words_only = l.names.is_empty() && !l.same_service;
+            let long_before = l.lead.is_none_or(|lead| lead > CLOSE_LEAD_MINUTES);
+            !(words_only && (entity_evidence || outside_evidence && long_before))
+        });
         let alternatives: Vec<String> = links
             .iter()
             .filter(|l| cause.is_none_or(|c| c.change.id != l.change.id))
@@ -1110,8 +1111,32 @@ fn question_symptom(hits: &[retrieval::Hit], records: &[Record]) -> Option<Anoma
 /// Failing records read for attribution at most, and contrast records:
 /// evenly spaced samples beyond that keep the shares and bound the work.
 const ATTRIBUTION_SAMPLE: usize = 20_000;
-/// Values named per symptom.
-const ATTRIBUTIONS_NAMED: usize = 3;
+/// Groups of values named per symptom: values with the same counts (the
+/// error, its code and its type, each on every failing record and no
+/// other) are one finding, stated together.
+const ATTRIBUTION_GROUPS_NAMED: usize = 3;
+/// Values named per symptom at most, whatever their groups.
+const ATTRIBUTIONS_NAMED: usize = 6;
+
+/// The leading attributions named for a symptom: those of its first
+/// [`ATTRIBUTION_GROUPS_NAMED`] groups of equal counts, at most
+/// [`ATTRIBUTIONS_NAMED`]. Equal counts rank together, so the groups are
+/// runs of the ranked list.
+fn named(found: &[Attribution]) -> &[Attribution] {
+    let counts = |a: &Attribution| (a.failing, a.failing_total, a.contrast, a.contrast_total);
+    let mut groups = 0;
+    let mut end = 0;
+    for (at, attribution) in found.iter().enumerate().take(ATTRIBUTIONS_NAMED) {
+        if at == 0 || counts(&found[at - 1]) != counts(attribution) {
+            groups += 1;
+            if groups > ATTRIBUTION_GROUPS_NAMED {
+                break;
+            }
+        }
+        end = at + 1;
+    }
+    &found[..end]
+}
 /// Values kept per symptom: beyond the named ones, they are other names
 /// of the same failing population (its address, its user name), which
 /// the entity pivot must not report as differences.
@@ -1547,6 +1572,52 @@ mod tests {
 
     fn change(changed_lines: &str) -> Record {
         record("change", &[("changed_lines", changed_lines)])
+    }
+
+    fn attribution(key: &str, failing: usize, contrast: usize) -> Attribution {
+        Attribution {
+            key: key.into(),
+            value: "v".into(),
+            failing,
+            failing_total: 100,
+            contrast,
+            contrast_total: 1000,
+            g: (failing * 10 - contrast) as f64,
+        }
+    }
+
+    /// The error's message, code and type on every failing record are one
+    /// finding; the connection they come through still gets named.
+    #[test]
+    fn values_with_equal_counts_are_named_as_one_finding() {
+        let found = [
+            attribution("error.message", 100, 0),
+            attribution("error.code", 100, 0),
+            attribution("error.type", 100, 0),
+            attribution("connection", 100, 40),
+            attribution("client", 90, 30),
+            attribution("region", 80, 300),
+        ];
+        let keys: Vec<&str> = named(&found).iter().map(|a| a.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "error.message",
+                "error.code",
+                "error.type",
+                "connection",
+                "client"
+            ]
+        );
+        let line = describe_attribution(named(&found)).expect("a line");
+        assert!(
+            line.starts_with("  Concentrated on error.message=v, error.code=v, error.type=v (100 % of 100, 0 % of the others); connection=v (100 % of 100, 4 % of the others)"),
+            "{line}"
+        );
+        let distinct: Vec<Attribution> = (0..8).map(|i| attribution("k", 100 - i, i)).collect();
+        assert_eq!(named(&distinct).len(), ATTRIBUTION_GROUPS_NAMED);
+        let equal: Vec<Attribution> = (0..8).map(|_| attribution("k", 100, 0)).collect();
+        assert_eq!(named(&equal).len(), ATTRIBUTIONS_NAMED);
     }
 
     #[test]

@@ -598,3 +598,125 @@ fn a_range_shared_by_two_failure_patterns_is_named_by_its_network() {
         answer.text
     );
 }
+
+/// Verify failures from 10:00, a consensus error first seen with them in
+/// another source, and a change to another service that shares only a
+/// word with the symptoms, made `lead_minutes` before the onset.
+fn ask_with_a_words_only_change(lead_minutes: u32) -> agent::Answer {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_api_failing_on_node_4(dir.path());
+    let mut consul = String::new();
+    for minute in 0..90u32 {
+        let hour = 9 + minute / 60;
+        writeln!(
+            consul,
+            "2026-11-22T{hour:02}:{:02}:00.000Z [INFO ] agent: synced node info",
+            minute % 60
+        )
+        .expect("write");
+    }
+    for at in ["09:59:50", "10:00:20", "10:00:50"] {
+        writeln!(
+            consul,
+            "2026-11-22T{at}.000Z [ERROR] agent: Request error: error=\"No cluster leader\""
+        )
+        .expect("write");
+    }
+    std::fs::write(dir.path().join("consul.log"), consul).expect("write");
+    // Minutes after 08:00.
+    let made = 120 - lead_minutes;
+    std::fs::write(
+        dir.path().join("deploys.jsonl"),
+        format!(
+            r#"{{"ts":"2026-11-22T{:02}:{:02}:00Z","change_id":"CHG-7","service":"billing","summary":"billing: raise deadline for exports"}}"#,
+            8 + made / 60,
+            made % 60
+        ),
+    )
+    .expect("write");
+    let stores = stores_of(dir.path(), "t");
+    EvidenceEngine::new(&stores)
+        .ask("t", "verify requests failing since 10:00, what broke?")
+        .expect("answer")
+}
+
+/// A change that shares only a word with the symptoms, to a service that
+/// shows none, made long before the onset, yields to a failure first seen
+/// as the symptoms begin; made minutes before, it stays the suspect.
+#[test]
+fn a_words_only_change_long_before_yields_to_a_failure_first_seen_at_the_onset() {
+    let answer = ask_with_a_words_only_change(80);
+    assert!(
+        answer
+            .text
+            .contains("Likely cause, outside recorded changes: consul")
+            && answer.text.contains("No cluster leader"),
+        "{}",
+        answer.text
+    );
+    assert!(
+        answer
+            .alternatives
+            .iter()
+            .any(|a| a.contains("raise deadline") && a.contains("ruled out")),
+        "{:?}",
+        answer.alternatives
+    );
+    let answer = ask_with_a_words_only_change(3);
+    assert!(
+        answer.text.contains("Likely root cause: change CHG-7"),
+        "{}",
+        answer.text
+    );
+}
+
+/// Three endpoints of one service failing together: the two that follow
+/// the first are stated in one line, each with its rates and citation.
+#[test]
+fn patterns_of_one_service_moving_together_are_one_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut api = String::new();
+    for i in 0..5400u32 {
+        let (minute, second) = (i / 60, i % 60);
+        let ts = format!(
+            "2026-11-22T{:02}:{:02}:{second:02}.000Z",
+            9 + minute / 60,
+            minute % 60
+        );
+        // Of different lengths, so that no template merges them.
+        let call = ["login", "token exchange", "userinfo fetch for user"][(i % 3) as usize];
+        let (level, outcome) = if minute >= 60 {
+            ("error", "failed 503")
+        } else {
+            ("info", "ok")
+        };
+        writeln!(
+            api,
+            r#"{{"ts":"{ts}","level":"{level}","msg":"{call} {outcome}","service":"api"}}"#
+        )
+        .expect("write");
+    }
+    std::fs::write(dir.path().join("api.jsonl"), api).expect("write");
+    let stores = stores_of(dir.path(), "t");
+    let answer = EvidenceEngine::new(&stores)
+        .ask("t", "api failing since 10:00?")
+        .expect("answer");
+    let grouped = answer
+        .text
+        .lines()
+        .find(|l| l.starts_with("At the same time api shows new patterns "))
+        .unwrap_or_else(|| panic!("{}", answer.text));
+    assert_eq!(
+        grouped.matches(" failed <*>\" (0.0/min before").count(),
+        2,
+        "{grouped}"
+    );
+    assert_eq!(grouped.matches("[r-").count(), 2, "{grouped}");
+    assert!(
+        !answer
+            .text
+            .contains("At the same time api shows a new pattern"),
+        "{}",
+        answer.text
+    );
+}
