@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use ingest::{Record, RecordId, Severity, SourceKind};
 use retrieval::{
     Anomaly, Attribution, Direction, Filters, SearchMode, SearchQuery, Stores, TimeRange, Timeline,
-    attribute, detect_anomalies, metric_shifts, precursors,
+    attribute, detect_anomalies, metric_shifts, precursors, state_changes,
 };
 use tracing::{debug, instrument};
 
@@ -22,6 +22,7 @@ use crate::question_time::question_time;
 use crate::remediation_plan::{
     EntityClass, entity_class, isolate_step, revert_step, ticket_of, verify_step,
 };
+use crate::state_evidence::{STATE_CHANGES_QUOTED, describe_state_changes};
 use crate::toolbox::config_versions;
 
 /// How far back of the onset a change still counts as a candidate cause.
@@ -343,6 +344,10 @@ impl<'a> EvidenceEngine<'a> {
         let (shifts, series_per_metric) = metric_shifts(&metric_records);
         let found_metrics = metric_findings(&shifts, &series_per_metric, onset);
         describe_metric_findings(&mut builder, &found_metrics, onset);
+        // Status lines that changed near the onset, other than the symptoms.
+        let changed_states =
+            state_changes(&records, onset, &symptom_templates, STATE_CHANGES_QUOTED);
+        describe_state_changes(&mut builder, &changed_states);
         let followed = follow_entities(
             &attributed,
             &aliases,

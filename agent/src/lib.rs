@@ -33,6 +33,7 @@ mod remediation_plan;
 mod render;
 #[cfg(feature = "testing")]
 pub mod scripted_llm;
+mod state_evidence;
 mod toolbox;
 mod wording;
 

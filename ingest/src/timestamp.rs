@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDateTime, Utc};
 
+use crate::zone_name::NamedZone;
+
 const NAIVE_FORMATS: &[&str] = &[
     "%Y-%m-%dT%H:%M:%S%.f",
     // Redis and others: `18 Jun 2026 05:32:25.602`.
@@ -30,14 +32,28 @@ pub fn parse_timestamp_in(text: &str, zone: FixedOffset) -> Option<DateTime<Utc>
     if let Ok(ts) = zoned {
         return plausible(ts.with_timezone(&Utc));
     }
-    // log4j and Python logging write a comma before the milliseconds.
-    let dotted = text.replace(',', ".");
-    for format in NAIVE_FORMATS {
-        if let Ok(naive) = NaiveDateTime::parse_from_str(&dotted, format) {
-            return plausible(naive.checked_sub_offset(zone)?.and_utc());
-        }
+    if let Some(naive) = naive_time(text) {
+        return plausible(naive.checked_sub_offset(zone)?.and_utc());
+    }
+    // A local time followed by the zone's name: `2026-01-20 10:10 PST`.
+    if let Some((clock, name)) = text.rsplit_once(' ')
+        && name.chars().all(|c| c.is_ascii_alphabetic())
+        && let Some(named) = NamedZone::parse(name)
+        && let Some(naive) = naive_time(clock)
+    {
+        let offset = FixedOffset::east_opt(named.offset_minutes(naive.date()) * 60)?;
+        return plausible(naive.checked_sub_offset(offset)?.and_utc());
     }
     parse_epoch(text)
+}
+
+/// A date and time without a zone, in one of [`NAIVE_FORMATS`].
+fn naive_time(text: &str) -> Option<NaiveDateTime> {
+    // log4j and Python logging write a comma before the milliseconds.
+    let dotted = text.replace(',', ".");
+    NAIVE_FORMATS
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(&dotted, format).ok())
 }
 
 /// Years a log line can honestly carry; anything else is a misread number
@@ -104,6 +120,16 @@ const MAX_TIMESTAMP_TOKENS: usize = 4;
 /// around it (the tokens before it, then the rest). The longest span that
 /// parses wins at each start.
 pub fn find_timestamp(line: &str, zone: FixedOffset) -> Option<(DateTime<Utc>, String)> {
+    find_leading_tokens(line, zone).or_else(|| {
+        // A time in a trailing comment annotates the line it ends: a
+        // transcript's `$ kubectl describe hpa x   # 2026-01-20 10:10 PST`.
+        let (_, comment) = line.split_once(" # ")?;
+        let (ts, _) = find_leading_tokens(comment, zone)?;
+        Some((ts, line.trim().to_string()))
+    })
+}
+
+fn find_leading_tokens(line: &str, zone: FixedOffset) -> Option<(DateTime<Utc>, String)> {
     let tokens: Vec<(usize, usize)> = token_spans(line)
         .take(SEARCHED_TOKENS + MAX_TIMESTAMP_TOKENS)
         .collect();
@@ -210,6 +236,12 @@ mod tests {
             "a size is no Unix time"
         );
         assert!(find_timestamp("06:31:07.101877 IP 172.22.14.8 > 10.10.1.12", utc).is_none());
+        // A time annotating a transcript's command in a trailing comment.
+        let line = "$ kubectl -n identity describe hpa token-issuer   # 2026-01-20 10:10 PST";
+        let (ts, rest) = find_timestamp(line, utc).expect("comment");
+        assert_eq!(ts.to_rfc3339(), "2026-01-20T18:10:00+00:00");
+        assert_eq!(rest, line);
+        assert!(find_timestamp("value # not a time", utc).is_none());
     }
 
     #[test]

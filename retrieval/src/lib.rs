@@ -31,6 +31,7 @@ mod log_tokenizer;
 mod metric_shifts;
 mod precursors;
 mod query;
+mod state_changes;
 mod stores;
 mod text_store;
 mod timeline;
@@ -51,6 +52,7 @@ pub use loading::{
 pub use metric_shifts::{MetricShift, metric_shifts};
 pub use precursors::{MIN_QUIET, ONSET_SLACK, PRECURSOR_LOOKBACK, Precursor, precursors};
 pub use query::{Filters, Hit, Ranks, SearchMode, SearchQuery, TimeRange};
+pub use state_changes::{MIN_HELD, StateChange, state_changes};
 pub use stores::Stores;
 pub use text_store::TextStore;
 pub use timeline::{TemplateSeries, Timeline};
