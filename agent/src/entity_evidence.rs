@@ -115,14 +115,15 @@ pub(crate) fn describe_followed(
                     continue;
                 };
                 let cite = builder.cite(record, EvidenceRole::Entity);
+                // The record says what happened, with the values its
+                // template masks.
                 format!(
-                    "  On {name}: {} \"{}\" ({} records, {:.0} % of that pattern's{}), e.g. \"{}\" {cite}.",
-                    finding.service,
-                    excerpt(&finding.template, FINDING_EXCERPT_CHARS),
+                    "  On {name}: {} \"{}\" ({} records of its kind, {:.0} % of that pattern's{}) {cite}.",
+                    crate::wording::source_of(record),
+                    excerpt(&crate::wording::compact(&record.body), FINDING_EXCERPT_CHARS),
                     finding.records.len(),
                     100.0 * finding.entity_share(),
                     first_seen(&finding.records, onset),
-                    excerpt(&record.body, FINDING_EXCERPT_CHARS),
                 )
             } else {
                 let Some(difference) = finding.differences.first() else {
@@ -190,7 +191,7 @@ pub(crate) fn describe_precursors(builder: &mut AnswerBuilder, found: &[Precurso
         builder.line(format!(
             "First seen {relation}: {} \"{}\" ({} records of its kind from {} UTC) {cite}.",
             crate::wording::source_of(record),
-            excerpt(&record.body, FINDING_EXCERPT_CHARS),
+            excerpt(&crate::wording::compact(&record.body), FINDING_EXCERPT_CHARS),
             precursor.count,
             record
                 .ts
@@ -301,7 +302,7 @@ pub(crate) fn outside_cause<'r>(
         text: format!(
             "{} \"{}\", first seen {}",
             crate::wording::source_of(precursor.first),
-            excerpt(&precursor.first.body, FINDING_EXCERPT_CHARS),
+            excerpt(&crate::wording::compact(&precursor.first.body), FINDING_EXCERPT_CHARS),
             relation_to_onset(precursor.lead_minutes)
         ),
     })

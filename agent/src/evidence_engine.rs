@@ -1233,7 +1233,7 @@ fn describe_attribution(found: &[Attribution]) -> Option<String> {
             None => format!(
                 "{}={}",
                 a.key,
-                crate::answer::excerpt(&a.value, ATTRIBUTION_VALUE_CHARS)
+                crate::answer::excerpt(&crate::wording::compact(&a.value), ATTRIBUTION_VALUE_CHARS)
             ),
         };
         match groups.iter_mut().find(|(s, _)| *s == shares) {
@@ -1263,13 +1263,13 @@ fn example_of(record: Option<&Record>) -> String {
         if !body_is_template {
             quoted.push(format!(
                 "\"{}\"",
-                crate::answer::excerpt(&r.body, EXAMPLE_CHARS)
+                crate::answer::excerpt(&crate::wording::compact(&r.body), EXAMPLE_CHARS)
             ));
         }
         quoted.extend(details.iter().map(|(key, value)| {
             format!(
                 "{key}: \"{}\"",
-                crate::answer::excerpt(value, EXAMPLE_CHARS)
+                crate::answer::excerpt(&crate::wording::compact(value), EXAMPLE_CHARS)
             )
         }));
         format!(", e.g. {}", quoted.join(", "))

@@ -38,6 +38,50 @@ pub(crate) fn source_of(record: &ingest::Record) -> String {
     }
 }
 
+/// `text` with its long opaque tokens shortened (`MAC=0a:1b:2c:3d…`,
+/// a request id, a hash): a quote has room for what a line says, and the
+/// cited record keeps every byte. A token is opaque when its value (after
+/// any `key=`) is at least [`OPAQUE_MIN_CHARS`] of hex digits and
+/// separators only, with a hex letter; words, paths, addresses and times
+/// stay whole.
+pub(crate) fn compact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let (token, after) = rest.split_at(end);
+        out.push_str(&compact_token(token));
+        let spaces = after.len() - after.trim_start().len();
+        out.push_str(&after[..spaces]);
+        rest = &after[spaces..];
+    }
+    out
+}
+
+fn compact_token(token: &str) -> String {
+    let (key, value) = match token.split_once('=') {
+        Some((key, value)) => (&token[..key.len() + 1], value),
+        None => ("", token),
+    };
+    let core = value.trim_matches(|c: char| "\"'()[]{},;".contains(c));
+    // A hex letter tells an id from an address or a time of digits.
+    let opaque = core.chars().count() >= OPAQUE_MIN_CHARS
+        && core
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || ":-._".contains(c))
+        && core.chars().any(|c| c.is_ascii_alphabetic());
+    if !opaque {
+        return token.to_string();
+    }
+    let kept: String = core.chars().take(OPAQUE_KEPT_CHARS).collect();
+    format!("{key}{}", value.replacen(core, &format!("{kept}…"), 1))
+}
+
+/// Length from which a hex-and-separators token is shortened in quotes.
+const OPAQUE_MIN_CHARS: usize = 16;
+/// Characters of a shortened opaque token kept.
+const OPAQUE_KEPT_CHARS: usize = 8;
+
 /// `text` cut to about `max_chars` so that it still shows `focus`, the
 /// value that makes it relevant: its head, then the part around `focus`
 /// when that lies beyond the cut. Without `focus` in it, as [`excerpt`].
@@ -64,6 +108,26 @@ pub(crate) fn excerpt_showing(text: &str, focus: &str, max_chars: usize) -> Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_opaque_tokens_are_shortened_and_words_kept() {
+        assert_eq!(
+            compact("IN=ens5 MAC=0a:1b:2c:3d:4e:5f:0a:9f:8e:7d:6c:5b:08:00 SRC=10.250.0.1 PROTO=ICMP"),
+            "IN=ens5 MAC=0a:1b:2c… SRC=10.250.0.1 PROTO=ICMP"
+        );
+        assert_eq!(
+            compact("request \"7e85db04-792e-4f0a-b58c-4f17925a6988\" failed  twice"),
+            "request \"7e85db04…\" failed  twice"
+        );
+        // Commits, addresses, words and URLs stay as they are.
+        for kept in [
+            "commit a3f9c21 reverted",
+            "dial tcp 203.0.113.40:443: i/o timeout",
+            "url=https://sso-api.wingtiptoys.example/as/token.oauth2",
+        ] {
+            assert_eq!(compact(kept), kept);
+        }
+    }
 
     #[test]
     fn an_excerpt_keeps_its_focus_when_the_cut_would_lose_it() {
