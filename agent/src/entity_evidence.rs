@@ -120,7 +120,10 @@ pub(crate) fn describe_followed(
                 format!(
                     "  On {name}: {} \"{}\" ({} records of its kind, {:.0} % of that pattern's{}) {cite}.",
                     crate::wording::source_of(record),
-                    excerpt(&crate::wording::compact(&record.body), FINDING_EXCERPT_CHARS),
+                    excerpt(
+                        &crate::wording::compact(&record.body),
+                        FINDING_EXCERPT_CHARS
+                    ),
                     finding.records.len(),
                     100.0 * finding.entity_share(),
                     first_seen(&finding.records, onset),
@@ -191,7 +194,10 @@ pub(crate) fn describe_precursors(builder: &mut AnswerBuilder, found: &[Precurso
         builder.line(format!(
             "First seen {relation}: {} \"{}\" ({} records of its kind from {} UTC) {cite}.",
             crate::wording::source_of(record),
-            excerpt(&crate::wording::compact(&record.body), FINDING_EXCERPT_CHARS),
+            excerpt(
+                &crate::wording::compact(&record.body),
+                FINDING_EXCERPT_CHARS
+            ),
             precursor.count,
             record
                 .ts
@@ -302,7 +308,10 @@ pub(crate) fn outside_cause<'r>(
         text: format!(
             "{} \"{}\", first seen {}",
             crate::wording::source_of(precursor.first),
-            excerpt(&crate::wording::compact(&precursor.first.body), FINDING_EXCERPT_CHARS),
+            excerpt(
+                &crate::wording::compact(&precursor.first.body),
+                FINDING_EXCERPT_CHARS
+            ),
             relation_to_onset(precursor.lead_minutes)
         ),
     })

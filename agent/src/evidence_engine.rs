@@ -18,6 +18,7 @@ use crate::error::Result;
 use crate::history_answer::answer_from_history;
 use crate::intent::classify;
 use crate::metric_evidence::{describe_metric_findings, metric_findings, metric_verify_step};
+use crate::past_actions::action_items;
 use crate::question_time::question_time;
 use crate::remediation_plan::{
     EntityClass, entity_class, isolate_step, revert_step, ticket_of, verify_step,
@@ -459,11 +460,17 @@ impl<'a> EvidenceEngine<'a> {
         // failure first seen as the symptoms begin.
         let entity_evidence = outside.as_ref().is_some_and(|o| o.entity_scoped);
         let outside_evidence = outside.is_some();
-        let cause = links.first().filter(|l| l.is_linked()).filter(|l| {
-            let words_only = l.names.is_empty() && !l.same_service;
-            let long_before = l.lead.is_none_or(|lead| lead > CLOSE_LEAD_MINUTES);
-            !(words_only && (entity_evidence || outside_evidence && long_before))
-        });
+        let cause = links
+            .first()
+            .filter(|l| l.is_linked())
+            .filter(|l| {
+                let words_only = l.names.is_empty() && !l.same_service;
+                let long_before = l.lead.is_none_or(|lead| lead > CLOSE_LEAD_MINUTES);
+                !(words_only && (entity_evidence || outside_evidence && long_before))
+            })
+            // A patch without a date may be months old: only naming where
+            // the failures concentrate ties it to this incident.
+            .filter(|l| l.lead.is_some() || !l.names.is_empty());
         let alternatives: Vec<String> = links
             .iter()
             .filter(|l| cause.is_none_or(|c| c.change.id != l.change.id))
@@ -608,7 +615,7 @@ impl<'a> EvidenceEngine<'a> {
                     "no recorded change precedes the onset in the day before it".to_string()
                 } else if links.first().is_some_and(|l| l.is_linked()) {
                     format!(
-                        "{} change(s) precede the onset, none naming the implicated entities or touching a failing service, only sharing words with the symptoms",
+                        "{} change(s) precede the onset or carry no date, none naming the implicated entities; those sharing words with the symptoms touch no failing service, came long before, or are undated",
                         links.len()
                     )
                 } else {
@@ -711,6 +718,35 @@ impl<'a> EvidenceEngine<'a> {
                 ));
             }
             builder.line(format!("{line} {cite}."));
+            // The steps the team wrote for this kind of failure come right
+            // after the diagnosis's own first step.
+            let sections: Vec<Record> = self
+                .stores
+                .text()
+                .scan(
+                    tenant,
+                    &Filters {
+                        kinds: vec![past.kind],
+                        ..Filters::default()
+                    },
+                    MAX_KNOWLEDGE_SECTIONS,
+                )?
+                .into_iter()
+                .filter(|s| s.origin.source == past.origin.source)
+                .collect();
+            let steps: Vec<String> = action_items(&sections)
+                .into_iter()
+                .take(PAST_ACTIONS_QUOTED)
+                .map(|(section, item)| {
+                    let cite = builder.cite(section, EvidenceRole::Match);
+                    format!(
+                        "As \"{document}\" prescribes {cite}: {}",
+                        crate::answer::excerpt(&item, PAST_ACTION_CHARS)
+                    )
+                })
+                .collect();
+            let at = remediation.steps.len().min(1);
+            remediation.steps.splice(at..at, steps);
         }
         // Question matches that add something: from the incident, and not
         // another line of a pattern already cited.
@@ -1116,6 +1152,13 @@ fn question_symptom(hits: &[retrieval::Hit], records: &[Record]) -> Option<Anoma
 /// Failing records read for attribution at most, and contrast records:
 /// evenly spaced samples beyond that keep the shares and bound the work.
 const ATTRIBUTION_SAMPLE: usize = 20_000;
+/// Knowledge sections read to find a matching document's action steps.
+const MAX_KNOWLEDGE_SECTIONS: usize = 20_000;
+/// Action steps of a matching runbook or postmortem put in a remediation.
+const PAST_ACTIONS_QUOTED: usize = 3;
+/// Characters of each such step quoted.
+const PAST_ACTION_CHARS: usize = 240;
+
 /// Groups of values named per symptom: values with the same counts (the
 /// error, its code and its type, each on every failing record and no
 /// other) are one finding, stated together.
@@ -1422,6 +1465,9 @@ impl ChangeLink<'_> {
         let mut reasons = Vec::new();
         if let Some(lead) = self.lead.filter(|l| *l > CLOSE_LEAD_MINUTES) {
             reasons.push(format!("{lead} min is long before the onset"));
+        }
+        if self.lead.is_none() && self.names.is_empty() {
+            reasons.push("it carries no date and names no implicated entity".to_string());
         }
         if !self.is_linked() {
             reasons.push("it shares no terms with the symptoms".to_string());

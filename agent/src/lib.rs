@@ -27,6 +27,7 @@ mod llm_agent;
 mod llm_client;
 mod local_llm;
 mod metric_evidence;
+mod past_actions;
 mod prompts;
 mod question_time;
 mod remediation_plan;

@@ -112,7 +112,9 @@ mod tests {
     #[test]
     fn long_opaque_tokens_are_shortened_and_words_kept() {
         assert_eq!(
-            compact("IN=ens5 MAC=0a:1b:2c:3d:4e:5f:0a:9f:8e:7d:6c:5b:08:00 SRC=10.250.0.1 PROTO=ICMP"),
+            compact(
+                "IN=ens5 MAC=0a:1b:2c:3d:4e:5f:0a:9f:8e:7d:6c:5b:08:00 SRC=10.250.0.1 PROTO=ICMP"
+            ),
             "IN=ens5 MAC=0a:1b:2c… SRC=10.250.0.1 PROTO=ICMP"
         );
         assert_eq!(

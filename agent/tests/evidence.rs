@@ -720,3 +720,114 @@ fn patterns_of_one_service_moving_together_are_one_line() {
         answer.text
     );
 }
+
+/// An undated patch to the failing service that shares a word with the
+/// symptoms is no cause (it may be months old), while one naming the node
+/// the failures concentrate on is.
+#[test]
+fn an_undated_patch_is_the_cause_only_when_it_names_an_implicated_entity() {
+    let ask = |patch: &str| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write_api_failing_on_node_4(dir.path());
+        std::fs::write(dir.path().join("api.diff"), patch).expect("write");
+        let stores = stores_of(dir.path(), "t");
+        EvidenceEngine::new(&stores)
+            .ask("t", "verify requests failing since 10:00, what broke?")
+            .expect("answer")
+    };
+    let header = "diff --git a/api/values.yaml b/api/values.yaml\n--- a/api/values.yaml\n+++ b/api/values.yaml\n@@ -1,2 +1,2 @@\n";
+    let words_only = ask(&format!("{header}-deadline: 5s\n+deadline: 1s\n"));
+    assert!(
+        !words_only.text.contains("Likely root cause:"),
+        "{}",
+        words_only.text
+    );
+    assert!(
+        words_only
+            .alternatives
+            .iter()
+            .any(|a| a.contains("it carries no date and names no implicated entity")),
+        "{:?}",
+        words_only.alternatives
+    );
+    let naming = ask(&format!(
+        "{header}-nodeSelector: node-3\n+nodeSelector: node-4\n"
+    ));
+    assert!(
+        naming.text.contains("Likely root cause:") && naming.text.contains("it names node-4"),
+        "{}",
+        naming.text
+    );
+}
+
+/// The steps a matching runbook lists under its actions, and those a
+/// postmortem lists under its mitigation, join the remediation, cited;
+/// its checks and follow-up action items do not.
+#[test]
+fn a_matching_runbook_or_postmortem_lends_its_action_steps() {
+    let documents = [
+        (
+            "runbook-gateway-oom.md",
+            "# Runbook: gateway killed by the kernel\n\n\
+             ## Symptoms\n\
+             - Memory cgroup out of memory: Killed process for the gateway.\n\n\
+             ## Checks\n\
+             1. Compare the gateway memory limit with its working set.\n\n\
+             ## Actions\n\
+             - Raise the gateway memory limit back to 512Mi,\n  then watch the OOM kills stop.\n\
+             - Page the gateway owners if kills continue.\n",
+            [
+                "Raise the gateway memory limit back to 512Mi, then watch the OOM kills stop.",
+                "Page the gateway owners if kills continue.",
+            ],
+        ),
+        (
+            "postmortem-gateway-oom.md",
+            "# Postmortem: gateway out of memory\n\n\
+             ## Summary\n\
+             The kernel logged Memory cgroup out of memory: Killed process for the gateway.\n\n\
+             ## Mitigation\n\
+             1. Reverted the gateway memory limit.\n\
+             2. Drained node-1.\n\n\
+             ## Action items\n\
+             - [ ] alert on gateway memory\n",
+            ["Reverted the gateway memory limit.", "Drained node-1."],
+        ),
+    ];
+    for (name, text, expected) in documents {
+        let dir = tempfile::tempdir().expect("tempdir");
+        corpus(dir.path());
+        std::fs::write(dir.path().join(name), text).expect("write");
+        let stores = stores_of(dir.path(), "t");
+        let answer = EvidenceEngine::new(&stores)
+            .ask("t", "why is the gateway being killed?")
+            .expect("answer");
+        let lent: Vec<&String> = answer
+            .remediation
+            .steps
+            .iter()
+            .filter(|s| s.contains("\" prescribes [r-"))
+            .collect();
+        assert_eq!(lent.len(), expected.len(), "{name}: {lent:?}");
+        for (step, item) in lent.iter().zip(expected) {
+            assert!(step.ends_with(item), "{name}: {step}");
+            let id = step
+                .split("[")
+                .nth(1)
+                .and_then(|rest| rest.split(']').next())
+                .expect("a citation");
+            assert!(
+                answer.citations.iter().any(|c| c.id.to_string() == id),
+                "{name}: {id} is cited"
+            );
+        }
+        assert!(
+            !answer
+                .remediation
+                .steps
+                .iter()
+                .any(|s| s.contains("alert on gateway memory")),
+            "{name}: follow-up items are no remediation"
+        );
+    }
+}
