@@ -211,8 +211,8 @@ pub(crate) fn describe_precursors(builder: &mut AnswerBuilder, found: &[Precurso
 const IMMEDIATE_PRECURSOR_MINUTES: i64 = 5;
 
 /// The likeliest cause when no change is linked: a warning of an implicated
-/// entity that began by the onset (the earliest, since what starts first
-/// drives the rest), else the first precursor that began within minutes of
+/// entity that began by the onset, after a quiet stretch (the earliest,
+/// since what starts first drives the rest), else the first precursor that began within minutes of
 /// the onset.
 /// A metric series labelled with an implicated entity that began to shift
 /// by the onset counts as that entity's warning.
@@ -229,7 +229,7 @@ pub(crate) fn outside_cause<'r>(
     found: &[Precursor<'r>],
     metrics: &[MetricFinding<'r>],
     implicated: &[Attribution],
-    onset: DateTime<Utc>,
+    (observed_from, onset): (DateTime<Utc>, DateTime<Utc>),
 ) -> Option<OutsideCause<'r>> {
     let metric_of_entity = metrics
         .iter()
@@ -252,8 +252,14 @@ pub(crate) fn outside_cause<'r>(
                 .copied()
                 .filter(|r| r.ts.is_some())
                 .min_by_key(|r| r.ts)?;
-            let lead = (onset - first.ts?).num_minutes();
-            (lead >= -retrieval::ONSET_SLACK.num_minutes()).then_some((entity, f, first, lead))
+            let at = first.ts?;
+            let lead = (onset - at).num_minutes();
+            // What the entity wrote from the start of the data is how it
+            // always is, not what changed: like a precursor, an event
+            // begins after a quiet stretch.
+            let new = at - observed_from >= retrieval::MIN_QUIET;
+            (new && lead >= -retrieval::ONSET_SLACK.num_minutes())
+                .then_some((entity, f, first, lead))
         })
         .max_by_key(|(_, _, _, lead)| *lead);
     // Whichever began first leads.

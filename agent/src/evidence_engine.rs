@@ -452,7 +452,7 @@ impl<'a> EvidenceEngine<'a> {
             &found_precursors,
             &found_metrics,
             &attributed,
-            onset,
+            (start, onset),
         );
         // Words alone, from a change to another service, are weaker evidence
         // than a warning or a metric of the very entity the failures

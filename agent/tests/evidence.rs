@@ -831,3 +831,45 @@ fn a_matching_runbook_or_postmortem_lends_its_action_steps() {
         );
     }
 }
+
+/// A warning of the implicated node is the outside cause when it began
+/// after a quiet stretch before the onset; written from the start of the
+/// data, it is how the node always is, and names no cause.
+#[test]
+fn an_entity_warning_is_a_cause_only_when_it_began_after_a_quiet_stretch() {
+    let ask = |from_minute: u32| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write_api_failing_on_node_4(dir.path());
+        let mut kernel = String::new();
+        for minute in from_minute..90 {
+            writeln!(
+                kernel,
+                r#"{{"ts":"2026-11-22T{:02}:{:02}:30.000Z","level":"warn","msg":"disk io stall detected","service":"kernel","node":"node-4"}}"#,
+                9 + minute / 60,
+                minute % 60
+            )
+            .expect("write");
+        }
+        std::fs::write(dir.path().join("kernel.jsonl"), kernel).expect("write");
+        let stores = stores_of(dir.path(), "t");
+        EvidenceEngine::new(&stores)
+            .ask("t", "verify requests failing since 10:00, what broke?")
+            .expect("answer")
+    };
+    let began = ask(50);
+    assert!(
+        began
+            .text
+            .contains("Likely cause, outside recorded changes: kernel \"disk io stall detected\" on host=node-4"),
+        "{}",
+        began.text
+    );
+    let always = ask(0);
+    assert!(
+        !always
+            .text
+            .contains("Likely cause, outside recorded changes: kernel"),
+        "{}",
+        always.text
+    );
+}
