@@ -363,6 +363,10 @@ fn choose_passages<'r>(
             if states_cause(&passage) {
                 score += 0.5 * mean_weight;
             }
+            // And what fixed it, which the next responder may repeat.
+            if states_fix(&passage) {
+                score += 0.5 * mean_weight;
+            }
             if score > 0.0 {
                 candidates.push((candidates.len(), score, section, passage));
             }
@@ -400,7 +404,33 @@ const CAUSE_MARKERS: &[&str] = &[
     "led to",
     "triggered",
     "was responsible",
+    "introduced",
 ];
+
+/// Words by which English prose reports what fixed or mitigated an
+/// incident (lower case, matched as substrings).
+const FIX_MARKERS: &[&str] = &[
+    "fixed",
+    "resolved",
+    "reverted",
+    "rolled back",
+    "restored",
+    "mitigated",
+    "recovered",
+    "restarted",
+    "redeployed",
+    "re-deployed",
+    "taken down",
+    "took down",
+    "patched",
+    "workaround",
+];
+
+/// Whether a passage reports what fixed or mitigated the incident.
+fn states_fix(passage: &str) -> bool {
+    let lower = passage.to_lowercase();
+    FIX_MARKERS.iter().any(|marker| lower.contains(marker))
+}
 
 /// Whether a passage attributes a cause or states a finding.
 fn states_cause(passage: &str) -> bool {
@@ -497,6 +527,20 @@ mod tests {
         assert!(!states_cause(
             "5:41 Team starts a live call, successfully restarts the hub"
         ));
+        assert!(states_cause(
+            "Additionally, a resource leak was introduced in the update to kubespawner"
+        ));
+    }
+
+    #[test]
+    fn passages_that_report_the_fix_are_told_apart() {
+        assert!(states_fix(
+            "Only the hub image is reverted to the last known good version."
+        ));
+        assert!(states_fix("The phishing domain has been taken down."));
+        assert!(states_fix("Service restored after the pool was resized."));
+        assert!(!states_fix("Launch success drops to zero."));
+        assert!(!states_fix("The team starts a live call."));
     }
 
     #[test]
