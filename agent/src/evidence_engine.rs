@@ -1170,7 +1170,7 @@ const ATTRIBUTIONS_NAMED: usize = 6;
 /// [`ATTRIBUTION_GROUPS_NAMED`] groups of equal counts, at most
 /// [`ATTRIBUTIONS_NAMED`]. Equal counts rank together, so the groups are
 /// runs of the ranked list.
-fn named(found: &[Attribution]) -> &[Attribution] {
+pub(crate) fn named(found: &[Attribution]) -> &[Attribution] {
     let counts = |a: &Attribution| (a.failing, a.failing_total, a.contrast, a.contrast_total);
     let mut groups = 0;
     let mut end = 0;
@@ -1193,7 +1193,7 @@ const ATTRIBUTIONS_WEIGHED: usize = 24;
 /// The values that concentrate an anomaly's records: its template from the
 /// onset on, against the other records of the same sources (the ones that
 /// did not fail, when the anomaly is a failure). Drops have no failing set.
-fn attribution_of(
+pub(crate) fn attribution_of(
     anomaly: &Anomaly,
     records: &[Record],
     rising: &HashSet<&str>,
@@ -1369,7 +1369,7 @@ const OWNER_TEMPLATE_CHARS: usize = 40;
 /// Words of a template in the search a remediation verifies with.
 const VERIFY_QUERY_WORDS: usize = 12;
 
-fn is_problem(anomaly: &Anomaly) -> bool {
+pub(crate) fn is_problem(anomaly: &Anomaly) -> bool {
     match anomaly.direction {
         Direction::New | Direction::Spike => problem_severity(anomaly) >= Severity::Warn,
         Direction::Drop => problem_severity(anomaly) <= Severity::Info,

@@ -1,15 +1,17 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use ingest::{Record, RecordId, Severity, SourceKind};
 use retrieval::{
-    Filters, SearchMode, SearchQuery, Stores, TimeRange, Timeline, detect_anomalies, metric_shifts,
+    Direction, Filters, SearchMode, SearchQuery, Stores, TimeRange, Timeline, detect_anomalies,
+    metric_shifts, precursors, state_changes,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::answer::excerpt;
 use crate::error::Result;
+use crate::evidence_engine::{attribution_of, is_problem, named};
 
 /// Every tool the model may call; `prompts/tools.vN.json` describes each.
 pub(crate) const TOOL_NAMES: [&str; 8] = [
@@ -35,6 +37,12 @@ const MAX_SEARCH_LIMIT: usize = 100;
 const MAX_ANOMALIES: usize = 10;
 /// Metric series shifts shown by `anomalies`, earliest first.
 const MAX_METRIC_SHIFTS: usize = 8;
+/// Anomalies for which `anomalies` names the values their records share.
+const MAX_ATTRIBUTED: usize = 3;
+/// Warnings first seen before the first problem's onset, shown by `anomalies`.
+const MAX_PRECURSORS: usize = 5;
+/// Status lines changed near that onset, shown by `anomalies`.
+const MAX_STATE_CHANGES: usize = 3;
 const MAX_CHANGES: usize = 20;
 const MAX_CONFIG_VERSIONS: usize = 5;
 const MAX_DOCUMENTS: usize = 5;
@@ -190,8 +198,31 @@ impl<'a> Toolbox<'a> {
         let records = self.stores.text().scan(self.tenant, &filters, SCAN_LIMIT)?;
         let timeline = Timeline::build(&records, start, end, Duration::minutes(1));
         let anomalies = detect_anomalies(&timeline);
+        // The same analyses evidence mode runs: what each failure's records
+        // share, and what began or changed just before the first of them.
+        let rising: HashSet<&str> = anomalies
+            .iter()
+            .filter(|a| a.direction != Direction::Drop && is_problem(a))
+            .map(|a| a.template_id.as_str())
+            .collect();
+        let known: HashSet<&str> = anomalies.iter().map(|a| a.template_id.as_str()).collect();
         let mut list = Vec::new();
-        for anomaly in anomalies.iter().take(MAX_ANOMALIES) {
+        for (index, anomaly) in anomalies.iter().take(MAX_ANOMALIES).enumerate() {
+            let concentrated: Vec<Value> = if index < MAX_ATTRIBUTED && is_problem(anomaly) {
+                named(&attribution_of(anomaly, &records, &rising))
+                    .iter()
+                    .map(|a| {
+                        json!({
+                            "key": a.key,
+                            "value": a.value,
+                            "share_of_failures": round2(a.share()),
+                            "share_of_others": round2(a.contrast_share()),
+                        })
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let ids: Vec<RecordId> = anomaly
                 .examples
                 .iter()
@@ -208,7 +239,34 @@ impl<'a> Toolbox<'a> {
                 "per_minute_after": round1(anomaly.rate_after),
                 "z": round1(anomaly.z),
                 "examples": examples.iter().map(|r| self.show(r)).collect::<Vec<_>>(),
+                "concentrated_on": concentrated,
             }));
+        }
+        let (mut before_first, mut changed) = (Vec::new(), Vec::new());
+        if let Some(first) = anomalies.iter().find(|a| is_problem(a)) {
+            for precursor in precursors(
+                &records,
+                first.onset,
+                &known,
+                &HashSet::new(),
+                MAX_PRECURSORS,
+            ) {
+                before_first.push(json!({
+                    "service": precursor.first.service,
+                    "template": precursor.template,
+                    "count": precursor.count,
+                    "minutes_before_onset": precursor.lead_minutes,
+                    "first": self.show(precursor.first),
+                }));
+            }
+            for change in state_changes(&records, first.onset, &known, MAX_STATE_CHANGES) {
+                changed.push(json!({
+                    "source": change.after.origin.source,
+                    "minutes_before_onset": change.lead_minutes,
+                    "before": excerpt(&change.before.body, EXCERPT_CHARS),
+                    "after": self.show(change.after),
+                }));
+            }
         }
         let samples = self.stores.text().scan(
             self.tenant,
@@ -239,6 +297,8 @@ impl<'a> Toolbox<'a> {
             "window": window_json(&filters.time),
             "anomalies": list,
             "metric_shifts": shifted,
+            "first_seen_before_onset": before_first,
+            "status_lines_changed": changed,
         });
         if anomalies.len() > MAX_ANOMALIES {
             value["omitted"] = json!(format!(
@@ -634,6 +694,10 @@ fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
 /// The versions of one config block (Terraform block, YAML document,
 /// server block) across the ingested files, earliest state first.
 pub(crate) struct ConfigBlock {
@@ -737,6 +801,67 @@ mod tests {
         stores.upsert(&parsed.records).expect("upsert");
         stores.commit().expect("commit");
         (stores, parsed.records.len())
+    }
+
+    /// Verify failures on node-4 from 10:00, a consensus error first seen
+    /// a minute before them: `anomalies` names the node the failures share
+    /// and the error that came first, both citable.
+    #[test]
+    fn anomalies_name_what_failures_share_and_what_came_first() {
+        use std::fmt::Write;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut api = String::new();
+        for i in 0..5400u32 {
+            let (minute, second) = (i / 60, i % 60);
+            let ts = format!(
+                "2026-11-22T{:02}:{:02}:{second:02}.000Z",
+                9 + minute / 60,
+                minute % 60
+            );
+            let node = i % 6;
+            let (level, msg) = if minute >= 60 && node == 4 {
+                ("error", "verify aborted: deadline exceeded")
+            } else {
+                ("info", "verify served")
+            };
+            writeln!(
+                api,
+                r#"{{"ts":"{ts}","level":"{level}","msg":"{msg}","service":"api","node":"node-{node}"}}"#
+            )
+            .expect("write");
+        }
+        writeln!(
+            api,
+            r#"{{"ts":"2026-11-22T09:59:10.000Z","level":"error","msg":"no cluster leader","service":"consul"}}"#
+        )
+        .expect("write");
+        std::fs::write(dir.path().join("api.jsonl"), api).expect("write");
+        let (stores, _) = stores_of(dir.path());
+        let mut toolbox = Toolbox::new(&stores, "acme", TimeRange::default());
+        let result: Value = serde_json::from_str(
+            &toolbox
+                .call(
+                    "anomalies",
+                    r#"{"from": "2026-11-22T09:00:00Z", "to": "2026-11-22T10:30:00Z"}"#,
+                )
+                .expect("runs"),
+        )
+        .expect("json");
+        let failing = result["anomalies"]
+            .as_array()
+            .and_then(|list| {
+                list.iter()
+                    .find(|a| a["template"] == "verify aborted: deadline exceeded")
+            })
+            .unwrap_or_else(|| panic!("{result}"));
+        let shared = &failing["concentrated_on"][0];
+        assert_eq!(shared["value"], "node-4", "{result}");
+        assert_eq!(shared["share_of_failures"], 1.0);
+        let first = &result["first_seen_before_onset"][0];
+        assert_eq!(first["service"], "consul", "{result}");
+        assert_eq!(first["minutes_before_onset"], 0);
+        let cited = first["first"]["id"].as_str().expect("an id");
+        assert!(toolbox.shown().keys().any(|id| id.0 == cited));
     }
 
     #[test]
