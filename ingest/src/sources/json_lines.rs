@@ -31,6 +31,8 @@ const MESSAGE_KEYS: &[&str] = &[
 ];
 const SERVICE_KEYS: &[&str] = &["service", "service.name", "app", "component", "logger"];
 const HOST_KEYS: &[&str] = &["host", "hostname", "host.name", "node"];
+/// Keys under which proxies log why they failed a request.
+const RESPONSE_FLAG_KEYS: &[&str] = &["response_flags", "upstream.response_flags"];
 
 /// Keys that identify a change record.
 const CHANGE_KEYS: &[&str] = &[
@@ -128,10 +130,15 @@ fn generic_draft(ctx: &SourceContext<'_>, object: &Map<String, Value>) -> Record
     }
     copy_http_and_oauth_fields(&mut draft);
     if let Some(access) = access_shape(object) {
+        // The reason a request failed, as the log states it: an OAuth
+        // error, else a proxy's response flags (Envoy's `UO`, `UF`, `NR`).
         let error = draft
             .fields
             .get("oauth_error")
             .and_then(Value::as_str)
+            .or_else(|| {
+                first_str(object, RESPONSE_FLAG_KEYS).filter(|f| !f.is_empty() && *f != "-")
+            })
             .map(|e| format!(" {e}"))
             .unwrap_or_default();
         draft.body = format!(
@@ -300,6 +307,22 @@ mod tests {
             default_service: "svc",
             zone: crate::sources::UTC,
         }
+    }
+
+    #[test]
+    fn a_proxys_response_flags_say_why_a_request_failed() {
+        let failed = r#"{"start_time":"2026-10-07T18:24:31.394Z","method":"POST","path":"/login","response_code":503,"response_flags":"UO","upstream_cluster":"auth-api-iad"}"#;
+        let record = parse_json_line(&ctx(), 1, failed).expect("parses");
+        assert_eq!(record.body, "POST /login 503 UO");
+        assert_eq!(
+            record.template.as_ref().map(|t| t.text.as_str()),
+            Some("POST /login 503 UO")
+        );
+        let served = r#"{"start_time":"2026-10-07T18:24:31.394Z","method":"POST","path":"/login","response_code":200,"response_flags":"-"}"#;
+        assert_eq!(
+            parse_json_line(&ctx(), 2, served).expect("parses").body,
+            "POST /login 200"
+        );
     }
 
     #[test]
