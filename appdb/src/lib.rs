@@ -215,6 +215,21 @@ pub enum Backend {
     Postgres,
 }
 
+/// `path` as the path of a `sqlite://` URL: `%`, `?` and `#` would end
+/// or escape it, so they are percent-encoded (the driver decodes them).
+fn url_path(path: &Path) -> String {
+    let mut out = String::new();
+    for c in path.display().to_string().chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '?' => out.push_str("%3F"),
+            '#' => out.push_str("%23"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// The state database. Cloning shares the pool.
 #[derive(Clone, Debug)]
 pub struct AppDb {
@@ -228,7 +243,7 @@ impl AppDb {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
         }
-        Self::connect(&format!("sqlite://{}?mode=rwc", path.display())).await
+        Self::connect(&format!("sqlite://{}?mode=rwc", url_path(path))).await
     }
 
     /// Connects to `url` (`sqlite://…` or `postgres://…`) and migrates.
@@ -949,6 +964,26 @@ mod tests {
                     .is_empty()
             );
         }
+    }
+
+    /// A directory name with characters a URL gives meaning to still
+    /// holds the database file, at that very path.
+    #[tokio::test]
+    async fn a_path_with_url_characters_opens_that_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("on call #2?50%").join("state.db");
+        let db = AppDb::open_file(&path).await.expect("open");
+        db.record_question(&question("t", "kept?"))
+            .await
+            .expect("insert");
+        assert!(path.exists(), "{}", path.display());
+        drop(db);
+        let again = AppDb::open_file(&path).await.expect("reopen");
+        let rows = again
+            .questions_since("t", DateTime::<Utc>::default())
+            .await
+            .expect("rows");
+        assert_eq!(rows.len(), 1);
     }
 
     #[tokio::test]
