@@ -18,9 +18,13 @@ pub enum RetrievalError {
     /// A stored record could not be decoded: the index is from another version.
     #[error("stored record is unreadable ({0}); re-ingest into a fresh data directory")]
     StoredRecord(String),
-    /// A query was malformed.
+    /// A query was malformed: the caller's mistake (no tenant).
     #[error("invalid query: {0}")]
     InvalidQuery(String),
+    /// An invariant of the stores did not hold (a unit without its vector):
+    /// a defect here, never the caller's.
+    #[error("internal: {0}")]
+    Invariant(String),
     /// Texts could not be embedded.
     #[error(transparent)]
     Embedding(Arc<embed::EmbedError>),
@@ -57,6 +61,17 @@ impl From<tantivy::directory::error::OpenDirectoryError> for RetrievalError {
     fn from(e: tantivy::directory::error::OpenDirectoryError) -> Self {
         RetrievalError::TextIndex(Arc::new(e.into()))
     }
+}
+
+/// Every query names a tenant: an empty or blank one is refused, never
+/// read as "all".
+pub(crate) fn require_tenant(tenant: &str) -> Result<()> {
+    if tenant.trim().is_empty() {
+        return Err(RetrievalError::InvalidQuery(
+            "a query needs a tenant".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Result of retrieval operations.

@@ -86,7 +86,7 @@ fn schema() -> (Schema, StoreFields) {
 fn log_analyzer() -> Result<TextAnalyzer> {
     let tokenizer = LogTokenizer::default();
     let stop_words = StopWordFilter::new(Language::English)
-        .ok_or_else(|| RetrievalError::InvalidQuery("no English stop words".into()))?;
+        .ok_or_else(|| RetrievalError::Invariant("no English stop words".into()))?;
     Ok(TextAnalyzer::builder(tokenizer)
         .filter(RemoveLongFilter::limit(80))
         .filter(LowerCaser)
@@ -296,11 +296,7 @@ impl TextStore {
     }
 
     fn scope(&self, tenant: &str, filters: &Filters) -> Result<Vec<(Occur, Box<dyn Query>)>> {
-        if tenant.is_empty() {
-            return Err(RetrievalError::InvalidQuery(
-                "a query needs a tenant".into(),
-            ));
-        }
+        crate::error::require_tenant(tenant)?;
         let f = self.fields;
         let term = |field: Field, value: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(

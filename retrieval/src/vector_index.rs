@@ -79,7 +79,7 @@ impl VectorIndex {
                 .get(&unit.payload.text)
                 .or_else(|| cache.get(&unit.payload.text))
                 .cloned()
-                .ok_or_else(|| RetrievalError::InvalidQuery("a unit lost its vector".into()))?;
+                .ok_or_else(|| RetrievalError::Invariant("a unit lost its vector".into()))?;
             points.push(VectorPoint {
                 key: unit.key,
                 vector,
@@ -105,16 +105,12 @@ impl VectorIndex {
         filters: &Filters,
         limit: usize,
     ) -> Result<Vec<VectorHit>> {
-        if tenant.trim().is_empty() {
-            return Err(RetrievalError::InvalidQuery(
-                "a query needs a tenant".into(),
-            ));
-        }
+        crate::error::require_tenant(tenant)?;
         let query = self
             .embedder
             .embed(&[text.to_string()])?
             .pop()
-            .ok_or_else(|| RetrievalError::InvalidQuery("no vector for the query".into()))?;
+            .ok_or_else(|| RetrievalError::Invariant("no vector for the query".into()))?;
         Ok(self
             .store
             .search(&query, &vector_filter(tenant, filters), limit, false)?)

@@ -71,12 +71,15 @@ fn tenants_never_see_each_other() {
             .expect("search")
             .is_empty()
     );
-    assert!(
-        store
-            .search(&query("", "invalid_token", Filters::default()))
-            .is_err(),
-        "a query without a tenant is an error"
-    );
+    for blank in ["", "  "] {
+        assert!(
+            matches!(
+                store.search(&query(blank, "invalid_token", Filters::default())),
+                Err(retrieval::RetrievalError::InvalidQuery(_))
+            ),
+            "a query without a tenant ({blank:?}) is the caller's error"
+        );
+    }
     let ids: Vec<_> = records("acme").into_iter().map(|r| r.id).collect();
     assert!(
         store.get("globex", &ids).expect("get").is_empty(),

@@ -36,8 +36,11 @@ impl From<agent::AgentError> for ApiError {
 impl From<retrieval::RetrievalError> for ApiError {
     fn from(error: retrieval::RetrievalError) -> Self {
         match error {
-            // Asked of a server that has no vector side: the caller's choice.
-            retrieval::RetrievalError::NoVectors => ApiError::BadRequest(error.to_string()),
+            // Asked of a server that has no vector side, or without a
+            // tenant: the caller's choice, not the server's failure.
+            retrieval::RetrievalError::NoVectors | retrieval::RetrievalError::InvalidQuery(_) => {
+                ApiError::BadRequest(error.to_string())
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -102,5 +105,33 @@ impl IntoResponse for ApiError {
             );
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The caller's mistakes are 4xx; a broken invariant is a 500.
+    #[test]
+    fn retrieval_errors_are_the_callers_or_the_servers() {
+        let status =
+            |error: retrieval::RetrievalError| ApiError::from(error).into_response().status();
+        assert_eq!(
+            status(retrieval::RetrievalError::NoVectors),
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            status(retrieval::RetrievalError::InvalidQuery(
+                "a query needs a tenant".into()
+            )),
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            status(retrieval::RetrievalError::Invariant(
+                "a unit lost its vector".into()
+            )),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }
