@@ -198,7 +198,7 @@ fn event_flag(record: &Record) -> Option<Flag> {
     let event = record.field_str("event_type")?;
     let failed = record
         .field_str("outcome")
-        .is_some_and(|o| matches!(o.to_uppercase().as_str(), "FAILURE" | "DENY"));
+        .is_some_and(|o| ingest::is_failed_okta_outcome(&o));
     let rule = if record.service == "okta" {
         okta_rule(&event, failed)?
     } else {

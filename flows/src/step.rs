@@ -142,7 +142,7 @@ fn idp_step(record: &Record) -> Option<(StepKind, Outcome)> {
         };
         let failed = record
             .field_str("outcome")
-            .is_some_and(|o| matches!(o.to_uppercase().as_str(), "FAILURE" | "DENY"));
+            .is_some_and(|o| ingest::is_failed_okta_outcome(&o));
         return Some((
             kind,
             if failed {

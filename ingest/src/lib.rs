@@ -40,6 +40,7 @@ pub use reader::{
     MAX_LINE_BYTES, Parsed, ReadOptions, RecordSink, SinkError, read_path,
 };
 pub use record::{Origin, Record, RecordId, Severity, SourceKind, TemplateRef};
+pub use sources::is_failed_okta_outcome;
 pub use template_miner::{MinerConfig, TemplateMiner};
 pub use timestamp::{parse_timestamp, parse_timestamp_in};
 pub use zone_name::NamedZone;

@@ -25,6 +25,7 @@ pub(crate) use header_text::parse_header_line;
 pub(crate) use json_document::parse_json_document;
 pub(crate) use json_lines::parse_json_line;
 pub(crate) use knowledge::parse_markdown;
+pub use okta::is_failed_outcome as is_failed_okta_outcome;
 pub(crate) use plain_text::parse_plain_text_line;
 pub(crate) use query_response::is_query_response;
 pub(crate) use syslog::{looks_like_syslog, parse_syslog_line};

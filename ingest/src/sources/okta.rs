@@ -21,7 +21,7 @@ pub(super) fn draft(object: &Map<String, Value>) -> RecordDraft {
     if let Some(reason) = &reason {
         body.push_str(&format!(" ({reason})"));
     }
-    let failed = matches!(result.as_str(), "FAILURE" | "DENY");
+    let failed = is_failed_outcome(&result);
     let severity = text("severity")
         .as_deref()
         .and_then(Severity::from_level)
@@ -73,6 +73,14 @@ pub(super) fn draft(object: &Map<String, Value>) -> RecordDraft {
     draft
 }
 
+/// Whether an Okta `outcome.result` says the action failed or was
+/// denied (any case): the one reading of it, for parsing and for rules.
+pub fn is_failed_outcome(result: &str) -> bool {
+    ["FAILURE", "DENY"]
+        .iter()
+        .any(|failed| result.eq_ignore_ascii_case(failed))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::sources::{SourceContext, parse_json_line};
@@ -122,5 +130,20 @@ mod tests {
             Some("client_credentials")
         );
         assert!(!record.fields.contains_key("debug.nested"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_and_denied_outcomes_are_failures_in_any_case() {
+        for failed in ["FAILURE", "DENY", "failure", "Deny"] {
+            assert!(is_failed_outcome(failed), "{failed}");
+        }
+        for other in ["SUCCESS", "ALLOW", "CHALLENGE", "UNKNOWN", ""] {
+            assert!(!is_failed_outcome(other), "{other}");
+        }
     }
 }
