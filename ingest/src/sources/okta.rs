@@ -83,6 +83,18 @@ pub fn is_failed_outcome(result: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::is_failed_outcome;
+
+    #[test]
+    fn failed_and_denied_outcomes_are_failures_in_any_case() {
+        for failed in ["FAILURE", "DENY", "failure", "Deny"] {
+            assert!(is_failed_outcome(failed), "{failed}");
+        }
+        for other in ["SUCCESS", "ALLOW", "CHALLENGE", "UNKNOWN", ""] {
+            assert!(!is_failed_outcome(other), "{other}");
+        }
+    }
+
     use crate::sources::{SourceContext, parse_json_line};
     use crate::{Severity, SourceKind};
 
@@ -130,20 +142,5 @@ mod tests {
             Some("client_credentials")
         );
         assert!(!record.fields.contains_key("debug.nested"));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn failed_and_denied_outcomes_are_failures_in_any_case() {
-        for failed in ["FAILURE", "DENY", "failure", "Deny"] {
-            assert!(is_failed_outcome(failed), "{failed}");
-        }
-        for other in ["SUCCESS", "ALLOW", "CHALLENGE", "UNKNOWN", ""] {
-            assert!(!is_failed_outcome(other), "{other}");
-        }
     }
 }
