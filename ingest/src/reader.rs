@@ -489,6 +489,7 @@ impl Ingestor {
         let mut committed_any = false;
         let (mut settled_offset, mut settled_line) = (offset, line_no);
         let mut clock = LineClock::new(format);
+        let mut table = TableColumns::new(format, file.zone);
         loop {
             let read = match read_line_capped(reader, &mut buffer, MAX_LINE_BYTES) {
                 Ok(Some(read)) => read,
@@ -527,6 +528,7 @@ impl Ingestor {
                         text,
                     ) {
                         Ok(mut record) => {
+                            table.read(&mut record, text);
                             clock.date(&mut record, &mut records);
                             records.push(record);
                         }
@@ -699,6 +701,89 @@ impl LineClock {
     fn flushed(&mut self) {
         self.leading_untimed = None;
     }
+}
+
+/// Reads the rows of a table a text file prints (`kafka-consumer-groups
+/// --describe`, VPC flow logs, `kubectl get`): under a header line of
+/// three or more column names (`srcaddr dstaddr ... action`), a line with
+/// no time of its own, as many columns and a number among them is a row.
+/// Its columns become fields named by the header (lower case), so a
+/// partition, an address or an action can be filtered and attributed, and
+/// a column named as a time (`start`, `time`, `timestamp`) dates it. A line
+/// of another width ends the table.
+struct TableColumns {
+    applies: bool,
+    zone: chrono::FixedOffset,
+    header: Option<Vec<String>>,
+}
+
+/// Column names that hold a row's time.
+const TIME_COLUMNS: &[&str] = &["start", "time", "timestamp", "ts", "start_time", "date"];
+/// Columns a header needs.
+const MIN_TABLE_COLUMNS: usize = 3;
+
+impl TableColumns {
+    fn new(format: Format, zone: chrono::FixedOffset) -> Self {
+        TableColumns {
+            applies: matches!(format, Format::PlainText | Format::Header),
+            zone,
+            header: None,
+        }
+    }
+
+    fn read(&mut self, record: &mut Record, text: &str) {
+        if !self.applies {
+            return;
+        }
+        let tokens: Vec<&str> = text.split_whitespace().collect();
+        if is_table_header(&tokens) {
+            self.header = Some(tokens.iter().map(|t| t.to_lowercase()).collect());
+            return;
+        }
+        let Some(header) = &self.header else {
+            return;
+        };
+        if tokens.len() != header.len() {
+            self.header = None;
+            return;
+        }
+        let numeric = |t: &str| t.parse::<f64>().is_ok();
+        if record.ts.is_some() || !tokens.iter().any(|t| numeric(t)) {
+            return;
+        }
+        for (name, value) in header.iter().zip(&tokens) {
+            if *value == "-" || record.fields.contains_key(name) {
+                continue;
+            }
+            let value = value
+                .parse::<i64>()
+                .map(serde_json::Value::from)
+                .unwrap_or_else(|_| serde_json::Value::from(*value));
+            record.fields.insert(name.clone(), value);
+        }
+        record.ts = TIME_COLUMNS
+            .iter()
+            .filter_map(|column| header.iter().position(|h| h == column))
+            .find_map(|at| crate::parse_timestamp_in(tokens[at], self.zone));
+    }
+}
+
+/// Three or more column names: each starts with a letter and holds only
+/// letters, digits, `-`, `_` and `.`, in one case throughout (`GROUP
+/// TOPIC PARTITION`, `srcaddr dstaddr action`), so prose is no header.
+fn is_table_header(tokens: &[&str]) -> bool {
+    let name = |t: &&str| {
+        t.starts_with(|c: char| c.is_ascii_alphabetic())
+            && t.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    };
+    let upper = tokens
+        .iter()
+        .all(|t| !t.chars().any(|c| c.is_ascii_lowercase()));
+    let lower = tokens
+        .iter()
+        .all(|t| !t.chars().any(|c| c.is_ascii_uppercase()));
+    tokens.len() >= MIN_TABLE_COLUMNS && tokens.iter().all(name) && (upper || lower)
 }
 
 fn parse_line(
@@ -1185,6 +1270,59 @@ mod tests {
         assert_eq!(time_of("audit 2 41877").as_deref(), Some("11:40"));
         // A JSON line times itself or stays untimed.
         assert_eq!(time_of("untimed"), None);
+    }
+
+    #[test]
+    fn rows_under_a_header_get_its_columns_as_fields_and_its_time() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("flows.log"),
+            "version account-id srcaddr dstaddr dstport start action\n\
+             2 4815 10.30.3.17 10.30.21.38 5432 1774305000 REJECT\n\
+             2 4815 10.30.1.9 10.30.21.38 5432 1774305060 ACCEPT\n",
+        )
+        .expect("write");
+        std::fs::write(
+            dir.path().join("groups.txt"),
+            "# 2026-05-27T11:40:00Z snapshot\n\
+             GROUP TOPIC PARTITION LAG CONSUMER-ID\n\
+             indexer iam.audit.events 2 41877 c-1\n\
+             indexer iam.audit.events 3 0 -\n\
+             this closes the table\n\
+             indexer iam.audit.events 4 12 c-2\n",
+        )
+        .expect("write");
+        let parsed = read(dir.path());
+        let row = |needle: &str| {
+            parsed
+                .records
+                .iter()
+                .find(|r| r.body.contains(needle))
+                .unwrap_or_else(|| panic!("{needle}"))
+        };
+        let rejected = row("10.30.3.17");
+        assert_eq!(rejected.field_str("action").as_deref(), Some("REJECT"));
+        assert_eq!(rejected.field_str("srcaddr").as_deref(), Some("10.30.3.17"));
+        assert_eq!(
+            rejected.ts.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-03-23T22:30:00+00:00")
+        );
+        let lagging = row("41877");
+        assert_eq!(lagging.field_str("partition").as_deref(), Some("2"));
+        assert_eq!(lagging.field_str("consumer-id").as_deref(), Some("c-1"));
+        assert!(
+            !row("iam.audit.events 3 0")
+                .fields
+                .contains_key("consumer-id")
+        );
+        // After a line of another width, rows are plain lines again.
+        assert!(
+            !row("iam.audit.events 4 12")
+                .fields
+                .contains_key("partition")
+        );
+        // Prose is no header.
+        assert!(!is_table_header(&["Starting", "the", "server"]));
     }
 
     #[test]
