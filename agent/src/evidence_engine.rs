@@ -727,6 +727,7 @@ impl<'a> EvidenceEngine<'a> {
                     tenant,
                     &Filters {
                         kinds: vec![past.kind],
+                        services: vec![past.service.clone()],
                         ..Filters::default()
                     },
                     MAX_KNOWLEDGE_SECTIONS,
@@ -1259,10 +1260,14 @@ fn evenly<'r>(items: &[&'r Record], n: usize) -> Vec<&'r Record> {
 
 /// "Concentrated on node=ip-10-8-44-12 (94 % of 312, 3 % of the others)":
 /// the others are the records of the same sources that did not fail.
-/// Values with the same shares are stated together, the shares once:
+/// An attribution's failing and contrast counts and totals.
+type Counts = (usize, usize, usize, usize);
+
+/// Values with the same counts are stated together, the shares once:
 /// "a=x, b=y (100 % of 460, 0 % of the others)".
 fn describe_attribution(found: &[Attribution]) -> Option<String> {
-    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    // (counts, the shares they read as, the values with them)
+    let mut groups: Vec<(Counts, String, Vec<String>)> = Vec::new();
     for a in found {
         let before = if a.contrast_total == 0 {
             String::new()
@@ -1279,14 +1284,15 @@ fn describe_attribution(found: &[Attribution]) -> Option<String> {
                 crate::answer::excerpt(&crate::wording::compact(&a.value), ATTRIBUTION_VALUE_CHARS)
             ),
         };
-        match groups.iter_mut().find(|(s, _)| *s == shares) {
-            Some((_, names)) => names.push(named),
-            None => groups.push((shares, vec![named])),
+        let counts = (a.failing, a.failing_total, a.contrast, a.contrast_total);
+        match groups.iter_mut().find(|(c, _, _)| *c == counts) {
+            Some((_, _, names)) => names.push(named),
+            None => groups.push((counts, shares, vec![named])),
         }
     }
     let parts: Vec<String> = groups
         .into_iter()
-        .map(|(shares, names)| format!("{} ({shares})", names.join(", ")))
+        .map(|(_, shares, names)| format!("{} ({shares})", names.join(", ")))
         .collect();
     (!parts.is_empty()).then(|| format!("  Concentrated on {}.", parts.join("; ")))
 }
@@ -1379,11 +1385,7 @@ pub(crate) fn is_problem(anomaly: &Anomaly) -> bool {
 /// The anomaly's severity, at least a warning when its template states a
 /// failure in words: a failure its writer logged at info level is still one.
 fn problem_severity(anomaly: &Anomaly) -> Severity {
-    if anomaly.severity < Severity::Warn && retrieval::states_failure(&anomaly.template) {
-        Severity::Warn
-    } else {
-        anomaly.severity
-    }
+    retrieval::stated_severity(anomaly.severity, &anomaly.template)
 }
 
 /// How a change relates to the symptoms.

@@ -426,10 +426,18 @@ const FIX_MARKERS: &[&str] = &[
     "workaround",
 ];
 
-/// Whether a passage reports what fixed or mitigated the incident.
+/// Whether a passage reports what fixed or mitigated the incident: a
+/// marker at the start of a word, so "unresolved" and "prefixed" are not.
 fn states_fix(passage: &str) -> bool {
     let lower = passage.to_lowercase();
-    FIX_MARKERS.iter().any(|marker| lower.contains(marker))
+    FIX_MARKERS.iter().any(|marker| {
+        lower.match_indices(marker).any(|(at, _)| {
+            lower[..at]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric())
+        })
+    })
 }
 
 /// Whether a passage attributes a cause or states a finding.
@@ -541,6 +549,9 @@ mod tests {
         assert!(states_fix("Service restored after the pool was resized."));
         assert!(!states_fix("Launch success drops to zero."));
         assert!(!states_fix("The team starts a live call."));
+        assert!(!states_fix(
+            "The issue remained unresolved; IDs were prefixed."
+        ));
     }
 
     #[test]

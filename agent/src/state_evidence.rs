@@ -13,7 +13,7 @@ pub(crate) const STATE_CHANGES_QUOTED: usize = 3;
 const STATE_TEXT_CHARS: usize = 110;
 
 /// One line per change, citing the first record with the new text:
-/// `Changed 8 min before the onset, in k8s/hpa.txt: "… 4 current …" -> "… 12 current …"`.
+/// `Changed 8 min before the onset, k8s in k8s/hpa.txt: "… 4 current …" -> "… 12 current …"`.
 pub(crate) fn describe_state_changes(builder: &mut AnswerBuilder, changes: &[StateChange<'_>]) {
     for change in changes.iter().take(STATE_CHANGES_QUOTED) {
         let cite = builder.cite(change.after, EvidenceRole::Precursor);

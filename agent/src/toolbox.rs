@@ -243,7 +243,11 @@ impl<'a> Toolbox<'a> {
             }));
         }
         let (mut before_first, mut changed) = (Vec::new(), Vec::new());
-        if let Some(first) = anomalies.iter().find(|a| is_problem(a)) {
+        if let Some(first) = anomalies
+            .iter()
+            .filter(|a| is_problem(a))
+            .min_by_key(|a| a.onset)
+        {
             for precursor in precursors(
                 &records,
                 first.onset,

@@ -64,6 +64,10 @@ fn compact_token(token: &str) -> String {
         None => ("", token),
     };
     let core = value.trim_matches(|c: char| "\"'()[]{},;".contains(c));
+    // An IPv6 address is hex and colons too, and names a place.
+    if core.parse::<std::net::Ipv6Addr>().is_ok() {
+        return token.to_string();
+    }
     // A hex letter tells an id from an address or a time of digits.
     let opaque = core.chars().count() >= OPAQUE_MIN_CHARS
         && core
@@ -126,6 +130,7 @@ mod tests {
             "commit a3f9c21 reverted",
             "dial tcp 203.0.113.40:443: i/o timeout",
             "url=https://sso-api.wingtiptoys.example/as/token.oauth2",
+            "from fe80::1ff:fe23:4567:890a refused",
         ] {
             assert_eq!(compact(kept), kept);
         }

@@ -649,14 +649,15 @@ impl FileRead<'_> {
     }
 }
 
-/// Reads one line of a line-based `format`.
 /// Dates the untimed lines of a text file from their neighbours. A
 /// transcript or snapshot (`kafka-consumer-groups` output under a dated
 /// comment, `redis-cli INFO` after a `# collected <time>` line, a stack
 /// trace under its log line) writes its time once: a line without one
 /// takes the time of the last line before it that had one, and the lines
-/// before a file's first time take that first time. Structured formats
-/// (JSON, access logs, syslog) time every line, and are left alone.
+/// before a file's first time take that first time, when no batch was
+/// written before it arrived. A file resumed from its checkpoint starts
+/// without a time. Structured formats (JSON, access logs, syslog) time
+/// every line, and are left alone.
 struct LineClock {
     applies: bool,
     last: Option<DateTime<Utc>>,
@@ -769,8 +770,9 @@ impl TableColumns {
 }
 
 /// Three or more column names: each starts with a letter and holds only
-/// letters, digits, `-`, `_` and `.`, in one case throughout (`GROUP
-/// TOPIC PARTITION`, `srcaddr dstaddr action`), so prose is no header.
+/// letters, digits, `-`, `_` and `.`, all in upper case (`GROUP TOPIC
+/// PARTITION`) or in lower case with a joined name among them
+/// (`account-id srcaddr action`), so a sentence is no header.
 fn is_table_header(tokens: &[&str]) -> bool {
     let name = |t: &&str| {
         t.starts_with(|c: char| c.is_ascii_alphabetic())
@@ -783,9 +785,11 @@ fn is_table_header(tokens: &[&str]) -> bool {
     let lower = tokens
         .iter()
         .all(|t| !t.chars().any(|c| c.is_ascii_uppercase()));
-    tokens.len() >= MIN_TABLE_COLUMNS && tokens.iter().all(name) && (upper || lower)
+    let joined = tokens.iter().any(|t| t.contains(['-', '_']));
+    tokens.len() >= MIN_TABLE_COLUMNS && tokens.iter().all(name) && (upper || lower && joined)
 }
 
+/// Reads one line of a line-based `format`.
 fn parse_line(
     format: Format,
     header: Option<&HeaderFormat>,
@@ -1323,6 +1327,7 @@ mod tests {
         );
         // Prose is no header.
         assert!(!is_table_header(&["Starting", "the", "server"]));
+        assert!(!is_table_header(&["connection", "reset", "by", "peer"]));
     }
 
     #[test]

@@ -117,8 +117,10 @@ const MAX_TIMESTAMP_TOKENS: usize = 4;
 
 /// Finds a written timestamp (a date, not a bare number) among the first
 /// tokens of a line, wherever it starts, and returns it with the line
-/// around it (the tokens before it, then the rest). The longest span that
-/// parses wins at each start.
+/// around it (the tokens before it, then the rest); the longest span that
+/// parses wins at each start. Failing that, a time leading a trailing
+/// comment (` # 2026-01-20 10:10 PST`) dates the line, which is returned
+/// whole.
 pub fn find_timestamp(line: &str, zone: FixedOffset) -> Option<(DateTime<Utc>, String)> {
     find_leading_tokens(line, zone).or_else(|| {
         // A time in a trailing comment annotates the line it ends: a

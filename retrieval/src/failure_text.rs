@@ -28,6 +28,17 @@ const FAILURE_STEMS: &[&str] = &[
     "forbidden",
 ];
 
+/// `severity`, at least a warning when `text` states a failure in words:
+/// a failure its writer logged at info level (or without a level) is
+/// still one.
+pub fn stated_severity(severity: ingest::Severity, text: &str) -> ingest::Severity {
+    if severity < ingest::Severity::Warn && states_failure(text) {
+        ingest::Severity::Warn
+    } else {
+        severity
+    }
+}
+
 /// True when a word of `text` states a failure, or it says "timed out".
 pub fn states_failure(text: &str) -> bool {
     let lower = text.to_lowercase();

@@ -45,7 +45,7 @@ pub use attribution::{
 };
 pub use entity_pivot::{EntityFinding, MIN_ENTITY_SHARE, pivot};
 pub use error::{Result, RetrievalError};
-pub use failure_text::states_failure;
+pub use failure_text::{stated_severity, states_failure};
 pub use loading::{
     IngestProgress, IngestSummary, ingest_files, quarantine_file, quarantined, tenant_folder,
 };

@@ -109,19 +109,14 @@ pub fn precursors<'r>(
     found
 }
 
-/// The record's severity, at least a warning when its text states a
-/// failure in its own words: a health check marking a server down for a
-/// timeout is often logged without a level.
+/// The record's severity as its words state it: a health check marking a
+/// server down for a timeout is often logged without a level.
 fn stated_severity(record: &Record) -> Severity {
     let text = record
         .template
         .as_ref()
         .map_or(record.body.as_str(), |t| t.text.as_str());
-    if record.severity < Severity::Warn && crate::states_failure(text) {
-        Severity::Warn
-    } else {
-        record.severity
-    }
+    crate::stated_severity(record.severity, text)
 }
 
 #[cfg(test)]

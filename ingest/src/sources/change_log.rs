@@ -116,7 +116,10 @@ fn changed_lines(patch: &[&str]) -> Vec<String> {
             continue;
         }
         if line.starts_with("@@") || line.starts_with("---") {
+            // A hunk may sit in another document of the file: its object
+            // is named only once the hunk shows it again.
             parents.clear();
+            document = ObjectName::default();
             continue;
         }
         let (sign, content) = line.split_at(line.len().min(1));

@@ -161,6 +161,11 @@ fn generic_draft(ctx: &SourceContext<'_>, object: &Map<String, Value>) -> Record
         .and_then(Severity::from_level)
         .or_else(|| http_status(&draft).map(Severity::from_http_status))
         .unwrap_or_default();
+    // Any proxy flag is a failure the proxy saw, whatever the status (a
+    // refused connection has none), as in Envoy's text format.
+    if first_str(object, RESPONSE_FLAG_KEYS).is_some_and(|f| !f.is_empty() && f != "-") {
+        draft.severity = draft.severity.max(Severity::Warn);
+    }
     if draft.body.is_empty() {
         draft.body = serde_json::to_string(object).unwrap_or_default();
     }
@@ -314,6 +319,9 @@ mod tests {
         let failed = r#"{"start_time":"2026-10-07T18:24:31.394Z","method":"POST","path":"/login","response_code":503,"response_flags":"UO","upstream_cluster":"auth-api-iad"}"#;
         let record = parse_json_line(&ctx(), 1, failed).expect("parses");
         assert_eq!(record.body, "POST /login 503 UO");
+        let refused = r#"{"start_time":"2026-10-07T18:24:31.394Z","method":"-","path":"-","response_code":0,"response_flags":"NR"}"#;
+        let refused = parse_json_line(&ctx(), 3, refused).expect("parses");
+        assert_eq!(refused.severity, Severity::Warn, "{}", refused.body);
         assert_eq!(
             record.template.as_ref().map(|t| t.text.as_str()),
             Some("POST /login 503 UO")

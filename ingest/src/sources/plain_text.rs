@@ -1,7 +1,8 @@
-//! Plain-text logs: lines with a timestamp (leading, or among their first
-//! tokens), optionally followed by a level and a `component:` prefix. Lines
-//! of a layout with no timestamp at all are kept as untimed records: they
-//! can be searched and cited, and stay out of timelines.
+//! Plain-text logs: lines with a timestamp (leading, among their first
+//! tokens, or in a trailing comment), optionally followed by a level, bare
+//! or in padded brackets, and a `component:` prefix; a `name:number` line
+//! is a metric sample. A line without a time is untimed here; the reader
+//! dates it from its neighbours when the file has times elsewhere.
 
 use super::{RecordDraft, SourceContext};
 use crate::timestamp::{find_timestamp, leading_timestamp};
