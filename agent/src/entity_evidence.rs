@@ -120,10 +120,7 @@ pub(crate) fn describe_followed(
                 format!(
                     "  On {name}: {} \"{}\" ({} records of its kind, {:.0} % of that pattern's{}) {cite}.",
                     crate::wording::source_of(record),
-                    excerpt(
-                        &crate::wording::compact(&record.body),
-                        FINDING_EXCERPT_CHARS
-                    ),
+                    crate::wording::quote(&record.body, FINDING_EXCERPT_CHARS),
                     finding.records.len(),
                     100.0 * finding.entity_share(),
                     first_seen(&finding.records, onset),
@@ -194,10 +191,7 @@ pub(crate) fn describe_precursors(builder: &mut AnswerBuilder, found: &[Precurso
         builder.line(format!(
             "First seen {relation}: {} \"{}\" ({} records of its kind from {} UTC) {cite}.",
             crate::wording::source_of(record),
-            excerpt(
-                &crate::wording::compact(&record.body),
-                FINDING_EXCERPT_CHARS
-            ),
+            crate::wording::quote(&record.body, FINDING_EXCERPT_CHARS),
             precursor.count,
             record
                 .ts
@@ -314,10 +308,7 @@ pub(crate) fn outside_cause<'r>(
         text: format!(
             "{} \"{}\", first seen {}",
             crate::wording::source_of(precursor.first),
-            excerpt(
-                &crate::wording::compact(&precursor.first.body),
-                FINDING_EXCERPT_CHARS
-            ),
+            crate::wording::quote(&precursor.first.body, FINDING_EXCERPT_CHARS),
             relation_to_onset(precursor.lead_minutes)
         ),
     })

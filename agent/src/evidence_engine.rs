@@ -240,7 +240,7 @@ impl<'a> EvidenceEngine<'a> {
             .collect();
         let found = attribution_of(&primary, &records, &rising);
         let primary_entity = found.first().cloned();
-        if let Some(line) = describe_attribution(named(&found)) {
+        if let Some(line) = describe_attribution(named(&found), None) {
             builder.line(line);
         }
         attributed.extend(named(&found).iter().cloned());
@@ -274,8 +274,8 @@ impl<'a> EvidenceEngine<'a> {
                     cite
                 ));
                 let found = attribution_of(anomaly, &records, &rising);
-                if let Some(line) = describe_attribution(named(&found)) {
-                    concentrations.push((anomaly.template.as_str(), line));
+                if !found.is_empty() {
+                    concentrations.push((anomaly.template.as_str(), named(&found).to_vec()));
                 }
                 attributed.extend(named(&found).iter().cloned());
                 aliases.extend(found);
@@ -297,20 +297,12 @@ impl<'a> EvidenceEngine<'a> {
                 items.join("; ")
             ));
             let several = concentrations.len() > 1;
-            for (template, line) in concentrations {
+            for (template, found) in concentrations {
                 // Several patterns on one line: each concentration says whose.
-                builder.line(if several {
-                    line.replacen(
-                        "Concentrated on",
-                        &format!(
-                            "\"{}\" concentrated on",
-                            crate::answer::excerpt(template, OWNER_TEMPLATE_CHARS)
-                        ),
-                        1,
-                    )
-                } else {
-                    line
-                });
+                let owner = several.then(|| crate::answer::excerpt(template, OWNER_TEMPLATE_CHARS));
+                if let Some(line) = describe_attribution(&found, owner.as_deref()) {
+                    builder.line(line);
+                }
             }
         }
         let symptom_templates: HashSet<&str> = std::iter::once(&primary)
@@ -720,21 +712,7 @@ impl<'a> EvidenceEngine<'a> {
             builder.line(format!("{line} {cite}."));
             // The steps the team wrote for this kind of failure come right
             // after the diagnosis's own first step.
-            let sections: Vec<Record> = self
-                .stores
-                .text()
-                .scan(
-                    tenant,
-                    &Filters {
-                        kinds: vec![past.kind],
-                        services: vec![past.service.clone()],
-                        ..Filters::default()
-                    },
-                    MAX_KNOWLEDGE_SECTIONS,
-                )?
-                .into_iter()
-                .filter(|s| s.origin.source == past.origin.source)
-                .collect();
+            let sections = self.sections_of(tenant, &past)?;
             let steps: Vec<String> = action_items(&sections)
                 .into_iter()
                 .take(PAST_ACTIONS_QUOTED)
@@ -887,6 +865,22 @@ impl<'a> EvidenceEngine<'a> {
     }
 
     /// The onset to the record: the first record of a new or spiking pattern.
+    /// The knowledge records of the document `past` is a section of.
+    fn sections_of(&self, tenant: &str, past: &Record) -> Result<Vec<Record>> {
+        let filters = Filters {
+            kinds: vec![past.kind],
+            services: vec![past.service.clone()],
+            ..Filters::default()
+        };
+        Ok(self
+            .stores
+            .text()
+            .scan(tenant, &filters, MAX_KNOWLEDGE_SECTIONS)?
+            .into_iter()
+            .filter(|s| s.origin.source == past.origin.source)
+            .collect())
+    }
+
     fn refined_onset(&self, tenant: &str, anomaly: &Anomaly) -> Result<DateTime<Utc>> {
         if anomaly.direction == Direction::Drop {
             return Ok(anomaly.onset);
@@ -1172,7 +1166,6 @@ const ATTRIBUTIONS_NAMED: usize = 6;
 /// [`ATTRIBUTIONS_NAMED`]. Equal counts rank together, so the groups are
 /// runs of the ranked list.
 pub(crate) fn named(found: &[Attribution]) -> &[Attribution] {
-    let counts = |a: &Attribution| (a.failing, a.failing_total, a.contrast, a.contrast_total);
     let mut groups = 0;
     let mut end = 0;
     for (at, attribution) in found.iter().enumerate().take(ATTRIBUTIONS_NAMED) {
@@ -1258,14 +1251,20 @@ fn evenly<'r>(items: &[&'r Record], n: usize) -> Vec<&'r Record> {
         .collect()
 }
 
-/// "Concentrated on node=ip-10-8-44-12 (94 % of 312, 3 % of the others)":
-/// the others are the records of the same sources that did not fail.
-/// An attribution's failing and contrast counts and totals.
+/// An attribution's failing and contrast counts and totals: values with
+/// equal counts are one finding.
 type Counts = (usize, usize, usize, usize);
 
+fn counts(a: &Attribution) -> Counts {
+    (a.failing, a.failing_total, a.contrast, a.contrast_total)
+}
+
+/// "Concentrated on node=ip-10-8-44-12 (94 % of 312, 3 % of the others)":
+/// the others are the records of the same sources that did not fail.
 /// Values with the same counts are stated together, the shares once:
-/// "a=x, b=y (100 % of 460, 0 % of the others)".
-fn describe_attribution(found: &[Attribution]) -> Option<String> {
+/// "a=x, b=y (100 % of 460, 0 % of the others)". With an `owner`, the
+/// pattern whose records they are leads the line.
+fn describe_attribution(found: &[Attribution], owner: Option<&str>) -> Option<String> {
     // (counts, the shares they read as, the values with them)
     let mut groups: Vec<(Counts, String, Vec<String>)> = Vec::new();
     for a in found {
@@ -1281,20 +1280,23 @@ fn describe_attribution(found: &[Attribution]) -> Option<String> {
             None => format!(
                 "{}={}",
                 a.key,
-                crate::answer::excerpt(&crate::wording::compact(&a.value), ATTRIBUTION_VALUE_CHARS)
+                crate::wording::quote(&a.value, ATTRIBUTION_VALUE_CHARS)
             ),
         };
-        let counts = (a.failing, a.failing_total, a.contrast, a.contrast_total);
-        match groups.iter_mut().find(|(c, _, _)| *c == counts) {
+        match groups.iter_mut().find(|(c, _, _)| *c == counts(a)) {
             Some((_, _, names)) => names.push(named),
-            None => groups.push((counts, shares, vec![named])),
+            None => groups.push((counts(a), shares, vec![named])),
         }
     }
     let parts: Vec<String> = groups
         .into_iter()
         .map(|(_, shares, names)| format!("{} ({shares})", names.join(", ")))
         .collect();
-    (!parts.is_empty()).then(|| format!("  Concentrated on {}.", parts.join("; ")))
+    let lead = match owner {
+        Some(template) => format!("\"{template}\" concentrated on"),
+        None => "Concentrated on".to_string(),
+    };
+    (!parts.is_empty()).then(|| format!("  {lead} {}.", parts.join("; ")))
 }
 
 /// `, e.g. "…first record…" `: the values a template masks, as one record
@@ -1312,14 +1314,11 @@ fn example_of(record: Option<&Record>) -> String {
         if !body_is_template {
             quoted.push(format!(
                 "\"{}\"",
-                crate::answer::excerpt(&crate::wording::compact(&r.body), EXAMPLE_CHARS)
+                crate::wording::quote(&r.body, EXAMPLE_CHARS)
             ));
         }
         quoted.extend(details.iter().map(|(key, value)| {
-            format!(
-                "{key}: \"{}\"",
-                crate::answer::excerpt(&crate::wording::compact(value), EXAMPLE_CHARS)
-            )
+            format!("{key}: \"{}\"", crate::wording::quote(value, EXAMPLE_CHARS))
         }));
         format!(", e.g. {}", quoted.join(", "))
     })
@@ -1662,7 +1661,7 @@ mod tests {
                 "client"
             ]
         );
-        let line = describe_attribution(named(&found)).expect("a line");
+        let line = describe_attribution(named(&found), None).expect("a line");
         assert!(
             line.starts_with("  Concentrated on error.message=v, error.code=v, error.type=v (100 % of 100, 0 % of the others); connection=v (100 % of 100, 4 % of the others)"),
             "{line}"

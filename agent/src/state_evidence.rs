@@ -3,9 +3,9 @@
 
 use retrieval::StateChange;
 
-use crate::answer::{EvidenceRole, excerpt};
+use crate::answer::EvidenceRole;
 use crate::answer_builder::AnswerBuilder;
-use crate::wording::{compact, relation_to_onset, source_of};
+use crate::wording::{quote, relation_to_onset, source_of};
 
 /// State changes named in one answer, the nearest the onset first.
 pub(crate) const STATE_CHANGES_QUOTED: usize = 3;
@@ -22,8 +22,8 @@ pub(crate) fn describe_state_changes(builder: &mut AnswerBuilder, changes: &[Sta
             relation_to_onset(change.lead_minutes),
             source_of(change.after),
             change.after.origin.source,
-            excerpt(&compact(&spaced(&change.before.body)), STATE_TEXT_CHARS),
-            excerpt(&compact(&spaced(&change.after.body)), STATE_TEXT_CHARS),
+            quote(&spaced(&change.before.body), STATE_TEXT_CHARS),
+            quote(&spaced(&change.after.body), STATE_TEXT_CHARS),
         ));
     }
 }

@@ -81,6 +81,12 @@ fn compact_token(token: &str) -> String {
     format!("{key}{}", value.replacen(core, &format!("{kept}…"), 1))
 }
 
+/// `text` as an answer quotes it: opaque tokens shortened ([`compact`]),
+/// then cut to `max_chars`.
+pub(crate) fn quote(text: &str, max_chars: usize) -> String {
+    excerpt(&compact(text), max_chars)
+}
+
 /// Length from which a hex-and-separators token is shortened in quotes.
 const OPAQUE_MIN_CHARS: usize = 16;
 /// Characters of a shortened opaque token kept.

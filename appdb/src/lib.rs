@@ -966,41 +966,39 @@ mod tests {
         }
     }
 
+    /// Writes a question into a new database at `path`, reopens it and
+    /// returns how many questions it then holds.
+    async fn questions_after_reopening(path: &Path) -> usize {
+        let first = AppDb::open_file(path).await.expect("open");
+        first
+            .record_question(&question("t", "kept?"))
+            .await
+            .expect("insert");
+        drop(first);
+        let again = AppDb::open_file(path).await.expect("reopen");
+        again
+            .questions_since("t", DateTime::<Utc>::default())
+            .await
+            .expect("rows")
+            .len()
+    }
+
     /// A directory name with characters a URL gives meaning to still
     /// holds the database file, at that very path.
     #[tokio::test]
     async fn a_path_with_url_characters_opens_that_file() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("on call #2?50%").join("state.db");
-        let db = AppDb::open_file(&path).await.expect("open");
-        db.record_question(&question("t", "kept?"))
-            .await
-            .expect("insert");
+        assert_eq!(questions_after_reopening(&path).await, 1);
         assert!(path.exists(), "{}", path.display());
-        drop(db);
-        let again = AppDb::open_file(&path).await.expect("reopen");
-        let rows = again
-            .questions_since("t", DateTime::<Utc>::default())
-            .await
-            .expect("rows");
-        assert_eq!(rows.len(), 1);
     }
 
     #[tokio::test]
     async fn reopening_keeps_rows_and_does_not_rerun_migrations() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("state.db");
-        let first = AppDb::open_file(&path).await.expect("open");
-        first
-            .record_question(&question("t", "kept?"))
-            .await
-            .expect("insert");
-        drop(first);
-        let again = AppDb::open_file(&path).await.expect("reopen");
-        let rows = again
-            .questions_since("t", DateTime::<Utc>::default())
-            .await
-            .expect("rows");
-        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            questions_after_reopening(&dir.path().join("state.db")).await,
+            1
+        );
     }
 }

@@ -649,6 +649,12 @@ impl FileRead<'_> {
     }
 }
 
+/// Text formats whose lines carry no structure of their own: only their
+/// neighbours can date them or name their columns.
+fn is_free_text(format: Format) -> bool {
+    matches!(format, Format::PlainText | Format::Header)
+}
+
 /// Dates the untimed lines of a text file from their neighbours. A
 /// transcript or snapshot (`kafka-consumer-groups` output under a dated
 /// comment, `redis-cli INFO` after a `# collected <time>` line, a stack
@@ -669,7 +675,7 @@ struct LineClock {
 impl LineClock {
     fn new(format: Format) -> Self {
         LineClock {
-            applies: matches!(format, Format::PlainText | Format::Header),
+            applies: is_free_text(format),
             last: None,
             leading_untimed: None,
         }
@@ -726,7 +732,7 @@ const MIN_TABLE_COLUMNS: usize = 3;
 impl TableColumns {
     fn new(format: Format, zone: chrono::FixedOffset) -> Self {
         TableColumns {
-            applies: matches!(format, Format::PlainText | Format::Header),
+            applies: is_free_text(format),
             zone,
             header: None,
         }
@@ -736,14 +742,14 @@ impl TableColumns {
         if !self.applies {
             return;
         }
-        let tokens: Vec<&str> = text.split_whitespace().collect();
-        if is_table_header(&tokens) {
-            self.header = Some(tokens.iter().map(|t| t.to_lowercase()).collect());
+        if is_table_header(text) {
+            self.header = Some(text.split_whitespace().map(str::to_lowercase).collect());
             return;
         }
         let Some(header) = &self.header else {
             return;
         };
+        let tokens: Vec<&str> = text.split_whitespace().collect();
         if tokens.len() != header.len() {
             self.header = None;
             return;
@@ -773,20 +779,17 @@ impl TableColumns {
 /// letters, digits, `-`, `_` and `.`, all in upper case (`GROUP TOPIC
 /// PARTITION`) or in lower case with a joined name among them
 /// (`account-id srcaddr action`), so a sentence is no header.
-fn is_table_header(tokens: &[&str]) -> bool {
-    let name = |t: &&str| {
+fn is_table_header(line: &str) -> bool {
+    let tokens = || line.split_whitespace();
+    let name = |t: &str| {
         t.starts_with(|c: char| c.is_ascii_alphabetic())
             && t.chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
     };
-    let upper = tokens
-        .iter()
-        .all(|t| !t.chars().any(|c| c.is_ascii_lowercase()));
-    let lower = tokens
-        .iter()
-        .all(|t| !t.chars().any(|c| c.is_ascii_uppercase()));
-    let joined = tokens.iter().any(|t| t.contains(['-', '_']));
-    tokens.len() >= MIN_TABLE_COLUMNS && tokens.iter().all(name) && (upper || lower && joined)
+    let upper = tokens().all(|t| !t.chars().any(|c| c.is_ascii_lowercase()));
+    let lower = tokens().all(|t| !t.chars().any(|c| c.is_ascii_uppercase()));
+    let joined = tokens().any(|t| t.contains(['-', '_']));
+    tokens().count() >= MIN_TABLE_COLUMNS && tokens().all(name) && (upper || lower && joined)
 }
 
 /// Reads one line of a line-based `format`.
@@ -1326,8 +1329,8 @@ mod tests {
                 .contains_key("partition")
         );
         // Prose is no header.
-        assert!(!is_table_header(&["Starting", "the", "server"]));
-        assert!(!is_table_header(&["connection", "reset", "by", "peer"]));
+        assert!(!is_table_header("Starting the server"));
+        assert!(!is_table_header("connection reset by peer"));
     }
 
     #[test]

@@ -157,8 +157,7 @@ pub(crate) fn parse_access_log_line(
         return parse_envoy(ctx, line, raw, &parts);
     }
     let parts = split_combined(raw).ok_or("not a combined-format access log line")?;
-    let (mut draft, method, route, status) =
-        request_draft(parts.time, parts.request, parts.status)?;
+    let (mut draft, template) = request_draft(parts.time, parts.request, parts.status)?;
     let fields = &mut draft.fields;
     fields.insert("ip".into(), parts.client.into());
     if parts.user != "-" {
@@ -193,9 +192,7 @@ pub(crate) fn parse_access_log_line(
         .get("oauth_error")
         .and_then(|v| v.as_str())
         .map(str::to_string);
-    Ok(finish(
-        ctx, line, raw, draft, &method, &route, status, error,
-    ))
+    Ok(finish(ctx, line, raw, draft, &template, error))
 }
 
 /// An Envoy default-format line: its response flags, when any, say why
@@ -207,8 +204,7 @@ fn parse_envoy(
     raw: &str,
     parts: &EnvoyDefault<'_>,
 ) -> Result<Record, String> {
-    let (mut draft, method, route, status) =
-        request_draft(parts.time, parts.request, parts.status)?;
+    let (mut draft, template) = request_draft(parts.time, parts.request, parts.status)?;
     let fields = &mut draft.fields;
     for (name, value) in ENVOY_NUMBERS.iter().zip(parts.numbers) {
         if let Ok(number) = value.parse::<u64>() {
@@ -236,18 +232,13 @@ fn parse_envoy(
             None => parts.flags.to_string(),
         }
     });
-    Ok(finish(
-        ctx, line, raw, draft, &method, &route, status, reason,
-    ))
+    Ok(finish(ctx, line, raw, draft, &template, reason))
 }
 
-/// The draft every access log line starts from: time, method, route and
-/// status, and the severity the status gives.
-fn request_draft(
-    time: &str,
-    request: &str,
-    status: &str,
-) -> Result<(RecordDraft, String, String, u16), String> {
+/// The draft every access log line starts from (time, method, route and
+/// status, and the severity the status gives), and its template so far:
+/// `METHOD /route STATUS`, the route's ids masked.
+fn request_draft(time: &str, request: &str, status: &str) -> Result<(RecordDraft, String), String> {
     let ts = parse_timestamp(time).ok_or_else(|| format!("bad timestamp {time:?}"))?;
     let status: u16 = status.parse().map_err(|_| "bad status")?;
     let mut parts = request.splitn(3, ' ');
@@ -262,31 +253,25 @@ fn request_draft(
         ..RecordDraft::default()
     };
     draft.fields.insert("http_status".into(), status.into());
-    draft.fields.insert("method".into(), method.clone().into());
-    draft.fields.insert("route".into(), route.clone().into());
-    Ok((draft, method, route, status))
+    let template = format!("{method} {} {status}", mask_route(&route));
+    draft.fields.insert("method".into(), method.into());
+    draft.fields.insert("route".into(), route.into());
+    Ok((draft, template))
 }
 
-/// The body and template, `METHOD /route STATUS` and the reason a failure
-/// names (an OAuth error, Envoy's flags), the route's ids masked in the
-/// template.
-#[allow(clippy::too_many_arguments)]
+/// The body and `template` with the reason a failure names (an OAuth
+/// error, Envoy's flags) after them.
 fn finish(
     ctx: &SourceContext<'_>,
     line: u64,
     raw: &str,
     mut draft: RecordDraft,
-    method: &str,
-    route: &str,
-    status: u16,
+    template: &str,
     reason: Option<String>,
 ) -> Record {
     let suffix = reason.map(|e| format!(" {e}")).unwrap_or_default();
     draft.body.push_str(&suffix);
-    draft.template = Some(TemplateRef::from_text(format!(
-        "{method} {} {status}{suffix}",
-        mask_route(route)
-    )));
+    draft.template = Some(TemplateRef::from_text(format!("{template}{suffix}")));
     draft.finish(ctx, line, raw)
 }
 

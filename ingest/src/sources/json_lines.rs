@@ -129,6 +129,7 @@ fn generic_draft(ctx: &SourceContext<'_>, object: &Map<String, Value>) -> Record
         }
     }
     copy_http_and_oauth_fields(&mut draft);
+    let proxy_flags = first_str(object, RESPONSE_FLAG_KEYS).filter(|f| !f.is_empty() && *f != "-");
     if let Some(access) = access_shape(object) {
         // The reason a request failed, as the log states it: an OAuth
         // error, else a proxy's response flags (Envoy's `UO`, `UF`, `NR`).
@@ -136,9 +137,7 @@ fn generic_draft(ctx: &SourceContext<'_>, object: &Map<String, Value>) -> Record
             .fields
             .get("oauth_error")
             .and_then(Value::as_str)
-            .or_else(|| {
-                first_str(object, RESPONSE_FLAG_KEYS).filter(|f| !f.is_empty() && *f != "-")
-            })
+            .or(proxy_flags)
             .map(|e| format!(" {e}"))
             .unwrap_or_default();
         draft.body = format!(
@@ -163,7 +162,7 @@ fn generic_draft(ctx: &SourceContext<'_>, object: &Map<String, Value>) -> Record
         .unwrap_or_default();
     // Any proxy flag is a failure the proxy saw, whatever the status (a
     // refused connection has none), as in Envoy's text format.
-    if first_str(object, RESPONSE_FLAG_KEYS).is_some_and(|f| !f.is_empty() && f != "-") {
+    if proxy_flags.is_some() {
         draft.severity = draft.severity.max(Severity::Warn);
     }
     if draft.body.is_empty() {
